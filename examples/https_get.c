@@ -1,0 +1,189 @@
+/*
+ * https_get - fetch a URL over HTTPS the way the original's HTTPS client
+ * example did: root CA into the PKI, a session, SSL socket options, connect,
+ * SSL_ClientStart, SSL_HandshakeComplete, then send/recv in plaintext.
+ *
+ * stderr: one "HANDSHAKE ok ..." / "HANDSHAKE failed ..." line per
+ * connection; stdout: the bytes received. Exit 0 ok, 1 usage or set-up
+ * error, 2 handshake failed, 3 I/O error after the handshake.
+ */
+#include "example_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: https_get [-a CA]... [-S] [-c CERT -k KEY] [-o OPTS] [-s SUITES] [-v MASK]\n"
+            "                 [-N NAME | -x] [-r N] [-m CACHES] [-d DATA] [-t MS] URL\n");
+    exit(1);
+}
+
+struct url {
+    char host[256];
+    int port;
+    char path[1024];
+};
+
+static int parse_url(const char *u, struct url *out)
+{
+    if (strncmp(u, "https://", 8) != 0)
+        return -1;
+    u += 8;
+    const char *end;
+    if (*u == '[') {
+        end = strchr(u, ']');
+        if (!end || (size_t)(end - u - 1) >= sizeof out->host)
+            return -1;
+        memcpy(out->host, u + 1, (size_t)(end - u - 1));
+        out->host[end - u - 1] = '\0';
+        end++;
+    } else {
+        end = u + strcspn(u, ":/");
+        if ((size_t)(end - u) >= sizeof out->host || end == u)
+            return -1;
+        memcpy(out->host, u, (size_t)(end - u));
+        out->host[end - u] = '\0';
+    }
+    out->port = 443;
+    if (*end == ':')
+        out->port = (int)strtol(end + 1, (char **)&end, 10);
+    snprintf(out->path, sizeof out->path, "%s", *end == '/' ? end : "/");
+    return out->port > 0 && out->port < 65536 ? 0 : -1;
+}
+
+/* One connection: returns the exit code. */
+static int fetch(int session, const struct url *url, const char *name, const char *data,
+                 unsigned hs_wait)
+{
+    int err = 0, one = 1, rc = 0;
+    struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons((unsigned short)url->port) };
+    struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+                               .sin6_port = htons((unsigned short)url->port) };
+    int v6 = inet_pton(AF_INET6, url->host, &a6.sin6_addr) == 1;
+    if (!v6 && inet_addr(url->host, &a4.sin_addr.s_addr) != 0 &&
+        getHostByName(url->host, 1, &a4.sin_addr.s_addr) < 1) {
+        fprintf(stderr, "cannot resolve %s\n", url->host);
+        return 1;
+    }
+    int sd = opensocket_ext(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, &err);
+    SetSocketOption sc = { IP_PROTOTCP_LEVEL, TCP_SSL_CLIENT, (const char *)&one, sizeof one };
+    SetSocketOption ss = { IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
+                           sizeof session };
+    if (sd < 0 || setsockopt(sd, &sc, &err) != 0 || setsockopt(sd, &ss, &err) != 0) {
+        fprintf(stderr, "socket set-up: error %d\n", err);
+        if (sd >= 0)
+            closesocket(sd, &err);
+        return 1;
+    }
+    if (connect(sd, v6 ? (void *)&a6 : (void *)&a4, &err) != 0) {
+        fprintf(stderr, "connect %s:%d: error %d\n", url->host, url->port, err);
+        closesocket(sd, &err);
+        return 1;
+    }
+    if (SSL_ClientStart(sd, (char *)name, &err) != 0) {
+        fprintf(stderr, "SSL_ClientStart: error %d\n", err);
+        closesocket(sd, &err);
+        return 1;
+    }
+    int r = SSL_HandshakeComplete(sd, hs_wait);
+    if (!ex_report(stderr, "HANDSHAKE", sd, r == 1)) {
+        closesocket(sd, &err);
+        return 2;
+    }
+    char req[1400];
+    if (data)
+        snprintf(req, sizeof req, "%s", data);
+    else
+        snprintf(req, sizeof req,
+                 "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", url->path,
+                 url->host);
+    int len = (int)strlen(req);
+    if (send(sd, req, len, 0, &err) != len) {
+        fprintf(stderr, "send: error %d\n", err);
+        rc = 3;
+    }
+    /* Raw mode: our close_notify tells the peer we are done (TLS half-close). */
+    if (rc == 0 && data && SSL_ConnClose(sd, &err) != 0) {
+        fprintf(stderr, "SSL_ConnClose: error %d\n", err);
+        rc = 3;
+    }
+    char buf[16384];
+    int n;
+    while (rc == 0 && (n = recv(sd, buf, (int)sizeof buf, MSG_TIMEOUT, 20000, &err)) > 0)
+        fwrite(buf, 1, (size_t)n, stdout);
+    if (rc == 0 && err != 0) {
+        fprintf(stderr, "recv: error %d\n", err);
+        rc = 3;
+    }
+    fflush(stdout);
+    if (!data)
+        SSL_ConnClose(sd, &err);
+    closesocket(sd, &err);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cas[16], *cert = NULL, *key = NULL, *opts = NULL, *suites = NULL,
+               *name = NULL, *data = NULL;
+    int ncas = 0, system_ca = 0, no_name = 0, repeat = 1, caches = 8,
+        version = SSL_VERSION_TLS12 | SSL_VERSION_TLS13, opt;
+    unsigned hs_wait = 10000;
+    while ((opt = getopt(argc, argv, "a:Sc:k:o:s:v:N:xr:m:d:t:")) != -1) {
+        switch (opt) {
+        case 'a': if (ncas < 16) cas[ncas++] = optarg; break;
+        case 'S': system_ca = 1; break;
+        case 'c': cert = optarg; break;
+        case 'k': key = optarg; break;
+        case 'o': opts = optarg; break;
+        case 's': suites = optarg; break;
+        case 'v': version = (int)strtol(optarg, NULL, 0); break;
+        case 'N': name = optarg; break;
+        case 'x': no_name = 1; break;
+        case 'r': repeat = atoi(optarg); break;
+        case 'm': caches = atoi(optarg); break;
+        case 'd': data = optarg; break;
+        case 't': hs_wait = (unsigned)strtoul(optarg, NULL, 0); break;
+        default: usage();
+        }
+    }
+    struct url url;
+    if (optind != argc - 1 || parse_url(argv[optind], &url) != 0 || (cert && !key))
+        usage();
+    if (!name)
+        name = url.host;
+    if (no_name)
+        name = NULL;
+
+    int err = 0;
+    for (int i = 0; i < ncas; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "ca%d", i);
+        if (ex_add_root_ca(cas[i], id) != 0)
+            return 1;
+    }
+    if (system_ca && PKI_RootCABundleAdd(NULL, NULL, &err) < 0) {
+        fprintf(stderr, "system trust store: error %d\n", err);
+        return 1;
+    }
+    if (cert && ex_add_own_cert(cert, key, "client") != 0)
+        return 1;
+    SSL_SESSION_NEW_Entry se = { cert ? "client" : NULL, caches, version };
+    int session = SSL_SessionNew(&se, &err);
+    if (session < 0) {
+        fprintf(stderr, "SSL_SessionNew: error %d\n", err);
+        return 1;
+    }
+    if ((opts && ex_set_options(session, opts) != 0) ||
+        (suites && ex_set_suites(session, suites) != 0))
+        return 1;
+    int rc = 0;
+    for (int i = 0; i < repeat && rc == 0; i++)
+        rc = fetch(session, &url, name, data, hs_wait);
+    SSL_SessionClose(session, &err);
+    return rc;
+}
