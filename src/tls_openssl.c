@@ -559,7 +559,10 @@ static int failed(struct tls_conn *c, int code, const char *why)
     if (c->problem.errorCode == 0) {
         c->problem.errorCode = code;
         c->problem.certFlags = c->cert_flags;
-        c->problem.hsState = c->hs_state;
+        /* The state machine knows the message being processed even where
+         * no SSL_CB_LOOP was reported for it. */
+        int st = map_state(SSL_get_state(c->ssl));
+        c->problem.hsState = st > c->hs_state && st != SSL_HS_DONE ? st : c->hs_state;
         unsigned long e = ERR_peek_last_error();
         const char *r = e ? ERR_reason_error_string(e) : NULL;
         chip_strlcpy(c->problem.reason, r ? r : why, sizeof c->problem.reason);
