@@ -94,13 +94,10 @@ static int fetch(int session, const struct url *url, const char *name, const cha
         closesocket(sd, &err);
         return 2;
     }
-    char req[1400];
-    if (data)
-        snprintf(req, sizeof req, "%s", data);
-    else
-        snprintf(req, sizeof req,
-                 "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", url->path,
-                 url->host);
+    char get[1400];
+    snprintf(get, sizeof get, "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n",
+             url->path, url->host);
+    const char *req = data ? data : get;
     int len = (int)strlen(req);
     if (send(sd, req, len, 0, &err) != len) {
         fprintf(stderr, "send: error %d\n", err);
