@@ -495,7 +495,11 @@ CHIPSSL_API int chipssl_send(int sd, const void *buf, int len, int flags,
                              int *error);
 /* recv - returns bytes read (>0), 0 at end of stream (once), -1 on error.
  * flags: MSG_BLOCKING, MSG_TIMEOUT (wait at most timeout ms; on expiry
- * API_EWOULDBLOCK), MSG_DONTWAIT, each optionally | MSG_PEEK. */
+ * API_EWOULDBLOCK), MSG_DONTWAIT, each optionally | MSG_PEEK. Errors:
+ * API_EINVAL (NULL buf, len <= 0), API_ENOTCONN (end of stream already
+ * reported), API_EWOULDBLOCK, API_ECONNABORTED (TLS failure: see
+ * SSL_GetProblem), API_ECONNRESET, API_ETIMEDOUT (handshake time limit),
+ * API_EPERM (client SSL socket before SSL_ClientStart). */
 CHIPSSL_API int chipssl_recv(int sd, void *buf, int len, int flags,
                              unsigned long timeout, int *error);
 /* setsockopt/getsockopt - level IP_PROTOTCP_LEVEL with the TCP_SSL_* names
