@@ -158,7 +158,7 @@ int main(int argc, char **argv)
 
     int err = 0;
     for (int i = 0; i < ncas; i++) {
-        char id[16];
+        char id[32];
         snprintf(id, sizeof id, "ca%d", i);
         if (ex_add_root_ca(cas[i], id) != 0)
             return 1;

@@ -138,7 +138,7 @@ int main(int argc, char **argv)
     if (ex_add_own_cert(cert, key, "server") != 0)
         return 1;
     for (int i = 0; i < ncas; i++) {
-        char id[16];
+        char id[32];
         snprintf(id, sizeof id, "ca%d", i);
         if (ex_add_root_ca(cas[i], id) != 0)
             return 1;
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     if (nclient > 0 && SSL_SessionOpt(session, SSL_OPT_CLIENT_AUTH, 1, &err) != 0)
         return 1;
     for (int i = 0; i < nclient; i++) {
-        char id[16];
+        char id[32];
         snprintf(id, sizeof id, "clientca%d", i);
         if (ex_add_root_ca(client_cas[i], id) != 0 ||
             SSL_AddClientCA(session, id, &err) != 0) {
@@ -200,10 +200,12 @@ int main(int argc, char **argv)
         for (int i = 0; i < nconn; i++)
             pfd[i + 1] = (struct pollfd){ .fd = conns[i].sd,
                                           .events = conns[i].wait ? conns[i].wait : POLLIN };
-        if (poll(pfd, (nfds_t)nconn + 1, 1000) < 0)
+        if (poll(pfd, (nfds_t)nconn + 1, 250) < 0)
             continue;
         for (int i = 0; i < nconn; i++) {
-            if (!pfd[i + 1].revents)
+            /* A connection still in its handshake is looked at on every
+             * wake-up, so that TCP_SSL_CONNECT_TIMEOUT drops silent peers. */
+            if (!pfd[i + 1].revents && conns[i].hs_done)
                 continue;
             if (conn_progress(&conns[i]) != 0) {
                 ended++;

@@ -418,7 +418,11 @@ CHIPSSL_API int SSL_ClientStart(int sd, char *srvCommonName, int *error);
  * socket, or a client socket before SSL_ClientStart), -1 not a TCP socket,
  * -2 invalid descriptor, -3 failed (alert, certificate rejected, protocol
  * error, peer gone, TCP_SSL_CONNECT_TIMEOUT passed): see SSL_GetProblem. A
- * server socket from accept() starts its handshake here or in send/recv. */
+ * server socket from accept() starts its handshake here or in send/recv; its
+ * time limit runs from accept(). There is no timer thread: the limit is
+ * checked inside calls on the socket, so an event loop calls
+ * SSL_HandshakeComplete(sd, 0) on sockets still in their handshake when its
+ * own timer fires (or on every wake-up), not only when they are readable. */
 CHIPSSL_API int SSL_HandshakeComplete(int sd, unsigned int timeout);
 
 /* SSL_SendFlush - send what TCP_SSL_SEND_MIN_SIZE holds back (and anything a
