@@ -40,6 +40,17 @@ int ex_add_root_ca(const char *file, const char *id)
     return 0;
 }
 
+int ex_add_crl(const char *file, const char *id)
+{
+    int err = 0;
+    PKI_CERT_ADD_Entry c = { file, PKI_FMT_PEM, PKI_CERT_CRL, id, (int)strlen(id), NULL };
+    if (PKI_CertificateAdd(&c, &err) != 0) {
+        fprintf(stderr, "cannot add CRL %s (error 0x%x)\n", file, err);
+        return -1;
+    }
+    return 0;
+}
+
 int ex_set_options(int session, const char *list)
 {
     char buf[64];

@@ -17,7 +17,7 @@
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: https_get [-a CA]... [-S] [-c CERT -k KEY] [-o OPTS] [-s SUITES] [-v MASK]\n"
+            "usage: https_get [-a CA]... [-S] [-R CRL]... [-c CERT -k KEY] [-o OPTS] [-s SUITES] [-v MASK]\n"
             "                 [-N NAME | -x] [-r N] [-m CACHES] [-d DATA] [-t MS] URL\n");
     exit(1);
 }
@@ -127,13 +127,16 @@ int main(int argc, char **argv)
 {
     const char *cas[16], *cert = NULL, *key = NULL, *opts = NULL, *suites = NULL,
                *name = NULL, *data = NULL;
+    const char *crls[4];
+    int ncrls = 0;
     int ncas = 0, system_ca = 0, no_name = 0, repeat = 1, caches = 8,
         version = SSL_VERSION_TLS12 | SSL_VERSION_TLS13, opt;
     unsigned hs_wait = 10000;
-    while ((opt = getopt(argc, argv, "a:Sc:k:o:s:v:N:xr:m:d:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "a:SR:c:k:o:s:v:N:xr:m:d:t:")) != -1) {
         switch (opt) {
         case 'a': if (ncas < 16) cas[ncas++] = optarg; break;
         case 'S': system_ca = 1; break;
+        case 'R': if (ncrls < 4) crls[ncrls++] = optarg; break;
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
         case 'o': opts = optarg; break;
@@ -161,6 +164,12 @@ int main(int argc, char **argv)
         char id[32];
         snprintf(id, sizeof id, "ca%d", i);
         if (ex_add_root_ca(cas[i], id) != 0)
+            return 1;
+    }
+    for (int i = 0; i < ncrls; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "crl%d", i);
+        if (ex_add_crl(crls[i], id) != 0)
             return 1;
     }
     if (system_ca && PKI_RootCABundleAdd(NULL, NULL, &err) < 0) {

@@ -31,7 +31,7 @@ static void on_signal(int sig) { (void)sig; stop = 1; }
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: tls_echo_server -c CERT -k KEY [-p PORT] [-b ADDR] [-a CA]... [-A CLIENTCA]...\n"
+            "usage: tls_echo_server -c CERT -k KEY [-p PORT] [-b ADDR] [-a CA]... [-A CLIENTCA]... [-R CRL]...\n"
             "                       [-o OPTS] [-s SUITES] [-v MASK] [-m CACHES] [-n CONNS] [-t SECONDS]\n");
     exit(1);
 }
@@ -108,9 +108,11 @@ int main(int argc, char **argv)
     const char *cert = NULL, *key = NULL, *bindaddr = "127.0.0.1", *opts = NULL,
                *suites = NULL;
     const char *cas[16], *client_cas[16];
+    const char *crls[4];
+    int ncrls = 0;
     int ncas = 0, nclient = 0, port = 0, version = SSL_VERSION_TLS12 | SSL_VERSION_TLS13,
         caches = 16, max_conns = -1, timeout = -1, opt;
-    while ((opt = getopt(argc, argv, "c:k:p:b:a:A:o:s:v:m:n:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "c:k:p:b:a:A:R:o:s:v:m:n:t:")) != -1) {
         switch (opt) {
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
@@ -118,6 +120,7 @@ int main(int argc, char **argv)
         case 'b': bindaddr = optarg; break;
         case 'a': if (ncas < 16) cas[ncas++] = optarg; break;
         case 'A': if (nclient < 16) client_cas[nclient++] = optarg; break;
+        case 'R': if (ncrls < 4) crls[ncrls++] = optarg; break;
         case 'o': opts = optarg; break;
         case 's': suites = optarg; break;
         case 'v': version = (int)strtol(optarg, NULL, 0); break;
@@ -141,6 +144,12 @@ int main(int argc, char **argv)
         char id[32];
         snprintf(id, sizeof id, "ca%d", i);
         if (ex_add_root_ca(cas[i], id) != 0)
+            return 1;
+    }
+    for (int i = 0; i < ncrls; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "crl%d", i);
+        if (ex_add_crl(crls[i], id) != 0)
             return 1;
     }
     SSL_SESSION_NEW_Entry se = { "server", caches, version };

@@ -1,0 +1,65 @@
+"""Revocation (API.md 4: CRLs in the PKI; the REVOKED flag).
+
+A CRL added with PKI_CertificateAdd(PKI_CERT_CRL) makes a handshake with a
+certificate it lists fail with certificate_revoked (44) and the REVOKED flag,
+on the client (https_get -R against openssl s_server) and on the server
+(tls_echo_server -R verifying s_client's certificate). Option 3 accepts it and
+still reports the flag. Certificates of the same CA that the CRL does not
+list, and certificates of CAs without a CRL, are unaffected.
+"""
+
+import pytest
+
+from conftest import REVOKED, cert_args, url
+
+ALERT_CERTIFICATE_REVOKED = 44
+VERSIONS = [pytest.param("-tls1_2", id="TLS1.2"), pytest.param("-tls1_3", id="TLS1.3")]
+
+
+@pytest.mark.parametrize("opt3", [False, True], ids=["opt3-off", "opt3-on"])
+def test_client_refuses_revoked_server(pki, start_openssl_server, run_https_get, opt3):
+    srv = start_openssl_server(["-www"], cert="revoked")
+    args = ["-a", pki / "ca.pem", "-R", pki / "crl.pem"] + (["-o", "3"] if opt3 else [])
+    r = run_https_get(args + [url("localhost", srv.port)])
+    hs = r.handshakes[0]
+    assert hs["flags"] & REVOKED, r.describe()
+    if opt3:
+        assert r.rc == 0 and hs["status"] == "ok", r.describe()
+    else:
+        assert r.rc == 2 and hs["status"] == "failed", r.describe()
+        assert hs["alert"] == ALERT_CERTIFICATE_REVOKED and hs["sent"] == 1, r.describe()
+
+
+def test_client_without_crl_accepts_revoked_server(pki, start_openssl_server, run_https_get):
+    """Without the CRL in the PKI nothing says the certificate is revoked."""
+    srv = start_openssl_server(["-www"], cert="revoked")
+    r = run_https_get(["-a", pki / "ca.pem", url("localhost", srv.port)])
+    assert r.rc == 0, r.describe()
+    assert not r.handshakes[0]["flags"] & REVOKED, r.describe()
+
+
+@pytest.mark.parametrize("cert", ["server", "server-ec"])
+def test_crl_does_not_touch_other_certificates(pki, start_openssl_server, run_https_get, cert):
+    srv = start_openssl_server(["-www"], cert=cert)
+    r = run_https_get(["-a", pki / "ca.pem", "-R", pki / "crl.pem", url("localhost", srv.port)])
+    assert r.rc == 0 and r.handshakes[0]["flags"] == 0, r.describe()
+
+
+@pytest.mark.parametrize("flag", VERSIONS)
+def test_server_refuses_revoked_client(pki, start_echo_server, run_s_client, flag):
+    srv = start_echo_server(["-a", pki / "ca.pem", "-R", pki / "crl.pem", "-o", "1"])
+    r = run_s_client(srv.port, [flag] + cert_args(pki, "revoked"))
+    conn = srv.wait_conn()
+    assert conn["status"] == "failed", conn["line"]
+    assert conn["flags"] & REVOKED, conn["line"]
+    assert conn["alert"] == ALERT_CERTIFICATE_REVOKED and conn["sent"] == 1, conn["line"]
+    assert not r.echoed, r.describe()
+
+
+@pytest.mark.parametrize("flag", VERSIONS)
+def test_server_accepts_unrevoked_client(pki, start_echo_server, run_s_client, flag):
+    srv = start_echo_server(["-a", pki / "ca.pem", "-R", pki / "crl.pem", "-o", "1"])
+    r = run_s_client(srv.port, [flag] + cert_args(pki, "client"))
+    conn = srv.wait_conn()
+    assert conn["status"] == "ok" and conn["flags"] == 0, conn["line"]
+    assert r.echoed, r.describe()
