@@ -51,6 +51,18 @@ int ex_add_crl(const char *file, const char *id)
     return 0;
 }
 
+int ex_add_each(const char *const *files, int n, const char *prefix,
+                int (*add)(const char *file, const char *id))
+{
+    for (int i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "%s%d", prefix, i);
+        if (add(files[i], id) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int ex_set_options(int session, const char *list)
 {
     char buf[64];

@@ -14,6 +14,9 @@ int ex_add_own_cert(const char *cert_file, const char *key_file, const char *id)
 int ex_add_root_ca(const char *file, const char *id);
 /* Add a CRL (PEM) under `id`. */
 int ex_add_crl(const char *file, const char *id);
+/* add(files[i], "<prefix><i>") for each file; 0, or -1 at the first failure. */
+int ex_add_each(const char *const *files, int n, const char *prefix,
+                int (*add)(const char *file, const char *id));
 /* Parse "1,2" into SSL_SessionOpt calls on the session. */
 int ex_set_options(int session, const char *list);
 /* Parse "0xC02F,0x1301" into SSL_SessionProp. */

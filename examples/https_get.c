@@ -160,18 +160,9 @@ int main(int argc, char **argv)
         name = NULL;
 
     int err = 0;
-    for (int i = 0; i < ncas; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "ca%d", i);
-        if (ex_add_root_ca(cas[i], id) != 0)
-            return 1;
-    }
-    for (int i = 0; i < ncrls; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "crl%d", i);
-        if (ex_add_crl(crls[i], id) != 0)
-            return 1;
-    }
+    if (ex_add_each(cas, ncas, "ca", ex_add_root_ca) != 0 ||
+        ex_add_each(crls, ncrls, "crl", ex_add_crl) != 0)
+        return 1;
     if (system_ca && PKI_RootCABundleAdd(NULL, NULL, &err) < 0) {
         fprintf(stderr, "system trust store: error %d\n", err);
         return 1;

@@ -140,18 +140,9 @@ int main(int argc, char **argv)
     int err = 0;
     if (ex_add_own_cert(cert, key, "server") != 0)
         return 1;
-    for (int i = 0; i < ncas; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "ca%d", i);
-        if (ex_add_root_ca(cas[i], id) != 0)
-            return 1;
-    }
-    for (int i = 0; i < ncrls; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "crl%d", i);
-        if (ex_add_crl(crls[i], id) != 0)
-            return 1;
-    }
+    if (ex_add_each(cas, ncas, "ca", ex_add_root_ca) != 0 ||
+        ex_add_each(crls, ncrls, "crl", ex_add_crl) != 0)
+        return 1;
     SSL_SESSION_NEW_Entry se = { "server", caches, version };
     int session = SSL_SessionNew(&se, &err);
     if (session < 0) {

@@ -73,7 +73,8 @@ int closesocket(int sd, int *error)
     return chip_ok(error);
 }
 
-int chipssl_bind(int sd, const void *addr, int *error)
+/* bind() or connect() with an RTOS address argument. */
+static int addr_call(int sd, const void *addr, int *error, int connecting)
 {
     if (!error)
         return API_ERROR;
@@ -85,30 +86,30 @@ int chipssl_bind(int sd, const void *addr, int *error)
     socklen_t len = addr_len(addr);
     if (!len)
         return sock_fail(s, error, API_EAFNOSUPPORT);
-    if (bind(sd, addr, len) != 0)
+    if (!connecting)
+        return bind(sd, addr, len) == 0 ? chip_ok(error) : os_fail(s, error);
+    if (connect(sd, addr, len) == 0)
+        return chip_ok(error);
+    if (errno != EINTR || fd_nonblocking(sd))
         return os_fail(s, error);
-    return chip_ok(error);
+    /* Interrupted: the connection goes on (POSIX); wait for its outcome. */
+    int so = 0;
+    socklen_t sl = sizeof so;
+    if (chip_wait_fd(sd, POLLOUT, CHIP_FOREVER, error) < 0)
+        return sock_fail(s, error, *error);
+    if (getsockopt(sd, SOL_SOCKET, SO_ERROR, &so, &sl) != 0)
+        return os_fail(s, error);
+    return so ? sock_fail(s, error, chipssl_errno_to_api(so)) : chip_ok(error);
+}
+
+int chipssl_bind(int sd, const void *addr, int *error)
+{
+    return addr_call(sd, addr, error, 0);
 }
 
 int chipssl_connect(int sd, const void *addr, int *error)
 {
-    if (!error)
-        return API_ERROR;
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (!s)
-        return API_ERROR;
-    if (!addr)
-        return sock_fail(s, error, API_EINVAL);
-    socklen_t len = addr_len(addr);
-    if (!len)
-        return sock_fail(s, error, API_EAFNOSUPPORT);
-    int r;
-    do
-        r = connect(sd, addr, len);
-    while (r != 0 && errno == EINTR);
-    if (r != 0)
-        return os_fail(s, error);
-    return chip_ok(error);
+    return addr_call(sd, addr, error, 1);
 }
 
 int chipssl_listen(int sd, int backlog, int *error)

@@ -487,16 +487,13 @@ int SSL_Get_ConnState(int sd, void **connStatePtr, int *error)
 
 int SSL_GetProblem(int sd, SslProblemS *problem, int *error)
 {
-    if (!error)
-        return API_ERROR;
+    SSL_CONN_STATE *st;
     if (!problem)
         return chip_fail(error, API_EINVAL);
-    struct chip_sock *s = ssl_sock(sd, error);
-    if (!s)
+    if (SSL_GetConnState(sd, (void **)&st, error) != 0)
         return API_ERROR;
-    refresh_state(s);
-    *problem = s->st.problem;
-    return chip_ok(error);
+    *problem = st->problem;
+    return 0;
 }
 
 int SSL_GetWaitEvents(int sd, int *error)
