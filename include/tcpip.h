@@ -328,7 +328,10 @@ CHIPSSL_API int PKI_RootCABundleAdd(const char *fileName, const char *idPrefix,
  *   resumption at all (a server issues no session IDs or tickets, a client
  *   offers none). Client side an entry is keyed by peer address, port and the
  *   name given to SSL_ClientStart; server side it bounds the sessions kept.
- *   The oldest entry is replaced when full.
+ *   The oldest entry is replaced when full. A change of the session's
+ *   options or proposals, or of the PKI, starts the cache afresh: a session
+ *   negotiated under the old settings or trust is never resumed, since a
+ *   resumption skips the certificate checks.
  * e->version: mask of SSL_VERSION_*. THE VERSION RULE: 0 or bits above 0x1F
  *   are API_EINVAL. SSL 3.0, TLS 1.0 and 1.1 are prohibited (RFC 7568,
  *   RFC 8996): their bits are accepted so that old sources keep working, and

@@ -86,7 +86,12 @@ struct tls_ctx *session_tls_ctx(struct chip_session *s, int server, int *error)
         s->ctx_pki_gen[server] != pg) {
         struct tls_ctx *c = tls_ctx_new(&s->cfg, server, error);
         if (c) {
-            /* Connections made with the old context keep their reference. */
+            /* Connections made with the old context keep their reference.
+             * Sessions negotiated under the old settings or trust are not
+             * resumed (a resumption skips certificate checks): the server's
+             * cache goes with its context, the client's is emptied here. */
+            if (!server && s->ctx[server])
+                tls_cache_clear(s->cache);
             tls_ctx_free(s->ctx[server]);
             s->ctx[server] = c;
             s->ctx_cfg_gen[server] = s->cfg_gen;

@@ -41,6 +41,8 @@ void tls_ctx_free(struct tls_ctx *ctx); /* drops one reference */
 
 struct tls_cache *tls_cache_new(int max_entries);
 void tls_cache_free(struct tls_cache *cache);
+/* Forget every entry. */
+void tls_cache_clear(struct tls_cache *cache);
 
 /* A connection on fd. Client side: name (or NULL) is checked and sent as SNI
  * when it is a DNS name; cache_key selects the resumption entry (cache may

@@ -53,6 +53,7 @@ struct tls_conn {
     int first_verify_err;   /* X509_V_ERR_* that decided the verdict */
     int hs_state;           /* SSL_HS_* */
     int got_close_notify;
+    int peeking;            /* looking for an alert after a reset */
     int info_done;          /* peer subject filled in */
     char peer_subject[256];
     SslProblemS problem;
@@ -310,12 +311,24 @@ struct tls_cache *tls_cache_new(int max)
     return c;
 }
 
+void tls_cache_clear(struct tls_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    for (int i = 0; i < c->n; i++) {
+        SSL_SESSION_free(c->e[i].sess);
+        c->e[i].sess = NULL;
+    }
+    c->n = 0;
+    pthread_mutex_unlock(&c->lock);
+}
+
 void tls_cache_free(struct tls_cache *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < c->n; i++)
-        SSL_SESSION_free(c->e[i].sess);
+    tls_cache_clear(c);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -585,6 +598,21 @@ static int result(struct tls_conn *c, int r)
             return TLS_EOF;
         return failed(c, API_ECONNRESET, "peer closed during the handshake");
     case SSL_ERROR_SYSCALL:
+        if ((c->sys_errno == ECONNRESET || c->sys_errno == EPIPE) && c->problem.alert < 0 &&
+            !c->peeking) {
+            /* The peer may have said why before it reset the connection (a
+             * TLS 1.3 server refusing our certificate after our Finished,
+             * RFC 8446 4.4.2.4): the alert can still wait in the receive
+             * queue. Peek, so that it is recorded and no data is consumed. */
+            unsigned char b;
+            size_t got;
+            c->peeking = 1;
+            ERR_clear_error();
+            SSL_peek_ex(c->ssl, &b, 1, &got);
+            c->peeking = 0;
+            if (c->problem.alert >= 0)
+                return failed(c, API_ECONNABORTED, "the peer sent a fatal alert");
+        }
         if (c->sys_errno == ECONNRESET || c->sys_errno == EPIPE || c->sys_errno == 0) {
             if (SSL_is_init_finished(c->ssl) && c->sys_errno == 0)
                 return TLS_EOF;

@@ -600,17 +600,11 @@ static void check_connection(const struct hs_case *c, const char *name, const st
         if (c->want_cli_flags_any && !(r->prob.certFlags & c->want_cli_flags_any))
             fail_msg("%s: client problem certFlags 0x%x have none of 0x%x", d,
                      (unsigned)r->prob.certFlags, (unsigned)c->want_cli_flags_any);
-        /* A TLS 1.3 client refused after its Finished, that writes at once,
-         * races the server's close: its write may meet the RST that the
-         * server's close (with our Finished unread) sends, and then reports
-         * ECONNRESET without having read the alert waiting in its receive
-         * buffer. Accepted here (the brief allows "at least a non-zero
-         * errorCode"); the cli_recv_first rows require the alert. */
-        if (c->want_cli_alert && c->cli_may_finish && !c->cli_recv_first && r->hs == 1 &&
-            r->prob.alert == -1 && r->prob.errorCode == API_ECONNRESET)
-            print_message("%s: the client's write met the reset first (no alert)\n", d);
-        else if (c->want_cli_alert &&
-                 (r->prob.alert != c->want_cli_alert || r->prob.alertSent != 0))
+        /* A TLS 1.3 client refused after its Finished that writes at once
+         * meets the server's reset; the library still reads the alert that
+         * waits in the receive queue, so the alert is required here too. */
+        if (c->want_cli_alert &&
+            (r->prob.alert != c->want_cli_alert || r->prob.alertSent != 0))
             fail_msg("%s: client problem alert %d (sent %d), want %d received", d, r->prob.alert,
                      r->prob.alertSent, c->want_cli_alert);
         if (c->want_srv_alert && (s->prob.alert != c->want_srv_alert || s->prob.alertSent != 1))

@@ -255,6 +255,10 @@ static void *handler_main(void *arg)
 
     hs = SSL_HandshakeComplete(h->sd, SSL_WAIT_FOREVER);
     if (hs != 1) {
+        SslProblemS p;
+        if (SSL_GetProblem(h->sd, &p, &err) == 0)
+            print_message("  server problem: error %d alert %d sent %d state %d: %s\n",
+                          p.errorCode, p.alert, p.alertSent, p.hsState, p.reason);
         note(&h->failures, "server handshake", hs, 0);
     } else {
         n = recv(h->sd, buf, sizeof buf, MSG_TIMEOUT, 10000, &err);
