@@ -115,9 +115,14 @@ int ex_report(void *fp, const char *prefix, int sd, int ok)
                 (unsigned)st->peerCertFlags, st->serverName[0] ? st->serverName : "-");
     } else {
         const SslProblemS *p = &st->problem;
-        fprintf(f, "%s failed error=%d flags=0x%02x alert=%d sent=%d state=%d reason=%s\n",
-                prefix, p->errorCode, (unsigned)p->certFlags, p->alert, p->alertSent,
-                p->hsState, p->reason[0] ? p->reason : "-");
+        if (p->errorCode == 0) /* not failed: the caller stopped waiting */
+            fprintf(f, "%s failed error=%d flags=0x%02x alert=-1 sent=0 state=%d reason=%s\n",
+                    prefix, API_ETIMEDOUT, (unsigned)st->peerCertFlags, st->handshakeState,
+                    "no handshake within the wait");
+        else
+            fprintf(f, "%s failed error=%d flags=0x%02x alert=%d sent=%d state=%d reason=%s\n",
+                    prefix, p->errorCode, (unsigned)p->certFlags, p->alert, p->alertSent,
+                    p->hsState, p->reason[0] ? p->reason : "-");
     }
     fflush(f);
     return ok;
