@@ -273,7 +273,10 @@ typedef struct SSL_CONN_STATE {
  *   NUL-terminated string, the first PEM block is used; DER: length taken
  *   from the outer ASN.1 header, at most CHIPSSL_MAX_PKI_FILE).
  * e->certType: PKI_CERT_LOCAL (takes the own key most recently added with
- *   PKI_OwnKeyPairAdd and not yet taken; it must match), PKI_CERT_NONLOCAL,
+ *   PKI_OwnKeyPairAdd and not yet taken; it must match, else BADCERT and the
+ *   key stays pending; since call order pairs key and certificate, threads
+ *   that add own key pairs at the same time must serialize each
+ *   PKI_OwnKeyPairAdd + PKI_CertificateAdd pair), PKI_CERT_NONLOCAL,
  *   PKI_CERT_NONLOCAL|PKI_CERT_ROOTCA (0x0A: must be a CA certificate),
  *   PKI_CERT_CRL (0x04 or 0x06). A LOCAL certificate is not a trust anchor.
  * e->caIdPtr: ID of the issuer (searched in the non-local, then the local

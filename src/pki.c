@@ -9,6 +9,7 @@
 #include "pki_engine.h"
 
 #include <errno.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -153,7 +154,11 @@ static STACK_OF(X509) *issuer_chain(const char *ca_id)
         struct pki_entry *ca = find_cert(ca_id);
         if (!ca || X509_check_issued(ca->cert, ca->cert) == X509_V_OK)
             break;
-        if (!X509_up_ref(ca->cert) || !sk_X509_push(chain, ca->cert)) {
+        if (!X509_up_ref(ca->cert)) {
+            sk_X509_pop_free(chain, X509_free);
+            return NULL;
+        }
+        if (!sk_X509_push(chain, ca->cert)) {
             X509_free(ca->cert);
             sk_X509_pop_free(chain, X509_free);
             return NULL;
@@ -294,8 +299,11 @@ int PKI_CertificateAdd(PKI_CERT_ADD_Entry *e, int *error)
     int flags = is_crl ? check_crl(crl, e->caIdPtr) : check_cert(x, e->caIdPtr, root);
     struct pki_cred *cred = NULL;
     if (!(flags & PKI_CERT_BADCERT) && list == PKI_CERT_LOCAL) {
-        /* The most recently added key not yet taken must be this cert's. */
-        if (npending == 0 || X509_check_private_key(x, pending[npending - 1]) != 1) {
+        /* API.md 4: the key most recently added and not yet taken; it must
+         * match. (Call order pairs them: threads adding key pairs at the
+         * same time serialize their two calls; tcpip.h says so.) */
+        int k = npending - 1;
+        if (k < 0 || X509_check_private_key(x, pending[k]) != 1) {
             flags |= PKI_CERT_BADCERT;
         } else if (!(cred = calloc(1, sizeof *cred)) ||
                    !(cred->chain = issuer_chain(e->caIdPtr ? e->caIdPtr : ""))) {
@@ -304,8 +312,9 @@ int PKI_CertificateAdd(PKI_CERT_ADD_Entry *e, int *error)
             rc = API_ENOMEM;
         } else {
             atomic_init(&cred->refs, 1);
-            cred->key = pending[--npending];
-            pending[npending] = NULL;
+            cred->key = pending[k];
+            memmove(&pending[k], &pending[k + 1], sizeof pending[0] * (size_t)(npending - k - 1));
+            pending[--npending] = NULL;
             X509_up_ref(x);
             cred->cert = x;
         }
@@ -364,6 +373,17 @@ int PKI_CertificateDel(void *idPtr, int certType, int *error)
     return found ? chip_ok(error) : chip_fail(error, API_ENOENT);
 }
 
+/* EC keys on the curves TLS peers support (RFC 8446 4.2.7): P-256/384/521. */
+static int named_curve_ok(EVP_PKEY *k)
+{
+    char group[64];
+    if (!EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                        NULL))
+        return 0;
+    return strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0 ||
+           strcmp(group, "secp521r1") == 0;
+}
+
 int PKI_OwnKeyPairAdd(PKI_OWNKEYPAIR_ADD_Entry *e, int *error)
 {
     if (!error)
@@ -388,7 +408,7 @@ int PKI_OwnKeyPairAdd(PKI_OWNKEYPAIR_ADD_Entry *e, int *error)
     ERR_clear_error();
     if (!k || EVP_PKEY_get_base_id(k) != want ||
         (want == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) < 2048) ||
-        (want == EVP_PKEY_EC && EVP_PKEY_get_bits(k) < 256)) {
+        (want == EVP_PKEY_EC && !named_curve_ok(k))) {
         EVP_PKEY_free(k);
         return chip_fail(error, API_EINVAL);
     }
@@ -526,7 +546,7 @@ X509_STORE *pki_trust_store(int *has_crl)
         return NULL;
     }
     if (*has_crl)
-        X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
+        X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     ERR_clear_error();
     return st;
 }
@@ -556,7 +576,7 @@ X509_STORE *pki_ca_store(const char *const *ids, int n, int *has_crl,
         return NULL;
     }
     X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN |
-                                 (*has_crl ? X509_V_FLAG_CRL_CHECK : 0));
+                                 (*has_crl ? X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL : 0));
     ERR_clear_error();
     *names = nm;
     return st;

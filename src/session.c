@@ -96,7 +96,9 @@ struct tls_ctx *session_tls_ctx(struct chip_session *s, int server, int *error)
             s->ctx[server] = c;
             s->ctx_cfg_gen[server] = s->cfg_gen;
             s->ctx_pki_gen[server] = pg;
-        } else if (!s->ctx[server]) {
+        } else {
+            /* Never fall back to the old context: it may trust what was
+             * deleted or skip checks that were turned on since. */
             pthread_mutex_unlock(&s->lock);
             return NULL;
         }
@@ -151,6 +153,19 @@ int SSL_SessionNew(SSL_SESSION_NEW_Entry *e, int *error)
     s->cfg.nsuites = chip_default_suite_count;
     s->cfg.max_caches = e->maxCaches;
     s->cfg.cred = cred;
+
+    /* Build the server context now: an own certificate the engine refuses
+     * (its security level: e.g. SHA-1 signed, RSA below 2048 bits) fails
+     * here with API_EINVAL, not later in every handshake. */
+    if (cred) {
+        int err = 0;
+        struct tls_ctx *c = session_tls_ctx(s, 1, &err);
+        if (!c) {
+            session_put(s);
+            return chip_fail(error, err);
+        }
+        tls_ctx_free(c);
+    }
 
     int id = -1;
     pthread_mutex_lock(&table_lock);

@@ -34,6 +34,7 @@ struct chip_sock {
     int last_error;       /* for get_socketerror() */
     int eof;              /* end of stream already reported once */
     int shut_wr;          /* SSL_ConnClose or shutdown(send) done */
+    int listening;        /* listen() was called: never a TLS connection */
     /* SSL configuration (socket options) */
     int ssl_mode;
     struct chip_session *sess;

@@ -121,6 +121,7 @@ int chipssl_listen(int sd, int backlog, int *error)
         return API_ERROR;
     if (listen(sd, backlog) != 0)
         return os_fail(s, error);
+    s->listening = 1;
     return chip_ok(error);
 }
 
@@ -164,7 +165,7 @@ int chipssl_send(int sd, const void *buf, int len, int flags, int *error)
         return sock_fail(s, error, API_EINVAL);
     if (s->shut_wr)
         return sock_fail(s, error, API_ESHUTDOWN);
-    if (s->ssl_mode != SSL_MODE_NONE && s->sess && s->type == SOCK_STREAM) {
+    if (s->ssl_mode != SSL_MODE_NONE && s->type == SOCK_STREAM) {
         int blocking = !(flags & MSG_DONTWAIT) && !fd_nonblocking(sd);
         int n = sslsock_send(s, buf, len, blocking, error);
         if (n < 0)
@@ -204,7 +205,7 @@ int chipssl_recv(int sd, void *buf, int len, int flags, unsigned long timeout,
         deadline = fd_nonblocking(sd) ? 0 : CHIP_FOREVER;
     int peek = (flags & MSG_PEEK) != 0;
     int n;
-    if (s->ssl_mode != SSL_MODE_NONE && s->sess && s->type == SOCK_STREAM) {
+    if (s->ssl_mode != SSL_MODE_NONE && s->type == SOCK_STREAM) {
         n = sslsock_recv(s, buf, len, peek, deadline, error);
     } else {
         for (;;) {

@@ -147,8 +147,12 @@ static int hs_drive(struct chip_sock *s, int64_t limit, int *error)
     if (s->hs == HS_FAILED)
         return chip_fail(error, API_ECONNABORTED);
     if (!s->tls) {
-        if (s->ssl_mode == SSL_MODE_CLIENT)
-            return chip_fail(error, API_EPERM); /* SSL_ClientStart first */
+        /* Fail closed: an SSL socket never carries plaintext, so without a
+         * session, or on a client before SSL_ClientStart, nothing moves. */
+        if (s->listening)
+            return chip_fail(error, API_ENOTCONN);
+        if (s->ssl_mode == SSL_MODE_CLIENT || !s->sess)
+            return chip_fail(error, API_EPERM);
         if (start_tls(s, NULL, NULL, error) < 0)
             return API_ERROR;
     }
@@ -168,7 +172,7 @@ static int hs_drive(struct chip_sock *s, int64_t limit, int *error)
         if (w < 0)
             return API_ERROR;
         if (w == 0) {
-            if (s->deadline <= limit && chip_now_ms() >= s->deadline) {
+            if (chip_now_ms() >= s->deadline) {
                 SslProblemS *p = tls_conn_problem(s->tls);
                 if (p->errorCode == 0) {
                     p->errorCode = API_ETIMEDOUT;
@@ -318,6 +322,7 @@ int sslsock_recv(struct chip_sock *s, unsigned char *buf, int len, int peek,
         if (r == TLS_DONE) {
             if (!peek)
                 s->st.bytesIn += (unsigned long long)n;
+            *error = 0;
             return n;
         }
         if (r == TLS_EOF)
@@ -396,7 +401,7 @@ int SSL_HandshakeComplete(int sd, unsigned int timeout)
         return e == API_ENOTSOCK ? -1 : -2;
     if (s->type != SOCK_STREAM)
         return -1;
-    if (!is_ssl(s) || (s->ssl_mode == SSL_MODE_CLIENT && !s->tls))
+    if (!is_ssl(s) || s->listening || (s->ssl_mode == SSL_MODE_CLIENT && !s->tls))
         return 0;
     int64_t limit = timeout == SSL_WAIT_FOREVER ? CHIP_FOREVER
                                                 : chip_now_ms() + (int64_t)timeout;
@@ -506,7 +511,13 @@ int SSL_GetWaitEvents(int sd, int *error)
     *error = 0;
     if (!is_ssl(s) || !s->tls || s->hs == HS_FAILED)
         return 0;
-    if (s->tls && tls_conn_pending(s->tls) > 0)
+    if (tls_conn_pending(s->tls) > 0)
         return 0; /* decrypted data waits: call recv again */
-    return s->want;
+    int ev = s->want;
+    /* A record in flight, or held-back data ripe for sending, needs the
+     * socket writable whatever the last read waited for. */
+    if (s->hs == HS_DONE &&
+        (s->out_committed || (s->out_len > 0 && s->out_len >= s->send_min)))
+        ev |= POLLOUT;
+    return ev;
 }

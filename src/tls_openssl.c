@@ -23,6 +23,7 @@
 
 struct tls_ctx {
     atomic_int refs;
+    unsigned gen;           /* distinct per context ever built */
     SSL_CTX *ssl_ctx;
     int server;
     int skip_verify;
@@ -30,6 +31,7 @@ struct tls_ctx {
 
 struct cache_entry {
     char key[CACHE_KEY_LEN];
+    unsigned gen;           /* the context it was negotiated with */
     SSL_SESSION *sess;
     unsigned long long stamp;
 };
@@ -60,6 +62,8 @@ struct tls_conn {
 };
 
 static int conn_idx = -1;
+static int sess_idx = -1;   /* SSL_SESSION ex_data: peer cert flags | 0x100 */
+static atomic_uint ctx_gen;
 static BIO_METHOD *sock_method;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 
@@ -113,6 +117,7 @@ static long bio_sock_ctrl(BIO *b, int cmd, long num, void *ptr)
 static void engine_init(void)
 {
     conn_idx = SSL_get_ex_new_index(0, "chipssl conn", NULL, NULL, NULL);
+    sess_idx = SSL_SESSION_get_ex_new_index(0, "chipssl flags", NULL, NULL, NULL);
     sock_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
                                "chipssl socket");
     if (sock_method) {
@@ -243,6 +248,10 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
     int unmatched = !c->ctx->server && c->name[0] && !name_matches(leaf, c->name);
     if (unmatched)
         c->cert_flags |= PKI_CERT_UNMATCHED;
+    /* A resumption of this session reports the flags seen now. */
+    SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+    SSL_SESSION_set_ex_data(SSL_get_session(ssl), sess_idx,
+                            (void *)(intptr_t)(c->cert_flags | 0x100));
     int fatal = c->ctx->skip_verify ? unmatched : c->cert_flags != 0;
     if (fatal) {
         int err = (c->ctx->skip_verify || !c->first_verify_err)
@@ -334,7 +343,7 @@ void tls_cache_free(struct tls_cache *c)
 }
 
 /* Takes the reference to sess. The oldest entry goes when full. */
-static void cache_put(struct tls_cache *c, const char *key, SSL_SESSION *sess)
+static void cache_put(struct tls_cache *c, const char *key, unsigned gen, SSL_SESSION *sess)
 {
     pthread_mutex_lock(&c->lock);
     int slot = -1;
@@ -352,17 +361,21 @@ static void cache_put(struct tls_cache *c, const char *key, SSL_SESSION *sess)
     SSL_SESSION_free(c->e[slot].sess);
     chip_strlcpy(c->e[slot].key, key, sizeof c->e[slot].key);
     c->e[slot].sess = sess;
+    c->e[slot].gen = gen;
     c->e[slot].stamp = ++c->clock;
     pthread_mutex_unlock(&c->lock);
 }
 
-static SSL_SESSION *cache_get(struct tls_cache *c, const char *key)
+/* Only a session negotiated with this very context is offered: one from
+ * before a change of options, proposals or trust would resume without the
+ * checks the change asked for. */
+static SSL_SESSION *cache_get(struct tls_cache *c, const char *key, unsigned gen)
 {
     SSL_SESSION *s = NULL;
     pthread_mutex_lock(&c->lock);
     for (int i = 0; i < c->n; i++)
         if (strcmp(c->e[i].key, key) == 0) {
-            if (SSL_SESSION_is_resumable(c->e[i].sess) &&
+            if (c->e[i].gen == gen && SSL_SESSION_is_resumable(c->e[i].sess) &&
                 SSL_SESSION_up_ref(c->e[i].sess))
                 s = c->e[i].sess;
             break;
@@ -376,7 +389,7 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
     struct tls_conn *c = SSL_get_ex_data(ssl, conn_idx);
     if (!c || !c->cache || !c->cache_key[0])
         return 0;
-    cache_put(c->cache, c->cache_key, sess);
+    cache_put(c->cache, c->cache_key, c->ctx->gen, sess);
     return 1; /* the cache keeps the reference */
 }
 
@@ -399,7 +412,7 @@ static void suite_string(const struct tls_config *cfg, int tls13, char *out,
 struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error)
 {
     pthread_once(&engine_once, engine_init);
-    if (conn_idx < 0 || !sock_method) {
+    if (conn_idx < 0 || sess_idx < 0 || !sock_method) {
         chip_fail(error, API_ENOMEM);
         return NULL;
     }
@@ -496,14 +509,17 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error
     sk_X509_NAME_pop_free(names, X509_NAME_free);
     ERR_clear_error();
     if (!okay) {
+        /* Allocation, or inputs the engine refuses: no suite for the allowed
+         * versions, or an own certificate below its security level (for
+         * example signed with SHA-1). */
+        int code = (t && ctx) ? API_EINVAL : API_ENOMEM;
         SSL_CTX_free(ctx);
         free(t);
-        /* With valid inputs only allocation can fail here; a list without a
-         * suite for the allowed versions is refused before we get here. */
-        chip_fail(error, (t && ctx && !(tls12 || tls13)) ? API_EINVAL : API_ENOMEM);
+        chip_fail(error, code);
         return NULL;
     }
     t->ssl_ctx = ctx;
+    t->gen = atomic_fetch_add(&ctx_gen, 1) + 1;
     return t;
 }
 
@@ -560,7 +576,7 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, struct tls_cache *cache,
         c->cache = cache;
         if (cache && cache_key) {
             chip_strlcpy(c->cache_key, cache_key, sizeof c->cache_key);
-            SSL_SESSION *sess = cache_get(cache, cache_key);
+            SSL_SESSION *sess = cache_get(cache, cache_key, ctx->gen);
             if (sess) {
                 SSL_set_session(ssl, sess);
                 SSL_SESSION_free(sess);
@@ -630,6 +646,10 @@ int tls_conn_handshake(struct tls_conn *c)
     int r = SSL_do_handshake(c->ssl);
     if (r == 1) {
         c->hs_state = SSL_HS_DONE;
+        if (SSL_session_reused(c->ssl)) {
+            intptr_t v = (intptr_t)SSL_SESSION_get_ex_data(SSL_get_session(c->ssl), sess_idx);
+            c->cert_flags = (int)(v & 0xff);
+        }
         return TLS_DONE;
     }
     return result(c, r);
@@ -717,6 +737,11 @@ void tls_conn_free(struct tls_conn *c)
 {
     if (!c)
         return;
+    /* OpenSSL forgets a session whose connection ended without our
+     * close_notify. A connection that did not fail keeps its session
+     * resumable even when the application only called closesocket(). */
+    if (SSL_is_init_finished(c->ssl) && c->problem.errorCode == 0)
+        SSL_set_shutdown(c->ssl, SSL_get_shutdown(c->ssl) | SSL_SENT_SHUTDOWN);
     SSL_free(c->ssl);
     tls_ctx_free(c->ctx);
     free(c);

@@ -50,11 +50,15 @@ def client_hello_bytes(pki):
 def send_raw(port, data, reset=False, linger_read=True):
     s = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
     try:
-        s.sendall(data)
-        if reset:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        try:
+            s.sendall(data)
+            if reset:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return b""
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            # The server may already have answered with an alert and closed.
             return b""
-        s.shutdown(socket.SHUT_WR)
         got = b""
         if linger_read:
             try:
