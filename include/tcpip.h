@@ -254,7 +254,9 @@ typedef struct SSL_CONN_STATE {
     int version;            /* SSL_VERSION_TLS12 or _TLS13 once negotiated  */
     int cipherSuite;        /* IANA number once negotiated, else 0          */
     int resumed;            /* 1 when the session was resumed               */
-    int peerCertFlags;      /* PKI_CERT_* warnings/errors of the peer cert  */
+    int peerCertFlags;      /* PKI_CERT_* warnings/errors of the peer cert
+                               (a resumed connection: those of the handshake
+                               that created the session)                   */
     int closeNotify;        /* 1 once the peer's close_notify was received  */
     char peerSubject[256];  /* peer certificate subject (RFC 2253), or ""   */
     char serverName[256];   /* client: name given to SSL_ClientStart; server:
@@ -341,9 +343,10 @@ CHIPSSL_API int PKI_RootCABundleAdd(const char *fileName, const char *idPrefix,
  *   a mask naming only them negotiates TLS 1.2 and TLS 1.3 instead (so the
  *   original's version = 3 works). A mask naming TLS 1.2 and/or TLS 1.3
  *   negotiates exactly those; obsolete bits beside them are ignored.
- * Errors: API_EINVAL (NULL e, unknown certIdentity or one without key, bad
- *   maxCaches or version), API_ENOENT (all CHIPSSL_MAX_SESSIONS in use),
- *   API_ENOMEM. */
+ * Errors: API_EINVAL (NULL e, unknown certIdentity or one without key, an
+ *   own certificate the TLS engine refuses at its security level, e.g. one
+ *   signed with SHA-1; bad maxCaches or version), API_ENOENT (all
+ *   CHIPSSL_MAX_SESSIONS in use), API_ENOMEM. */
 CHIPSSL_API int SSL_SessionNew(SSL_SESSION_NEW_Entry *e, int *error);
 
 /* SSL_SessionClose - free the session ID. Sockets bound to it keep working
@@ -500,7 +503,10 @@ CHIPSSL_API int chipssl_accept(int sd, void *addr, int *error);
 /* send - returns the bytes accepted (all of them on a blocking socket; on a
  * non-blocking one possibly fewer, or -1 with API_EWOULDBLOCK). flags: 0 or
  * MSG_DONTWAIT (others passed to the OS on plain sockets). Errors include
- * API_ESHUTDOWN, API_ECONNABORTED, API_ECONNRESET, API_EINVAL (len < 0). */
+ * API_ESHUTDOWN, API_ECONNABORTED, API_ECONNRESET, API_ETIMEDOUT (handshake
+ * time limit), API_EINVAL (len < 0), API_EPERM (an SSL socket that cannot
+ * carry TLS yet: TCP_SSL_CLIENT/SERVER without TCP_SSLSESSION, or a client
+ * before SSL_ClientStart; an SSL socket never falls back to plaintext). */
 CHIPSSL_API int chipssl_send(int sd, const void *buf, int len, int flags,
                              int *error);
 /* recv - returns bytes read (>0), 0 at end of stream (once), -1 on error.
