@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,7 +43,7 @@ static void note(int *failures, const char *what, int a, int b)
 struct pki_worker {
     pthread_t tid;
     int index, iterations, with_local;
-    volatile int *stop; /* run until *stop when not NULL */
+    atomic_int *stop; /* run until *stop when not NULL */
     int failures, done;
 };
 
@@ -52,7 +53,7 @@ static void *pki_main(void *arg)
     char id[48], lid[48];
     int i, err, ret;
 
-    for (i = 0; w->stop ? !*w->stop : i < w->iterations; i++) {
+    for (i = 0; w->stop ? !atomic_load(w->stop) : i < w->iterations; i++) {
         snprintf(id, sizeof id, "t%d-%d", w->index, i);
         snprintf(lid, sizeof lid, "tl%d-%d", w->index, i);
         ret = tu_add_cert("server.pem", PKI_FMT_PEM, PKI_CERT_NONLOCAL, id, "ca", &err);
@@ -370,7 +371,7 @@ static void concurrent_handshakes(int churn)
     static struct acceptor a;
     struct client c[NCLIENTS];
     struct pki_worker pw[2];
-    volatile int stop = 0;
+    atomic_int stop = 0;
     int srv_sid, cli_sid, lsn, err, i, failures = 0, resumed = 0;
     unsigned short port;
 
@@ -418,7 +419,7 @@ static void concurrent_handshakes(int churn)
     }
     pthread_join(a.tid, NULL);
     failures += a.failures;
-    stop = 1;
+    atomic_store(&stop, 1);
     for (i = 0; churn && i < 2; i++) {
         pthread_join(pw[i].tid, NULL);
         failures += pw[i].failures;
