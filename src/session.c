@@ -153,6 +153,10 @@ int SSL_SessionNew(SSL_SESSION_NEW_Entry *e, int *error)
     s->cfg.nsuites = chip_default_suite_count;
     s->cfg.max_caches = e->maxCaches;
     s->cfg.cred = cred;
+    /* The server's session ID context: unique per session ever made, so
+     * no session of another (or of a closed) session ID is resumed. */
+    static atomic_uint uids;
+    s->cfg.uid = atomic_fetch_add(&uids, 1) + 1;
 
     /* Build the server context now: an own certificate the engine refuses
      * (its security level: e.g. SHA-1 signed, RSA below 2048 bits) fails
@@ -172,7 +176,7 @@ int SSL_SessionNew(SSL_SESSION_NEW_Entry *e, int *error)
     for (int i = 0; i < CHIPSSL_MAX_SESSIONS; i++)
         if (!table[i]) {
             id = i + 1;
-            s->id = s->cfg.session_id = id;
+            s->id = id;
             table[i] = s;
             break;
         }

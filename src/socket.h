@@ -35,6 +35,7 @@ struct chip_sock {
     int eof;              /* end of stream already reported once */
     int shut_wr;          /* SSL_ConnClose or shutdown(send) done */
     int listening;        /* listen() was called: never a TLS connection */
+    int close_pending;    /* SSL_ConnClose could not finish (non-blocking) */
     /* SSL configuration (socket options) */
     int ssl_mode;
     struct chip_session *sess;

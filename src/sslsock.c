@@ -436,6 +436,9 @@ int SSL_ConnClose(int sd, int *error)
     if (s->hs != HS_DONE || s->shut_wr)
         return chip_fail(error, API_EINVAL);
     int blocking = !fd_nonblocking(sd);
+    /* Non-blocking: whatever cannot go now waits for POLLOUT (and
+     * SSL_GetWaitEvents says so until a later call finishes the close). */
+    s->close_pending = 1;
     int f = flush_out(s, blocking, 1, error);
     if (f != 1)
         return API_ERROR;
@@ -451,6 +454,7 @@ int SSL_ConnClose(int sd, int *error)
         if (chip_wait_fd(sd, s->want, CHIP_FOREVER, error) < 0)
             return API_ERROR;
     }
+    s->close_pending = 0;
     s->shut_wr = 1;
     return chip_ok(error);
 }
@@ -516,8 +520,8 @@ int SSL_GetWaitEvents(int sd, int *error)
     int ev = s->want;
     /* A record in flight, or held-back data ripe for sending, needs the
      * socket writable whatever the last read waited for. */
-    if (s->hs == HS_DONE &&
-        (s->out_committed || (s->out_len > 0 && s->out_len >= s->send_min)))
+    if (s->hs == HS_DONE && (s->close_pending || s->out_committed ||
+                             (s->out_len > 0 && s->out_len >= s->send_min)))
         ev |= POLLOUT;
     return ev;
 }

@@ -15,7 +15,7 @@ struct tls_cache; /* client-side resumption cache of a session */
 
 /* A session's settings, as the engine needs them to build a context. */
 struct tls_config {
-    int session_id;
+    unsigned uid;                       /* unique per session ever made */
     int tls12, tls13;                   /* versions the mask allows */
     int suites[CHIPSSL_MAX_PROPOSALS];  /* IANA numbers, in order */
     int nsuites;

@@ -425,17 +425,19 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error
     SSL_CTX *ctx = SSL_CTX_new(TLS_method());
     X509_STORE *store = NULL;
     STACK_OF(X509_NAME) *names = NULL;
-    int okay = t && ctx && (tls12 || tls13);
-    if (okay) {
+    /* 0 while fine; API_EINVAL for inputs the engine refuses. */
+    int code = !(t && ctx) ? API_ENOMEM : (tls12 || tls13) ? 0 : API_EINVAL;
+    if (code == 0) {
         atomic_init(&t->refs, 1);
         t->server = server;
         t->skip_verify = cfg->skip_verify;
-        okay = SSL_CTX_set_min_proto_version(ctx, tls12 ? TLS1_2_VERSION : TLS1_3_VERSION) &&
-               SSL_CTX_set_max_proto_version(ctx, tls13 ? TLS1_3_VERSION : TLS1_2_VERSION) &&
-               SSL_CTX_set_ciphersuites(ctx, tls13 ? s13 : "") &&
-               (!tls12 || SSL_CTX_set_cipher_list(ctx, s12));
+        if (!(SSL_CTX_set_min_proto_version(ctx, tls12 ? TLS1_2_VERSION : TLS1_3_VERSION) &&
+              SSL_CTX_set_max_proto_version(ctx, tls13 ? TLS1_3_VERSION : TLS1_2_VERSION) &&
+              SSL_CTX_set_ciphersuites(ctx, tls13 ? s13 : "") &&
+              (!tls12 || SSL_CTX_set_cipher_list(ctx, s12))))
+            code = API_EINVAL;
     }
-    if (okay) {
+    if (code == 0) {
         SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                                      SSL_OP_IGNORE_UNEXPECTED_EOF |
                                      (cfg->server_pref ? SSL_OP_CIPHER_SERVER_PREFERENCE : 0));
@@ -449,14 +451,17 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error
         SSL_CTX_set_info_callback(ctx, info_cb);
         SSL_CTX_set_cert_verify_callback(ctx, cert_verify_cb, NULL);
     }
-    if (okay && cfg->cred) {
-        okay = SSL_CTX_use_certificate(ctx, cfg->cred->cert) == 1 &&
-               SSL_CTX_use_PrivateKey(ctx, cfg->cred->key) == 1;
-        for (int i = 0; okay && i < sk_X509_num(cfg->cred->chain); i++)
-            okay = SSL_CTX_add1_chain_cert(ctx, sk_X509_value(cfg->cred->chain, i)) == 1;
+    if (code == 0 && cfg->cred) {
+        /* Refused at the engine's security level (e.g. SHA-1 signatures). */
+        int ok = SSL_CTX_use_certificate(ctx, cfg->cred->cert) == 1 &&
+                 SSL_CTX_use_PrivateKey(ctx, cfg->cred->key) == 1;
+        for (int i = 0; ok && i < sk_X509_num(cfg->cred->chain); i++)
+            ok = SSL_CTX_add1_chain_cert(ctx, sk_X509_value(cfg->cred->chain, i)) == 1;
+        if (!ok)
+            code = API_EINVAL;
     }
     int has_crl = 0;
-    if (okay) {
+    if (code == 0) {
         if (server && cfg->client_auth && cfg->nclient_cas > 0) {
             const char *ids[CHIPSSL_MAX_CLIENT_CAS];
             for (int i = 0; i < cfg->nclient_cas; i++)
@@ -465,9 +470,10 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error
         } else {
             store = pki_trust_store(&has_crl);
         }
-        okay = store != NULL;
+        if (!store)
+            code = API_ENOMEM;
     }
-    if (okay) {
+    if (code == 0) {
         SSL_CTX_set_cert_store(ctx, store); /* the context owns it now */
         store = NULL;
         if (names) {
@@ -483,8 +489,9 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error
              * SSL_OP_NO_TICKET, tickets that are cache keys in TLS 1.3. */
             SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
             unsigned char sid[32];
-            int n = snprintf((char *)sid, sizeof sid, "chipssl-%d", cfg->session_id);
-            okay = SSL_CTX_set_session_id_context(ctx, sid, (unsigned)n);
+            int n = snprintf((char *)sid, sizeof sid, "chipssl-%u", cfg->uid);
+            if (!SSL_CTX_set_session_id_context(ctx, sid, (unsigned)n))
+                code = API_ENOMEM;
             if (cfg->max_caches > 0) {
                 SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
                 SSL_CTX_sess_set_cache_size(ctx, cfg->max_caches);
@@ -508,11 +515,7 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error
     X509_STORE_free(store);
     sk_X509_NAME_pop_free(names, X509_NAME_free);
     ERR_clear_error();
-    if (!okay) {
-        /* Allocation, or inputs the engine refuses: no suite for the allowed
-         * versions, or an own certificate below its security level (for
-         * example signed with SHA-1). */
-        int code = (t && ctx) ? API_EINVAL : API_ENOMEM;
+    if (code) {
         SSL_CTX_free(ctx);
         free(t);
         chip_fail(error, code);

@@ -5,7 +5,9 @@ certificate it lists fail with certificate_revoked (44) and the REVOKED flag,
 on the client (https_get -R against openssl s_server) and on the server
 (tls_echo_server -R verifying s_client's certificate). Option 3 accepts it and
 still reports the flag. Certificates of the same CA that the CRL does not
-list, and certificates of CAs without a CRL, are unaffected.
+list, and certificates of CAs without a CRL, are unaffected. A CRL of the root
+that revokes an intermediate CA refuses every chain through it (revocation is
+checked along the whole chain).
 """
 
 import pytest
@@ -63,3 +65,51 @@ def test_server_accepts_unrevoked_client(pki, start_echo_server, run_s_client, f
     conn = srv.wait_conn()
     assert conn["status"] == "ok" and conn["flags"] == 0, conn["line"]
     assert r.echoed, r.describe()
+
+
+# --- a revoked intermediate CA (crl-inter.pem: a CRL of the root listing
+# inter-ca.pem). Revocation is checked along the whole chain, not only for
+# the leaf: leaf-inter/client-inter -> inter-ca (revoked) -> ca fails with
+# REVOKED. Each test first shows that the same chain is accepted without a
+# CRL and with the root's other CRL (crl.pem does not list inter-ca; no CRL
+# of inter-ca itself is needed), then that crl-inter.pem refuses it.
+INTER_CRLS = [(None, False), ("crl", False), ("crl-inter", True)]
+
+
+@pytest.mark.parametrize("flag", VERSIONS)
+def test_client_refuses_server_under_revoked_intermediate(pki, start_openssl_server,
+                                                         run_https_get, flag):
+    srv = start_openssl_server(["-www", flag, "-cert_chain", pki / "inter-ca.pem"],
+                               cert="leaf-inter")
+    for crl, refused in INTER_CRLS:
+        args = ["-a", pki / "ca.pem"] + (["-R", pki / (crl + ".pem")] if crl else [])
+        r = run_https_get(args + [url("localhost", srv.port)])
+        assert r.handshakes, "CRL %s\n%s" % (crl, r.describe())
+        hs = r.handshakes[0]
+        if refused:
+            assert r.rc == 2 and hs["status"] == "failed", r.describe()
+            assert hs["flags"] & REVOKED, r.describe()
+            assert hs["alert"] == ALERT_CERTIFICATE_REVOKED and hs["sent"] == 1, r.describe()
+        else:
+            assert r.rc == 0 and hs["status"] == "ok", "CRL %s\n%s" % (crl, r.describe())
+            assert hs["flags"] == 0, r.describe()
+
+
+@pytest.mark.parametrize("flag", VERSIONS)
+def test_server_refuses_client_under_revoked_intermediate(pki, start_echo_server, run_s_client,
+                                                         flag):
+    for crl, refused in INTER_CRLS:
+        args = ["-a", pki / "ca.pem", "-o", "1"] + (["-R", pki / (crl + ".pem")] if crl else [])
+        srv = start_echo_server(args)
+        r = run_s_client(srv.port, [flag] + cert_args(pki, "client-inter", "inter-ca"))
+        conn = srv.wait_conn()
+        if refused:
+            assert conn["status"] == "failed", conn["line"] + "\n" + r.describe()
+            assert conn["flags"] & REVOKED, conn["line"]
+            assert conn["alert"] == ALERT_CERTIFICATE_REVOKED and conn["sent"] == 1, conn["line"]
+            assert not r.echoed, r.describe()
+        else:
+            assert conn["status"] == "ok" and conn["flags"] == 0, "CRL %s: %s" % (crl,
+                                                                                  conn["line"])
+            assert r.echoed, r.describe()
+        srv.stop()

@@ -30,6 +30,16 @@
 #   client-inter-chain.pem client-inter.pem + inter-ca.pem
 #   revoked.pem/.key       issued by ca, SAN localhost, listed in crl.pem (EC)
 #   crl.pem, crl.der       CRL of ca listing revoked.pem, nextUpdate in 10 years
+#   crl-inter.pem          CRL of ca listing inter-ca.pem only (the intermediate
+#                          revoked: chains leaf-inter/client-inter -> inter-ca -> ca
+#                          fail when revocation is checked along the whole chain)
+#   sha1.pem/.key          CN=localhost SAN localhost,127.0.0.1,::1, serverAuth, issued
+#                          by ca but signed with SHA-1 (EC key; TLS engines at security
+#                          level >= 1 refuse it as an own certificate)
+#   ec-secp256k1.key       EC key on secp256k1 (not a TLS curve of RFC 8446)
+#   ec-brainpoolP256r1.key EC key on brainpoolP256r1 (not a TLS 1.3 curve)
+#   ec-p384.pem/.key       EC key on P-384, CN=localhost SAN localhost,127.0.0.1,::1 (ca)
+#   ec-p521.pem/.key       EC key on P-521, CN=localhost SAN localhost,127.0.0.1,::1 (ca)
 #   ca.der                 ca.pem in DER
 #   server.key.pk8.der     server.key as PKCS#8 DER
 #   server.key.pkcs1.pem   server.key as PKCS#1 ("BEGIN RSA PRIVATE KEY")
@@ -235,6 +245,11 @@ for k in server-ec ca2 client2 untrusted-ca client-untrusted server-unknownca se
     eckey "$k.key"
 done
 openssl genpkey -algorithm ED25519 -out ed25519.key
+eckey sha1.key
+for c in secp256k1:secp256k1 brainpoolP256r1:brainpoolP256r1 p384:P-384 p521:P-521; do
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:"${c#*:}" \
+        -pkeyopt ec_param_enc:named_curve -out "ec-${c%%:*}.key" 2>/dev/null
+done
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out weak-rsa1024.key 2>/dev/null
 openssl dsaparam -genkey -out "$W/dsa-params-and-key.pem" 2048 2>/dev/null
 openssl pkey -in "$W/dsa-params-and-key.pem" -out dsa.key
@@ -258,6 +273,9 @@ ca_issue partial    "/CN=partial"         partial
 ca_issue inter-ca   "/CN=chipssl Intermediate CA" inter_ca
 ca_issue revoked    "/CN=localhost"       any_localhost
 ca_issue ed25519    "/CN=localhost"       any_localhost
+ca_issue sha1       "/CN=localhost"       server_localhost_ec -md sha1
+ca_issue ec-p384    "/CN=localhost"       server_localhost_ec
+ca_issue ec-p521    "/CN=localhost"       server_localhost_ec
 
 # ---------------------------------------------------------------- other issuers
 x509_issue client2          "/CN=chipssl client 2"         client_ec     ca2
@@ -269,6 +287,13 @@ cat leaf-inter.pem inter-ca.pem > leaf-inter-chain.pem
 cat client-inter.pem inter-ca.pem > client-inter-chain.pem
 
 # ---------------------------------------------------------------- CRL
+# crl-inter.pem comes from a copy of ca's database, so that crl.pem lists
+# revoked.pem only and crl-inter.pem inter-ca.pem only.
+cp -r "$W/ca-db" "$W/ca-db-inter"
+sed "s|$W/ca-db\$|$W/ca-db-inter|" "$W/ca.cnf" > "$W/ca-inter.cnf"
+openssl ca -batch -config "$W/ca-inter.cnf" -revoke inter-ca.pem -crl_reason cACompromise 2>/dev/null
+openssl ca -batch -config "$W/ca-inter.cnf" -gencrl -crldays "$DAYS" -crlexts crl_ext \
+    -out crl-inter.pem 2>/dev/null
 openssl ca -batch -config "$W/ca.cnf" -revoke revoked.pem -crl_reason keyCompromise 2>/dev/null
 openssl ca -batch -config "$W/ca.cnf" -gencrl -crldays "$DAYS" -crlexts crl_ext \
     -out crl.pem 2>/dev/null
@@ -296,7 +321,8 @@ v() {   # v CAFILE CERT [extra args]
     fi
 }
 v ca.pem ca.pem
-for c in server server-ec client wrongname cnonly wildcard partial inter-ca revoked ed25519; do
+for c in server server-ec client wrongname cnonly wildcard partial inter-ca revoked ed25519 \
+         ec-p384 ec-p521; do
     v ca.pem "$c.pem"
 done
 v ca2.pem client2.pem
@@ -315,6 +341,25 @@ if openssl verify -CAfile ca.pem -CRLfile crl.pem -crl_check revoked.pem >/dev/n
     echo "mkpki.sh: revoked.pem is not revoked by crl.pem" >&2; exit 1
 fi
 v ca.pem server.pem -CRLfile crl.pem -crl_check
+# crl-inter.pem revokes inter-ca.pem and nothing else; crl.pem does not list it
+if openssl verify -CAfile ca.pem -CRLfile crl-inter.pem -crl_check inter-ca.pem >/dev/null 2>&1; then
+    echo "mkpki.sh: inter-ca.pem is not revoked by crl-inter.pem" >&2; exit 1
+fi
+v ca.pem inter-ca.pem -CRLfile crl.pem -crl_check
+v ca.pem revoked.pem -CRLfile crl-inter.pem -crl_check
+[ "$(openssl crl -in crl-inter.pem -noout -text | grep -c 'Serial Number:')" = 1 ] || {
+    echo "mkpki.sh: crl-inter.pem should list exactly one certificate" >&2; exit 1; }
+[ "$(openssl crl -in crl.pem -noout -text | grep -c 'Serial Number:')" = 1 ] || {
+    echo "mkpki.sh: crl.pem should list exactly one certificate" >&2; exit 1; }
+# sha1.pem: issued by ca, signed with SHA-1
+v ca.pem sha1.pem
+openssl x509 -in sha1.pem -noout -text | grep -q 'Signature Algorithm: sha1WithRSAEncryption' || {
+    echo "mkpki.sh: sha1.pem is not signed with SHA-1" >&2; exit 1; }
+# the EC keys are on the curves their names say
+for c in secp256k1:secp256k1 brainpoolP256r1:brainpoolP256r1 p384:secp384r1 p521:secp521r1; do
+    openssl pkey -in "ec-${c%%:*}.key" -noout -text 2>/dev/null | grep -q "ASN1 OID: ${c#*:}\$" || {
+        echo "mkpki.sh: ec-${c%%:*}.key is not on ${c#*:}" >&2; exit 1; }
+done
 
 rm -rf "$W"
 echo "mkpki.sh: test PKI in $OUT"
