@@ -54,6 +54,7 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "chipssl_config.h"
@@ -360,10 +361,13 @@ CHIPSSL_API int SSL_SessionClose(int sessionID, int *error);
  * (0xCCA9 0xCCA8), AES-CBC-SHA256/384 (0xC023 0xC024 0xC027 0xC028),
  * AES-CBC-SHA (0xC009 0xC00A 0xC013 0xC014); DHE-RSA AES-GCM (0x009E 0x009F)
  * and ChaCha (0xCCAA); RSA key exchange AES (0x009C 0x009D 0x002F 0x0035
- * 0x003C 0x003D, the original's). A client offers the list in this order; a
- * server accepts only these and chooses as option 2 says. A list without TLS
- * 1.3 suites disables TLS 1.3 for the session, one without TLS 1.2 suites
- * disables TLS 1.2.
+ * 0x003C 0x003D, the original's). A client offers the list in this order,
+ * with one exception: a list that mixes versions is offered as its TLS 1.3
+ * suites first, then its TLS 1.2 suites, each group in list order (the engine
+ * negotiates the two versions' suites separately; option 2 applies within
+ * each). A server accepts only these and chooses as option 2 says. A list
+ * without TLS 1.3 suites disables TLS 1.3 for the session, one without TLS
+ * 1.2 suites disables TLS 1.2.
  * Default (never called): 0x1301 0x1302 0x1303, 0xC02B 0xC02F 0xC02C 0xC030
  * 0xCCA9 0xCCA8.
  * Errors (the previous list stays): API_EINVAL for an unknown session, NULL
@@ -382,6 +386,11 @@ CHIPSSL_API int SSL_SessionProp(int sessionID, int *proposals, int count,
  *   chain must lead to a CA given with SSL_AddClientCA when there are any
  *   (such a CA may be an intermediate), else to a root CA of the PKI. A client
  *   session answers a request with its certIdentity (or no certificate).
+ *   In TLS 1.3 the client's certificate travels after the server's Finished
+ *   (RFC 8446 4.4.2), so a client whose certificate is refused may see
+ *   SSL_HandshakeComplete return 1: the refusal (alert 116, 42, 48, ...)
+ *   reaches it at its next recv/send, which fails with API_ECONNABORTED and
+ *   SSL_GetProblem tells why. In TLS 1.2 the client's handshake fails.
  * SSL_OPT_SERVER_PROPOSALS (2): off, the server takes the first suite of the
  *   client's list that it also has; on, the first of its own list that the
  *   client offered. Same for TLS 1.2 and TLS 1.3.
@@ -396,9 +405,10 @@ CHIPSSL_API int SSL_SessionOpt(int sessionID, int option, int value,
 
 /* SSL_AddClientCA - name a CA (PKI ID, NUL-terminated) in the session's
  * CertificateRequest and accept client chains that lead to it. Option 1 must
- * be on. Adding the same CA twice is harmless. Errors: API_EINVAL (unknown
- * session, unknown CA ID, option 1 off), API_ENOBUFS (more than
- * CHIPSSL_MAX_CLIENT_CAS). */
+ * be on. The ID must name a CA certificate (basicConstraints CA:TRUE) of the
+ * non-local list. Adding the same CA twice is harmless. Errors: API_EINVAL
+ * (unknown session, an ID that names no CA certificate of the non-local list,
+ * option 1 off), API_ENOBUFS (more than CHIPSSL_MAX_CLIENT_CAS). */
 CHIPSSL_API int SSL_AddClientCA(int sessionID, void *caIdPtr, int *error);
 
 /* ------------------------------------------------------------------------
@@ -424,12 +434,15 @@ CHIPSSL_API int SSL_ClientStart(int sd, char *srvCommonName, int *error);
 /* SSL_HandshakeComplete - advance the handshake, waiting at most timeout ms
  * (0: no wait; SSL_WAIT_FOREVER: no limit but TCP_SSL_CONNECT_TIMEOUT's).
  * Returns 1 done, 0 still in progress (or a TCP socket that is not an SSL
- * socket, or a client socket before SSL_ClientStart), -1 not a TCP socket,
+ * socket, a listening socket, or a client socket before SSL_ClientStart),
+ * -1 not a TCP socket,
  * -2 invalid descriptor, -3 failed (alert, certificate rejected, protocol
  * error, peer gone, TCP_SSL_CONNECT_TIMEOUT passed): see SSL_GetProblem. A
  * server socket from accept() starts its handshake here or in send/recv; its
- * time limit runs from accept(). There is no timer thread: the limit is
- * checked inside calls on the socket, so an event loop calls
+ * time limit runs from accept(). A TLS 1.3 client whose certificate the
+ * server refuses may get 1 here and the refusal at its next call (see
+ * option 1). There is no timer thread: the limit is checked inside calls on
+ * the socket, so an event loop calls
  * SSL_HandshakeComplete(sd, 0) on sockets still in their handshake when its
  * own timer fires (or on every wake-up), not only when they are readable. */
 CHIPSSL_API int SSL_HandshakeComplete(int sd, unsigned int timeout);
@@ -493,8 +506,25 @@ CHIPSSL_API int opensocket_ext(unsigned char family, unsigned char type,
  * call SSL_ConnClose first for a clean TLS close). API_EBADF. */
 CHIPSSL_API int closesocket(int sd, int *error);
 
+/* bind - bind to a local address (struct sockaddr_in or sockaddr_in6, told
+ * apart by its family field). Returns 0. Errors: API_EBADF, API_ENOTSOCK,
+ * API_EINVAL (NULL addr, already bound), API_EAFNOSUPPORT (neither AF_INET
+ * nor AF_INET6; a family other than the socket's gives API_EINVAL or
+ * API_EAFNOSUPPORT, as the OS says), API_EADDRINUSE, API_EADDRNOTAVAIL,
+ * API_EPERM (a privileged port). */
 CHIPSSL_API int chipssl_bind(int sd, const void *addr, int *error);
+/* connect - connect to addr (as for bind). Blocking socket: waits until
+ * connected or failed (a signal does not abort it). Non-blocking socket: -1
+ * with API_EINPROGRESS; poll for POLLOUT, then get_socketerror() says how it
+ * ended. Returns 0. Errors: API_EBADF, API_ENOTSOCK, API_EINVAL,
+ * API_EAFNOSUPPORT, API_ECONNREFUSED, API_ETIMEDOUT, API_ENETUNREACH,
+ * API_EHOSTUNREACH, API_EISCONN, API_EALREADY. An SSL client socket then
+ * needs SSL_ClientStart. */
 CHIPSSL_API int chipssl_connect(int sd, const void *addr, int *error);
+/* listen - make a bound TCP socket listen (backlog as for POSIX listen).
+ * An SSL server listener never runs TLS itself: its accepted sockets do.
+ * Returns 0. Errors: API_EBADF, API_ENOTSOCK, API_EOPNOTSUPP (not TCP),
+ * API_EADDRINUSE. */
 CHIPSSL_API int chipssl_listen(int sd, int backlog, int *error);
 /* accept - returns the new sd; addr (may be NULL) receives a sockaddr_in on
  * an IPv4 listener, a sockaddr_in6 on an IPv6 one. The new socket inherits
@@ -522,18 +552,24 @@ CHIPSSL_API int chipssl_recv(int sd, void *buf, int len, int flags,
  * above are the library's (value int, length sizeof(int), else API_EINVAL;
  * TCP_SSL_CLIENT and TCP_SSL_SERVER both on: API_EINVAL; unknown or closed
  * session: API_EINVAL; changing them once the handshake started: API_EINVAL);
- * everything else goes to the OS (API_ENOPROTOOPT for unknown ones). */
+ * an SSL option on a UDP socket: API_EOPNOTSUPP); everything else goes to
+ * the OS (API_ENOPROTOOPT for unknown ones). */
 CHIPSSL_API int chipssl_setsockopt(int sd, const SetSocketOption *opt,
                                    int *error);
 CHIPSSL_API int chipssl_getsockopt(int sd, const GetSocketOption *opt,
                                    int *error);
-/* shutdown - how: 0 receive, 1 send, 2 both (as SHUT_RD/WR/RDWR). */
+/* shutdown - how: 0 receive, 1 send, 2 both (as SHUT_RD/WR/RDWR); other
+ * values API_EINVAL. On an SSL socket this is TCP-level: no close_notify is
+ * sent (call SSL_ConnClose first for a clean TLS close); after how 1 or 2,
+ * send fails with API_ESHUTDOWN and SSL_ConnClose with API_EINVAL. */
 CHIPSSL_API int chipssl_shutdown(int sd, int how, int *error);
 /* inet_addr - dotted quad to network-order address; 0 on success, -1
  * (API_EINVAL) when str is not an address. */
 CHIPSSL_API int chipssl_inet_addr(const char *str, in_addr_t *addr);
 
-/* Set_Blocking_Mode - nonblocking 1: non-blocking, 0: blocking. */
+/* Set_Blocking_Mode - nonblocking 1: non-blocking, 0: blocking; other
+ * values API_EINVAL. Errors also API_EBADF, API_ENOTSOCK. Change the mode
+ * with this call: SSL sockets consult it on every send/recv. */
 CHIPSSL_API int Set_Blocking_Mode(int sd, unsigned int nonblocking, int *error);
 /* get_socketerror - the last error code of a call on this socket (0 none),
  * or the pending OS socket error mapped; -1 for an invalid sd. */

@@ -502,10 +502,14 @@ void pki_cred_free(struct pki_cred *c)
     free(c);
 }
 
-int pki_has_cert(const char *id)
+int pki_is_ca(const char *id)
 {
+    size_t n = strnlen(id, CHIPSSL_MAX_ID_LEN + 1);
+    if (n > CHIPSSL_MAX_ID_LEN)
+        return 0;
     pthread_mutex_lock(&pki_lock);
-    int r = find_cert(id) != NULL;
+    struct pki_entry *e = find(id, n, PKI_CERT_NONLOCAL);
+    int r = e && e->cert && (X509_get_extension_flags(e->cert) & EXFLAG_CA);
     pthread_mutex_unlock(&pki_lock);
     return r;
 }

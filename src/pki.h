@@ -15,7 +15,8 @@ void pki_cred_free(struct pki_cred *cred);
  * is rebuilt before the next handshake. */
 unsigned pki_generation(void);
 
-/* 1 when `id` names a certificate of the non-local or local list. */
-int pki_has_cert(const char *id);
+/* 1 when `id` names a CA certificate (basicConstraints CA:TRUE) of the
+ * non-local list: what SSL_AddClientCA accepts. */
+int pki_is_ca(const char *id);
 
 #endif

@@ -265,7 +265,7 @@ int SSL_AddClientCA(int sessionID, void *caIdPtr, int *error)
     if (!error)
         return API_ERROR;
     if (!caIdPtr || strnlen(caIdPtr, CHIPSSL_MAX_ID_LEN + 1) > CHIPSSL_MAX_ID_LEN ||
-        !pki_has_cert(caIdPtr))
+        !pki_is_ca(caIdPtr))
         return chip_fail(error, API_EINVAL);
     struct chip_session *s = lock_session(sessionID);
     if (!s)

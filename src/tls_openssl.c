@@ -282,6 +282,10 @@ static int map_state(OSSL_HANDSHAKE_STATE st)
     case TLS_ST_SW_FINISHED: case TLS_ST_CR_CHANGE: case TLS_ST_CW_CHANGE:
     case TLS_ST_SR_CHANGE: case TLS_ST_SW_CHANGE: case TLS_ST_CR_SESSION_TICKET:
     case TLS_ST_SW_SESSION_TICKET: case TLS_ST_CR_SRVR_DONE: case TLS_ST_SW_SRVR_DONE:
+    /* A TLS 1.3 server waits here for the client's second flight
+     * (Certificate, CertificateVerify, Finished) after its own Finished. */
+    case TLS_ST_EARLY_DATA: case TLS_ST_PENDING_EARLY_DATA_END:
+    case TLS_ST_SR_END_OF_EARLY_DATA:
         return SSL_HS_FINISHED;
     default:
         return SSL_HS_HELLO;
