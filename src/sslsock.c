@@ -173,12 +173,7 @@ static int hs_drive(struct chip_sock *s, int64_t limit, int *error)
             return API_ERROR;
         if (w == 0) {
             if (chip_now_ms() >= s->deadline) {
-                SslProblemS *p = tls_conn_problem(s->tls);
-                if (p->errorCode == 0) {
-                    p->errorCode = API_ETIMEDOUT;
-                    p->hsState = s->st.handshakeState ? s->st.handshakeState : SSL_HS_HELLO;
-                    chip_strlcpy(p->reason, "handshake time limit passed", sizeof p->reason);
-                }
+                tls_conn_fail(s->tls, API_ETIMEDOUT, "handshake time limit passed");
                 return conn_failed(s, error);
             }
             return chip_fail(error, API_EWOULDBLOCK);

@@ -59,6 +59,9 @@ int tls_conn_pending(struct tls_conn *c);
 /* Fill the negotiated fields, peer data and problem of *st. */
 void tls_conn_state(struct tls_conn *c, SSL_CONN_STATE *st);
 SslProblemS *tls_conn_problem(struct tls_conn *c);
+/* Record a failure the socket layer found (the handshake time limit): the
+ * problem gets the code, the reason and the state the handshake was in. */
+void tls_conn_fail(struct tls_conn *c, int code, const char *reason);
 void tls_conn_free(struct tls_conn *c);
 
 #endif

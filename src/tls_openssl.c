@@ -699,6 +699,12 @@ int tls_conn_pending(struct tls_conn *c)
     return SSL_pending(c->ssl);
 }
 
+void tls_conn_fail(struct tls_conn *c, int code, const char *reason)
+{
+    ERR_clear_error();
+    failed(c, code, reason);
+}
+
 SslProblemS *tls_conn_problem(struct tls_conn *c)
 {
     return &c->problem;
