@@ -260,7 +260,7 @@ int sslsock_send(struct chip_sock *s, const unsigned char *buf, int len,
                 break; /* sent once the handshake finishes */
             int f = flush_out(s, blocking, 0, error);
             if (f < 0)
-                return done > 0 ? done : API_ERROR;
+                goto out;
             if (k == 0 && f == 0)
                 break; /* full and the peer is not reading */
             continue;
@@ -274,12 +274,16 @@ int sslsock_send(struct chip_sock *s, const unsigned char *buf, int len,
         }
         if (r == TLS_FAIL || r == TLS_EOF) {
             conn_failed(s, error);
-            return done > 0 ? done : API_ERROR;
+            goto out;
         }
         /* The record is built and in flight: keep its plaintext for the
-         * retry, and count it as accepted. */
-        if (ensure_out(s, error) < 0)
-            break;
+         * retry, and count it as accepted. Without memory for that copy the
+         * connection cannot go on (the retry must offer the same bytes). */
+        if (ensure_out(s, error) < 0) {
+            tls_conn_fail(s->tls, API_ENOMEM, "no memory for a pending record");
+            conn_failed(s, error);
+            goto out;
+        }
         memcpy(s->out, buf + done, (size_t)n);
         s->out_off = 0;
         s->out_len = n;
@@ -290,15 +294,20 @@ int sslsock_send(struct chip_sock *s, const unsigned char *buf, int len,
         if (!blocking)
             break;
         if (flush_out(s, 1, 0, error) < 0)
-            return done;
+            goto out;
     }
+    *error = 0;
+out:
+    /* Bytes accepted count even when a later part failed: they are the
+     * caller's no more (and an error is reported by the next call). */
     s->st.bytesOut += (unsigned long long)done;
+    if (done > 0)
+        *error = 0;
     if (done == 0 && len > 0) {
         if (*error == 0)
             *error = API_EWOULDBLOCK;
         return API_ERROR;
     }
-    *error = 0;
     return done;
 }
 
