@@ -232,7 +232,8 @@ typedef struct GetSocketOption {
 #define SSL_HS_FINISHED     4 /* Finished messages                           */
 #define SSL_HS_DONE         5 /* handshake complete: application data flows  */
 #define SSL_HS_FAILED       6 /* handshake or connection failed (see problem) */
-#define SSL_HS_CLOSED       7 /* close_notify sent or received               */
+#define SSL_HS_CLOSED       7 /* close_notify sent or received, or the peer
+                                 closed (end of stream reported)             */
 
 /* Why a handshake or connection failed (extension; after the original's
  * SslProblemS). All zero (alert -1) while nothing has failed. */

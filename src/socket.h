@@ -36,6 +36,7 @@ struct chip_sock {
     int shut_wr;          /* SSL_ConnClose or shutdown(send) done */
     int listening;        /* listen() was called: never a TLS connection */
     int close_pending;    /* SSL_ConnClose could not finish (non-blocking) */
+    int close_sent;       /* SSL_ConnClose sent close_notify */
     /* SSL configuration (socket options) */
     int ssl_mode;
     struct chip_session *sess;

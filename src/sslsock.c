@@ -459,6 +459,7 @@ int SSL_ConnClose(int sd, int *error)
             return API_ERROR;
     }
     s->close_pending = 0;
+    s->close_sent = 1;
     s->shut_wr = 1;
     return chip_ok(error);
 }
@@ -475,8 +476,8 @@ static void refresh_state(struct chip_sock *s)
     else if (s->hs == HS_FAILED)
         st->handshakeState = SSL_HS_FAILED;
     else if (s->hs == HS_DONE)
-        st->handshakeState = (s->shut_wr || s->eof || st->closeNotify) ? SSL_HS_CLOSED
-                                                                        : SSL_HS_DONE;
+        st->handshakeState = (s->close_sent || s->eof || st->closeNotify) ? SSL_HS_CLOSED
+                                                                           : SSL_HS_DONE;
 }
 
 int SSL_GetConnState(int sd, void **connStatePtr, int *error)

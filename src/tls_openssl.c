@@ -498,7 +498,9 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error
                 code = API_ENOMEM;
             if (cfg->max_caches > 0) {
                 SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-                SSL_CTX_sess_set_cache_size(ctx, cfg->max_caches);
+                /* OpenSSL 3.0 evicts while the count, the newcomer
+                 * included, is at the size: a size of N keeps N - 1. */
+                SSL_CTX_sess_set_cache_size(ctx, cfg->max_caches + 1);
                 SSL_CTX_set_num_tickets(ctx, 1);
             } else {
                 SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
@@ -600,9 +602,10 @@ static int failed(struct tls_conn *c, int code, const char *why)
         c->problem.errorCode = code;
         c->problem.certFlags = c->cert_flags;
         /* The state machine knows the message being processed even where
-         * no SSL_CB_LOOP was reported for it. */
+         * no SSL_CB_LOOP was reported for it; when it says nothing useful,
+         * the last state reported stands. */
         int st = map_state(SSL_get_state(c->ssl));
-        c->problem.hsState = st > c->hs_state && st != SSL_HS_DONE ? st : c->hs_state;
+        c->problem.hsState = st != SSL_HS_HELLO && st != SSL_HS_DONE ? st : c->hs_state;
         unsigned long e = ERR_peek_last_error();
         const char *r = e ? ERR_reason_error_string(e) : NULL;
         chip_strlcpy(c->problem.reason, r ? r : why, sizeof c->problem.reason);

@@ -10,6 +10,8 @@ The server certificate is RSA (server.pem), so the TLS 1.2 suites are ECDHE-RSA.
 The negotiated suite is read from the server's CONN line and from the client.
 """
 
+import re
+
 import pytest
 
 from conftest import (SUITES, gnutls_description_cipher, gnutls_priority, suite_hex,
@@ -168,3 +170,82 @@ def test_echo_server_list_decides_versions(start_echo_server, run_s_client, sarg
     else:
         assert conn["status"] == "failed", conn["line"]
         assert not r.echoed, r.describe()
+
+
+# --- the order a mixed list is offered in -------------------------------------
+
+# tcpip.h (SSL_SessionProp): a list that mixes versions is offered as its TLS
+# 1.3 suites first, then its TLS 1.2 suites, each group in list order. The
+# ClientHello is read from `openssl s_server -trace` (the cipher_suites lines
+# "{0x13, 0x01} TLS_AES_128_GCM_SHA256"); the renegotiation SCSV 0x00FF the
+# engine appends is not part of the list.
+_TRACE_SUITE_RE = re.compile(r"^\s+\{0x([0-9A-Fa-f]{2}), 0x([0-9A-Fa-f]{2})\}")
+SCSV = 0x00FF
+
+
+def client_hello_suites(lines):
+    """IANA numbers of the cipher_suites of the first ClientHello in
+    `openssl s_server -trace` output lines, or None if not (yet) complete."""
+    in_hello = False
+    suites = None
+    for ln in lines:
+        if not in_hello:
+            in_hello = ln.strip().startswith("ClientHello")
+            continue
+        if suites is None:
+            if ln.strip().startswith("cipher_suites"):
+                suites = []
+            continue
+        m = _TRACE_SUITE_RE.match(ln)
+        if not m:
+            return suites if suites else None
+        suites.append(int(m.group(1) + m.group(2), 16))
+    return None
+
+
+def tls13_first(suites):
+    return [s for s in suites if s >> 8 == 0x13] + [s for s in suites if s >> 8 != 0x13]
+
+
+OFFER_ORDER_CASES = [
+    # (id, https_get list, offered order)
+    ("mixed-tls12-first", [0xC02F, 0x1301, 0xC030, 0x1302], [0x1301, 0x1302, 0xC02F, 0xC030]),
+    ("mixed-reversed", [0xC030, 0x1302, 0xC02F, 0x1301], [0x1302, 0x1301, 0xC030, 0xC02F]),
+    ("mixed-tls13-last", [0xCCA8, 0xC027, 0xC030, 0x1303], [0x1303, 0xCCA8, 0xC027, 0xC030]),
+    ("mixed-interleaved", [0x1302, 0xC028, 0x1303, 0xCCA8, 0x1301],
+     [0x1302, 0x1303, 0x1301, 0xC028, 0xCCA8]),
+    ("tls12-only-list", [0xC028, 0xCCA8, 0xC02F], [0xC028, 0xCCA8, 0xC02F]),
+    ("tls13-only-list", [0x1303, 0x1301], [0x1303, 0x1301]),
+]
+
+
+def test_offer_order_helpers():
+    """The parser and the rule on fixed input (no programs needed)."""
+    trace = ["Received Record", "    ClientHello, Length=250", "      session_id (len=0):",
+             "      cipher_suites (len=6)", "        {0x13, 0x02} TLS_AES_256_GCM_SHA384",
+             "        {0xC0, 0x2F} TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+             "        {0x00, 0xFF} TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
+             "      compression_methods (len=1)"]
+    assert client_hello_suites(trace) == [0x1302, 0xC02F, 0x00FF]
+    assert client_hello_suites(trace[:5]) is None      # block not finished yet
+    for _, given, offered in OFFER_ORDER_CASES:
+        assert tls13_first(given) == offered
+
+
+@pytest.mark.parametrize("suites,offered", [pytest.param(*c[1:], id=c[0])
+                                            for c in OFFER_ORDER_CASES])
+def test_https_get_mixed_list_offer_order(pki, start_openssl_server, run_https_get, suites,
+                                          offered):
+    srv = start_openssl_server(["-www", "-trace", "-ciphersuites",
+                                "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                                "TLS_CHACHA20_POLY1305_SHA256"])
+    r = run_https_get(["-a", pki / "ca.pem", "-s", suites_arg(suites),
+                       url("localhost", srv.port)])
+    seen = srv.wait_for(client_hello_suites)
+    assert seen, "no ClientHello cipher_suites in the trace\n" + srv.describe()
+    assert [s for s in seen if s != SCSV] == offered, "offered %s, want %s\n%s" % (
+        suites_arg(seen), suites_arg(offered), r.describe())
+    # s_server follows the client's preference: the first suite offered wins
+    assert r.rc == 0 and len(r.handshakes) == 1, r.describe()
+    hs = r.handshakes[0]
+    assert (hs["version"], hs["suite"]) == (SUITES[offered[0]][4], offered[0]), r.describe()

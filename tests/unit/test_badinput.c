@@ -362,6 +362,20 @@ static int add_client_ca_many(const struct bad_case *c, int *error)
     return bad ? 999 : ret;
 }
 
+/* SSL_AddClientCA(g_sid_auth, id) of a non-CA certificate stored in the
+ * non-local list just for this call (server.pem, under "b-leaf"). */
+static int add_client_ca_leaf(const struct bad_case *c, int *error)
+{
+    int ret, err2;
+
+    (void)c;
+    if (tu_add_cert("server.pem", PKI_FMT_PEM, PKI_CERT_NONLOCAL, "b-leaf", "ca", error) != 0)
+        return 998;
+    ret = SSL_AddClientCA(g_sid_auth, "b-leaf", error);
+    PKI_CertificateDel("b-leaf", PKI_CERT_NONLOCAL, &err2);
+    return ret;
+}
+
 /* ------------------------------------------------------ socket call functions */
 
 static int s_closesocket(const struct bad_case *c, int *error)
@@ -602,6 +616,101 @@ static int s_inet_to_ascii_null(const struct bad_case *c, int *error)
     (void)c;
     (void)error;
     return InetToAscii(NULL, buf);
+}
+
+/* InetToAscii(&127.0.0.1, NULL) */
+static int s_inet_to_ascii_nullstr(const struct bad_case *c, int *error)
+{
+    in_addr_t a = htonl(INADDR_LOOPBACK);
+
+    (void)c;
+    (void)error;
+    return InetToAscii(&a, NULL);
+}
+
+/* bind (a = 0) or connect (a = 1) of a fresh TCP socket to: NULL (b = 0),
+ * a sockaddr_in of family 99 (b = 1), of family AF_UNIX (b = 2). */
+static int s_addr_call(const struct bad_case *c, int *error)
+{
+    struct sockaddr_in a;
+    int sd = opensocket(SOCK_STREAM, error), ret, err2;
+
+    if (sd < 0)
+        return 998;
+    loopback4(&a, g_port);
+    a.sin_family = c->b == 1 ? 99 : AF_UNIX;
+    if (c->a == 0)
+        ret = bind(sd, c->b == 0 ? NULL : &a, error);
+    else
+        ret = connect(sd, c->b == 0 ? NULL : &a, error);
+    closesocket(sd, &err2);
+    return ret;
+}
+
+/* recv on the connected plain socket with buffer NULL (b = 1) or not, and
+ * length a */
+static int s_recv_args(const struct bad_case *c, int *error)
+{
+    char buf[16];
+
+    return recv(g_conn, c->b ? NULL : buf, c->a, MSG_DONTWAIT, 0, error);
+}
+
+/* shutdown(fresh socket connected to g_listen, how = a) */
+static int s_shutdown_how(const struct bad_case *c, int *error)
+{
+    int sd = tu_client(AF_INET, 0, g_port, error), ret, err2;
+
+    if (sd < 0)
+        return 998;
+    ret = shutdown(sd, c->a, error);
+    closesocket(sd, &err2);
+    return ret;
+}
+
+/* Set_Blocking_Mode(g_tcp, a) */
+static int s_blocking_mode(const struct bad_case *c, int *error)
+{
+    return Set_Blocking_Mode(g_tcp, (unsigned int)c->a, error);
+}
+
+/* getHostByName(id, a, addrs or NULL when b = 1). Normalized: the number
+ * found when > 0, 0 for "none / bad arguments" (the header allows 0 or -1);
+ * 99 when an entry at or beyond maxAddrs was written. */
+static int s_gethost(const struct bad_case *c, int *error)
+{
+    in_addr_t addrs[5];
+    int i, n, lim;
+
+    (void)error;
+    for (i = 0; i < 5; i++)
+        addrs[i] = 0x5a5a5a5a;
+    n = getHostByName(c->id, c->a, c->b ? NULL : addrs);
+    lim = c->a < 0 ? 0 : c->a > 5 ? 5 : c->a;
+    for (i = lim; i < 5; i++)
+        if (addrs[i] != 0x5a5a5a5a)
+            return 99;
+    return n > 0 ? n : 0;
+}
+
+/* getHostByName(id, 4, addrs): the count, or 98 when the first address is
+ * not 127.0.0.1 */
+static int s_gethost_loopback(const struct bad_case *c, int *error)
+{
+    in_addr_t addrs[4] = {0, 0, 0, 0};
+    int n = getHostByName(c->id, 4, addrs);
+
+    (void)error;
+    return n >= 1 && addrs[0] != htonl(INADDR_LOOPBACK) ? 98 : n;
+}
+
+/* setNameServer(AF_INET, &8.8.8.8) (a = 0) or (AF_INET6, NULL) (a = 1) */
+static int s_setnameserver(const struct bad_case *c, int *error)
+{
+    in_addr_t a = htonl(0x08080808u);
+
+    (void)error;
+    return c->a ? setNameServer(AF_INET6, NULL) : setNameServer(AF_INET, &a);
 }
 
 /* -------------------------------------------------------- SSL call functions */
@@ -1038,6 +1147,10 @@ static const struct bad_case cases[] = {
       .id = "ca", .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "AddClientCA session 0", .call = add_client_ca, .sid = SID_ZERO,
       .id = "ca", .want_ret = -1, .want_err = API_EINVAL },
+    { .desc = "AddClientCA ID of a LOCAL certificate", .call = add_client_ca,
+      .sid = SID_AUTH, .id = "srv", .want_ret = -1, .want_err = API_EINVAL },
+    { .desc = "AddClientCA ID of a non-CA certificate", .call = add_client_ca_leaf,
+      .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "AddClientCA valid (control)", .call = add_client_ca, .sid = SID_AUTH,
       .id = "ca", .want_ret = 0, .want_err = 0 },
     { .desc = "AddClientCA same CA repeated, then MAX+1 distinct", .call = add_client_ca_many,
@@ -1070,12 +1183,24 @@ static const struct bad_case cases[] = {
       .want_err = API_EBADF },
     { .desc = "bind pipe", .call = s_bind, .fd = FD_PIPE, .want_ret = -1,
       .want_err = API_ENOTSOCK },
+    { .desc = "bind NULL address", .call = s_addr_call, .a = 0, .b = 0, .want_ret = -1,
+      .want_err = API_EINVAL },
+    { .desc = "bind address of family 99", .call = s_addr_call, .a = 0, .b = 1,
+      .want_ret = -1, .want_err = API_EAFNOSUPPORT },
+    { .desc = "bind address of family AF_UNIX", .call = s_addr_call, .a = 0, .b = 2,
+      .want_ret = -1, .want_err = API_EAFNOSUPPORT },
     { .desc = "connect -1", .call = s_connect, .fd = FD_MINUS1, .want_ret = -1,
       .want_err = API_EBADF },
     { .desc = "connect closed fd", .call = s_connect, .fd = FD_CLOSED, .want_ret = -1,
       .want_err = API_EBADF },
     { .desc = "connect pipe", .call = s_connect, .fd = FD_PIPE, .want_ret = -1,
       .want_err = API_ENOTSOCK },
+    { .desc = "connect NULL address", .call = s_addr_call, .a = 1, .b = 0, .want_ret = -1,
+      .want_err = API_EINVAL },
+    { .desc = "connect address of family 99", .call = s_addr_call, .a = 1, .b = 1,
+      .want_ret = -1, .want_err = API_EAFNOSUPPORT },
+    { .desc = "connect address of family AF_UNIX", .call = s_addr_call, .a = 1, .b = 2,
+      .want_ret = -1, .want_err = API_EAFNOSUPPORT },
     { .desc = "listen -1", .call = s_listen, .fd = FD_MINUS1, .want_ret = -1,
       .want_err = API_EBADF },
     { .desc = "listen closed fd", .call = s_listen, .fd = FD_CLOSED, .want_ret = -1,
@@ -1104,16 +1229,36 @@ static const struct bad_case cases[] = {
       .want_err = API_EBADF },
     { .desc = "recv pipe", .call = s_recv, .fd = FD_PIPE, .want_ret = -1,
       .want_err = API_ENOTSOCK },
+    { .desc = "recv NULL buffer", .call = s_recv_args, .a = 16, .b = 1, .want_ret = -1,
+      .want_err = API_EINVAL },
+    { .desc = "recv len 0", .call = s_recv_args, .a = 0, .want_ret = -1,
+      .want_err = API_EINVAL },
+    { .desc = "recv len -1", .call = s_recv_args, .a = -1, .want_ret = -1,
+      .want_err = API_EINVAL },
+    { .desc = "recv NULL buffer, len 0", .call = s_recv_args, .a = 0, .b = 1,
+      .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "shutdown -1", .call = s_shutdown, .fd = FD_MINUS1, .want_ret = -1,
       .want_err = API_EBADF },
     { .desc = "shutdown closed fd", .call = s_shutdown, .fd = FD_CLOSED, .want_ret = -1,
       .want_err = API_EBADF },
     { .desc = "shutdown pipe", .call = s_shutdown, .fd = FD_PIPE, .want_ret = -1,
       .want_err = API_ENOTSOCK },
+    { .desc = "shutdown how 3", .call = s_shutdown_how, .a = 3, .want_ret = -1,
+      .want_err = API_EINVAL },
+    { .desc = "shutdown how -1", .call = s_shutdown_how, .a = -1, .want_ret = -1,
+      .want_err = API_EINVAL },
+    { .desc = "shutdown how 1 (control)", .call = s_shutdown_how, .a = 1, .want_ret = 0,
+      .want_err = 0 },
     { .desc = "Set_Blocking_Mode -1", .call = s_blocking, .fd = FD_MINUS1,
       .want_ret = -1, .want_err = API_EBADF },
     { .desc = "Set_Blocking_Mode closed fd", .call = s_blocking, .fd = FD_CLOSED,
       .want_ret = -1, .want_err = API_EBADF },
+    { .desc = "Set_Blocking_Mode 2", .call = s_blocking_mode, .a = 2, .want_ret = -1,
+      .want_err = API_EINVAL },
+    { .desc = "Set_Blocking_Mode 0xFFFFFFFF", .call = s_blocking_mode, .a = -1,
+      .want_ret = -1, .want_err = API_EINVAL },
+    { .desc = "Set_Blocking_Mode 0 (control)", .call = s_blocking_mode, .a = 0,
+      .want_ret = 0, .want_err = 0 },
     { .desc = "get_socketerror -1", .call = s_socketerror, .fd = FD_MINUS1,
       .want_ret = -1, .no_error = 1 },
     { .desc = "get_socketerror closed fd", .call = s_socketerror, .fd = FD_CLOSED,
@@ -1282,6 +1427,32 @@ static const struct bad_case cases[] = {
       .want_ret = 0, .no_error = 1 },
     { .desc = "InetToAscii NULL address", .call = s_inet_to_ascii_null, .want_ret = -1,
       .no_error = 1 },
+    { .desc = "InetToAscii NULL string", .call = s_inet_to_ascii_nullstr, .want_ret = -1,
+      .no_error = 1 },
+
+    /* ---- resolver (no error argument) */
+    { .desc = "getHostByName NULL name", .call = s_gethost, .id = NULL, .a = 4,
+      .want_ret = 0, .no_error = 1 },
+    { .desc = "getHostByName maxAddrs 0", .call = s_gethost, .id = "127.0.0.1", .a = 0,
+      .want_ret = 0, .no_error = 1 },
+    { .desc = "getHostByName maxAddrs -1", .call = s_gethost, .id = "127.0.0.1", .a = -1,
+      .want_ret = 0, .no_error = 1 },
+    { .desc = "getHostByName NULL addrs", .call = s_gethost, .id = "127.0.0.1", .a = 4,
+      .b = 1, .want_ret = 0, .no_error = 1 },
+    /* RFC 6761 6.4: .invalid never resolves (a host without DNS answers
+     * at once; one with a DNS server may take its resolver timeout) */
+    { .desc = "getHostByName nonexistent.invalid", .call = s_gethost,
+      .id = "nonexistent.invalid", .a = 4, .want_ret = 0, .no_error = 1 },
+    { .desc = "getHostByName empty name", .call = s_gethost, .id = "", .a = 4,
+      .want_ret = 0, .no_error = 1 },
+    { .desc = "getHostByName 127.0.0.1, maxAddrs 1 (control)", .call = s_gethost,
+      .id = "127.0.0.1", .a = 1, .want_ret = 1, .no_error = 1 },
+    { .desc = "getHostByName 127.0.0.1 (control)", .call = s_gethost_loopback,
+      .id = "127.0.0.1", .want_ret = 1, .no_error = 1 },
+    { .desc = "setNameServer IPv4 address", .call = s_setnameserver, .a = 0,
+      .want_ret = 0, .no_error = 1 },
+    { .desc = "setNameServer IPv6, NULL address", .call = s_setnameserver, .a = 1,
+      .want_ret = 0, .no_error = 1 },
 };
 /* clang-format on */
 
