@@ -52,66 +52,15 @@
 
 /* ------------------------------------------------------------- sessions */
 
-struct scfg {
-    int version;      /* 0: TLS 1.2 + 1.3 */
-    const char *cert; /* certIdentity */
-    int caches;       /* maxCaches */
-    int opt1, opt2, opt3;
-    const int *props; /* SSL_SessionProp list (nprops entries) or NULL */
-    int nprops;
-};
-
-static int new_session(const struct scfg *c)
+/* A session of c; fails the test on error. */
+static int new_session(const struct tu_scfg *c)
 {
-    SSL_SESSION_NEW_Entry e;
-    int sid, err;
+    char msg[256];
+    int err, sid = tu_session_new(c, &err);
 
-    e.certIdentity = c->cert;
-    e.maxCaches = c->caches;
-    e.version = c->version ? c->version : V_BOTH;
-    sid = SSL_SessionNew(&e, &err);
     if (sid < 1)
-        fail_msg("SSL_SessionNew(%s): %d", c->cert ? c->cert : "NULL", err);
-    if (c->opt1 && SSL_SessionOpt(sid, SSL_OPT_CLIENT_AUTH, 1, &err) != 0)
-        fail_msg("option 1: %d", err);
-    if (c->opt2 && SSL_SessionOpt(sid, SSL_OPT_SERVER_PROPOSALS, 1, &err) != 0)
-        fail_msg("option 2: %d", err);
-    if (c->opt3 && SSL_SessionOpt(sid, SSL_OPT_SKIP_CERT_VALIDATION, 1, &err) != 0)
-        fail_msg("option 3: %d", err);
-    if (c->props && SSL_SessionProp(sid, (int *)c->props, c->nprops, &err) != 0)
-        fail_msg("SSL_SessionProp: %d", err);
+        fail_msg("%s", tu_session_msg(msg, sizeof msg, sid, c, err));
     return sid;
-}
-
-static void close_session(int sid)
-{
-    int err;
-
-    if (sid > 0)
-        SSL_SessionClose(sid, &err);
-}
-
-static void snapshot(int sd, SSL_CONN_STATE *st, int *st_ok, SslProblemS *prob)
-{
-    void *p = NULL;
-    int err;
-
-    *st_ok = SSL_GetConnState(sd, &p, &err) == 0 && p != NULL;
-    if (*st_ok)
-        memcpy(st, p, sizeof *st);
-    else
-        memset(st, 0, sizeof *st);
-    if (SSL_GetProblem(sd, prob, &err) != 0) {
-        memset(prob, 0, sizeof *prob);
-        prob->alert = -100; /* marks "SSL_GetProblem failed" */
-    }
-}
-
-static int readable(int fd, int ms)
-{
-    struct pollfd pf = {.fd = fd, .events = POLLIN};
-
-    return poll(&pf, 1, ms) == 1;
 }
 
 /* ----------------------------------------------------------- server end */
@@ -145,13 +94,13 @@ static void *srv_main(void *arg)
     char c, small[64];
     int err, n, acked = 0;
 
-    if (!readable(j->lsn, WAIT_MS)) /* the client never came */
+    if (!tu_readable(j->lsn, WAIT_MS)) /* the client never came */
         return NULL;
     j->sd = accept(j->lsn, NULL, &j->accept_err);
     if (j->sd < 0)
         return NULL;
     if (j->mode == SJ_COLLECT && j->gate >= 0 &&
-        (!readable(j->gate, WAIT_MS) || read(j->gate, &c, 1) != 1)) {
+        (!tu_readable(j->gate, WAIT_MS) || read(j->gate, &c, 1) != 1)) {
         closesocket(j->sd, &err); /* the gate never opened */
         j->sd = -1;
         return NULL;
@@ -182,7 +131,7 @@ static void *srv_main(void *arg)
                 break;
         }
     }
-    snapshot(j->sd, &j->st, &j->st_ok, &j->prob);
+    tu_snapshot(j->sd, &j->st, &j->st_ok, &j->prob);
     if (j->mode != SJ_HANDSHAKE) {
         if (j->hs == 1 && j->end_rc == 0)
             SSL_ConnClose(j->sd, &err);
@@ -216,8 +165,8 @@ static void srv_join(struct srv_job *j)
 }
 
 /* The server job of the running test (one at a time; static, so that a
- * failed assertion leaks nothing), and the one of pair_open. */
-static struct srv_job g_sj, g_pair_job;
+ * failed assertion leaks nothing). */
+static struct srv_job g_sj;
 
 /* ----------------------------------------------------------- client end */
 
@@ -256,7 +205,7 @@ static void one_conn(int lsn, unsigned short port, int cli_sid, const char *name
         }
     }
     if (sd >= 0) {
-        snapshot(sd, &r->st, &r->st_ok, &r->prob);
+        tu_snapshot(sd, &r->st, &r->st_ok, &r->prob);
         if (r->hs == 1 && r->pong_rc == 4) {
             SSL_ConnClose(sd, &err);
             recv(sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err);
@@ -279,42 +228,20 @@ static void want_good(const char *what, const struct cli_res *r, const struct sr
 }
 
 /* Both ends of an established connection, owned by the calling thread
- * (blocking sockets). cli_min: TCP_SSL_SEND_MIN_SIZE set on the client
- * before its handshake (0: none). */
-struct pair {
-    int cli, srv;
-};
-
-static void pair_open(int lsn, unsigned short port, int cli_sid, int cli_min, struct pair *p)
+ * (blocking sockets); the listener and the session stay the test's.
+ * cli_min: TCP_SSL_SEND_MIN_SIZE set on the client before its handshake
+ * (0: none). */
+static void pair_open(int lsn, unsigned short port, int cli_sid, int cli_min, struct tu_pair *p)
 {
-    struct srv_job *j = &g_pair_job;
-    int err = 0, hs = -90;
+    struct tu_opt min[] = {{IP_PROTOTCP_LEVEL, TCP_SSL_SEND_MIN_SIZE, cli_min}, {0, 0, 0}};
 
-    srv_start(j, lsn, SJ_HANDSHAKE);
-    p->cli = tu_client(AF_INET, cli_sid, port, &err);
-    if (p->cli >= 0 &&
-        (cli_min == 0 || tu_setopt(p->cli, TCP_SSL_SEND_MIN_SIZE, cli_min, &err) == 0) &&
-        SSL_ClientStart(p->cli, "localhost", &err) == 0)
-        hs = SSL_HandshakeComplete(p->cli, SSL_WAIT_FOREVER);
-    if (hs != 1 && p->cli >= 0) {
-        closesocket(p->cli, &err); /* lets the server thread end */
-        p->cli = -1;
-    }
-    srv_join(j);
-    p->srv = j->sd;
-    if (hs != 1 || j->hs != 1)
-        fail_msg("pair: client handshake %d (error %d), server %d", hs, err, j->hs);
-}
-
-static void pair_close(struct pair *p)
-{
-    int err;
-
-    if (p->cli >= 0)
-        closesocket(p->cli, &err);
-    if (p->srv >= 0)
-        closesocket(p->srv, &err);
-    p->cli = p->srv = -1;
+    p->lsn = lsn;
+    p->cli_sid = cli_sid;
+    p->srv_sid = 0;
+    if (tu_pair_connect(p, AF_INET, port, "localhost", cli_min ? min : NULL) != 0)
+        fail_msg("pair: client handshake %d (error %d), server %d", p->cli_hs, p->error, p->srv_hs);
+    p->lsn = -1; /* not the pair's */
+    p->cli_sid = 0;
 }
 
 /* Read exactly len bytes (MSG_TIMEOUT each) into buf; returns bytes read. */
@@ -407,7 +334,7 @@ static void *proxy_main(void *arg)
     struct pollfd pf[2];
     int a, b, err, i;
 
-    if (!readable(p->lsn, WAIT_MS))
+    if (!tu_readable(p->lsn, WAIT_MS))
         return NULL;
     a = accept(p->lsn, NULL, &err); /* plain sockets of the library */
     if (a < 0)
@@ -473,8 +400,8 @@ static const struct maxsize_case maxsize_cases[] = {
 static void run_maxsize_case(void **state)
 {
     const struct maxsize_case *c = *state;
-    struct scfg ss = {.version = c->version, .cert = "srv", .props = &c->suite, .nprops = 1};
-    struct scfg cs = {.version = c->version, .props = &c->suite, .nprops = 1};
+    struct tu_scfg ss = {.version = c->version, .cert = "srv", .props = &c->suite, .nprops = 1};
+    struct tu_scfg cs = {.version = c->version, .props = &c->suite, .nprops = 1};
     static struct proxy g_px;
     static unsigned char data[65536];
     struct proxy *px = &g_px;
@@ -511,7 +438,7 @@ static void run_maxsize_case(void **state)
             sent = send(sd, data, c->total, 0, &send_err);
             ackn = recv_all(sd, ack, 3, &err); /* all of it arrived */
         }
-        snapshot(sd, &st, &st_ok, &prob);
+        tu_snapshot(sd, &st, &st_ok, &prob);
     }
     /* closesocket without close_notify: every client record after the
      * handshake is then application data (nothing unread here, so FIN) */
@@ -565,8 +492,8 @@ static void run_maxsize_case(void **state)
 
     closesocket(slsn, &err);
     closesocket(px->lsn, &err);
-    close_session(srv_sid);
-    close_session(cli_sid);
+    tu_session_close(srv_sid);
+    tu_session_close(cli_sid);
 }
 
 /* =============================== 2: send before the handshake finished */
@@ -596,7 +523,7 @@ static const struct early_case early_cases[] = {
 static void run_early_case(void **state)
 {
     const struct early_case *c = *state;
-    struct scfg ss = {.version = c->version, .cert = "srv"}, cs = {.version = c->version};
+    struct tu_scfg ss = {.version = c->version, .cert = "srv"}, cs = {.version = c->version};
     struct srv_job *sj = &g_sj;
     enum { PIECE = 1500 };
     static unsigned char data[3 * PIECE];
@@ -646,13 +573,13 @@ static void run_early_case(void **state)
             fail_msg("%s: SSL_HandshakeComplete %d", c->desc, hs);
         /* No further call on the client socket: the held data must already
          * be on its way. */
-        delivered = readable(sig[0], WAIT_MS);
+        delivered = tu_readable(sig[0], WAIT_MS);
         ackn = recv_all(sd, ack, 3, &err);
     } else {
         /* recv drives the handshake, sends the held data, then waits for
          * the server's "ack" */
         ackn = recv_all(sd, ack, 3, &err);
-        delivered = readable(sig[0], 0);
+        delivered = tu_readable(sig[0], 0);
         hs = SSL_HandshakeComplete(sd, 0);
     }
     if (!c->dontwait)
@@ -678,8 +605,8 @@ static void run_early_case(void **state)
     close(sig[0]);
     close(sig[1]);
     closesocket(lsn, &err);
-    close_session(srv_sid);
-    close_session(cli_sid);
+    tu_session_close(srv_sid);
+    tu_session_close(cli_sid);
 }
 
 /* ==================================================== 3: cache bounds */
@@ -706,8 +633,8 @@ static const struct ccache_case ccache_cases[] = {
 static void run_ccache_case(void **state)
 {
     const struct ccache_case *c = *state;
-    struct scfg ss = {.version = c->version, .cert = "srv", .caches = 10};
-    struct scfg cs = {.version = c->version, .caches = c->cli_caches};
+    struct tu_scfg ss = {.version = c->version, .cert = "srv", .caches = 10};
+    struct tu_scfg cs = {.version = c->version, .caches = c->cli_caches};
     static const int seq[5] = {0, 0, 1, 1, 0}; /* A A B B A */
     struct srv_job *sj = &g_sj;
     struct cli_res r;
@@ -736,9 +663,9 @@ static void run_ccache_case(void **state)
                      c->want[4]);
     for (i = 0; i < 2; i++) {
         closesocket(lsn[i], &err);
-        close_session(srv_sid[i]);
+        tu_session_close(srv_sid[i]);
     }
-    close_session(cli_sid);
+    tu_session_close(cli_sid);
 }
 
 /* Server side: maxCaches bounds the sessions the server keeps, the oldest
@@ -785,8 +712,8 @@ static const struct scache_case scache_cases[] = {
 static void run_scache_case(void **state)
 {
     const struct scache_case *c = *state;
-    struct scfg ss = {.version = c->version, .cert = "srv", .caches = c->srv_caches};
-    struct scfg cs = {.version = c->version, .caches = 10};
+    struct tu_scfg ss = {.version = c->version, .cert = "srv", .caches = c->srv_caches};
+    struct tu_scfg cs = {.version = c->version, .caches = 10};
     struct srv_job *sj = &g_sj;
     struct cli_res r;
     unsigned short port;
@@ -812,9 +739,9 @@ static void run_scache_case(void **state)
                      got[2], got[3], got[4], c->want[0], c->want[1], c->want[2], c->want[3],
                      c->want[4]);
     closesocket(lsn, &err);
-    close_session(srv_sid);
+    tu_session_close(srv_sid);
     for (i = 0; i < 3; i++)
-        close_session(cli_sid[i]);
+        tu_session_close(cli_sid[i]);
 }
 
 /* ================================= 4: SSL_ConnClose sends held-back data */
@@ -838,9 +765,9 @@ static const struct hold_case hold_cases[] = {
 static void run_hold_case(void **state)
 {
     const struct hold_case *c = *state;
-    struct scfg ss = {.version = c->version, .cert = "srv"}, cs = {.version = c->version};
+    struct tu_scfg ss = {.version = c->version, .cert = "srv"}, cs = {.version = c->version};
     static const char text[] = "held-back-0held-back-1held-back-2";
-    struct pair p;
+    struct tu_pair p;
     unsigned char buf[64];
     unsigned short port;
     int srv_sid, cli_sid, lsn, err, i, rc, total = c->pieces * 11;
@@ -882,10 +809,10 @@ static void run_hold_case(void **state)
     assert_int_equal(SSL_GetConnState(p.cli, &vp, &err), 0);
     assert_int_equal(((SSL_CONN_STATE *)vp)->bytesOut, (unsigned long long)total);
 
-    pair_close(&p);
+    tu_pair_close(&p);
     closesocket(lsn, &err);
-    close_session(srv_sid);
-    close_session(cli_sid);
+    tu_session_close(srv_sid);
+    tu_session_close(cli_sid);
 }
 
 /* ======================== 5: option 2 toggled on a session in use */
@@ -907,13 +834,13 @@ static void run_toggle_case(void **state)
 {
     const struct toggle_case *c = *state;
     int cprops[2] = {c->a, c->b}, sprops[2] = {c->b, c->a};
-    struct scfg ss = {.version = c->version, .cert = "srv", .props = sprops, .nprops = 2};
-    struct scfg cs = {.version = c->version, .props = cprops, .nprops = 2};
+    struct tu_scfg ss = {.version = c->version, .cert = "srv", .props = sprops, .nprops = 2};
+    struct tu_scfg cs = {.version = c->version, .props = cprops, .nprops = 2};
     /* option 2 value before each new connection, and the suite it gives */
     static const int opt2[4] = {0, 1, 0, 1};
     struct srv_job *sj = &g_sj;
     struct cli_res r;
-    struct pair p;
+    struct tu_pair p;
     unsigned char buf[8];
     unsigned short port;
     int srv_sid, cli_sid, lsn, err, i, want;
@@ -948,10 +875,10 @@ static void run_toggle_case(void **state)
     assert_int_equal(SSL_GetConnState(p.cli, &vp, &err), 0);
     assert_int_equal(((SSL_CONN_STATE *)vp)->cipherSuite, c->a);
 
-    pair_close(&p);
+    tu_pair_close(&p);
     closesocket(lsn, &err);
-    close_session(srv_sid);
-    close_session(cli_sid);
+    tu_session_close(srv_sid);
+    tu_session_close(cli_sid);
 }
 
 /* ======================================= 6: SslProblemS.hsState values */
@@ -960,7 +887,7 @@ enum { SIDE_CLIENT, SIDE_SERVER };
 
 struct hsstate_case {
     const char *desc;
-    struct scfg srv, cli;
+    struct tu_scfg srv, cli;
     const char *name;
     int side;       /* whose problem record is checked */
     int lo, hi;     /* hsState must be within [lo, hi] */
@@ -1043,14 +970,14 @@ static void run_hsstate_case(void **state)
         fail_msg("%s: certFlags 0x%x lack 0x%x", c->desc, (unsigned)pr->certFlags,
                  (unsigned)c->want_flags);
     closesocket(lsn, &err);
-    close_session(srv_sid);
-    close_session(cli_sid);
+    tu_session_close(srv_sid);
+    tu_session_close(cli_sid);
 }
 
 /* A silent peer: the handshake time limit passes in the hello phase. */
 static void test_hsstate_timeout_client(void **state)
 {
-    struct scfg cs = {0};
+    struct tu_scfg cs = {0};
     SslProblemS prob;
     unsigned short port;
     int lsn, sd, err, sid, rc;
@@ -1077,12 +1004,12 @@ static void test_hsstate_timeout_client(void **state)
                  prob.hsState, hs_name(prob.hsState));
     closesocket(sd, &err);
     closesocket(lsn, &err);
-    close_session(sid);
+    tu_session_close(sid);
 }
 
 static void test_hsstate_timeout_server(void **state)
 {
-    struct scfg ss = {.cert = "srv"};
+    struct tu_scfg ss = {.cert = "srv"};
     SslProblemS prob;
     unsigned short port;
     int lsn, cli, srv, err, sid, rc;
@@ -1111,7 +1038,7 @@ static void test_hsstate_timeout_server(void **state)
     closesocket(srv, &err);
     closesocket(cli, &err);
     closesocket(lsn, &err);
-    close_session(sid);
+    tu_session_close(sid);
 }
 
 /* =========================== 7: a root from PKI_RootCABundleAdd anchors */
@@ -1136,7 +1063,7 @@ static int bundle_teardown(void **state)
 
 static void test_bundle_root_anchors(void **state)
 {
-    struct scfg ss = {.cert = "srv"}, cs = {0};
+    struct tu_scfg ss = {.cert = "srv"}, cs = {0};
     struct srv_job *sj = &g_sj;
     struct cli_res r;
     char *ca = tu_read("ca.pem", NULL), *ca2 = tu_read("ca2.pem", NULL);
@@ -1186,8 +1113,8 @@ static void test_bundle_root_anchors(void **state)
     assert_int_equal(PKI_CertificateDel(BUNDLE_PREFIX "1", PKI_CERT_NONLOCAL, &err), 0);
 
     closesocket(lsn, &err);
-    close_session(srv_sid);
-    close_session(cli_sid);
+    tu_session_close(srv_sid);
+    tu_session_close(cli_sid);
 }
 
 /* ==================================== 8: shutdown on an SSL socket */
@@ -1209,8 +1136,8 @@ static const struct shut_case shut_cases[] = {
 static void run_shut_case(void **state)
 {
     const struct shut_case *c = *state;
-    struct scfg ss = {.version = c->version, .cert = "srv"}, cs = {.version = c->version};
-    struct pair p;
+    struct tu_scfg ss = {.version = c->version, .cert = "srv"}, cs = {.version = c->version};
+    struct tu_pair p;
     unsigned char buf[16];
     unsigned short port;
     int srv_sid, cli_sid, lsn, err;
@@ -1248,10 +1175,10 @@ static void run_shut_case(void **state)
         assert_int_equal(recv_all(p.cli, buf, 5, &err), 5);
         assert_memory_equal(buf, "reply", 5);
     }
-    pair_close(&p);
+    tu_pair_close(&p);
     closesocket(lsn, &err);
-    close_session(srv_sid);
-    close_session(cli_sid);
+    tu_session_close(srv_sid);
+    tu_session_close(cli_sid);
 }
 
 /* ----------------------------------------------------------------- main */

@@ -50,27 +50,25 @@ struct side {
 /* Create the session of s; fails the test on error. */
 static int make_session(const struct side *s)
 {
-    SSL_SESSION_NEW_Entry e;
+    struct tu_scfg c = {.version = s->version,
+                        .cert = s->cert,
+                        .caches = s->caches,
+                        .opt1 = s->opt1,
+                        .opt2 = s->opt2,
+                        .opt3 = s->opt3,
+                        .client_ca = s->client_ca,
+                        .props = s->props,
+                        .nprops = s->nprops};
+    char msg[256];
     int sid, err;
     static int rc4[] = {0x0004};
 
-    e.certIdentity = s->cert;
-    e.maxCaches = s->caches;
-    e.version = s->version != 0 ? s->version : V_BOTH;
-    sid = SSL_SessionNew(&e, &err);
-    if (sid < 1)
+    sid = tu_session_new(&c, &err);
+    if (sid == TU_SN_NEW)
         fail_msg("SSL_SessionNew(%s, version 0x%x) failed: %d", s->cert ? s->cert : "NULL",
-                 (unsigned)e.version, err);
-    if (s->opt1 && SSL_SessionOpt(sid, SSL_OPT_CLIENT_AUTH, 1, &err) != 0)
-        fail_msg("option 1: %d", err);
-    if (s->opt2 && SSL_SessionOpt(sid, SSL_OPT_SERVER_PROPOSALS, 1, &err) != 0)
-        fail_msg("option 2: %d", err);
-    if (s->opt3 && SSL_SessionOpt(sid, SSL_OPT_SKIP_CERT_VALIDATION, 1, &err) != 0)
-        fail_msg("option 3: %d", err);
-    if (s->client_ca && SSL_AddClientCA(sid, (void *)s->client_ca, &err) != 0)
-        fail_msg("SSL_AddClientCA(%s): %d", s->client_ca, err);
-    if (s->props && SSL_SessionProp(sid, (int *)s->props, s->nprops, &err) != 0)
-        fail_msg("SSL_SessionProp: %d", err);
+                 (unsigned)(s->version != 0 ? s->version : V_BOTH), err);
+    if (sid < 1)
+        fail_msg("%s", tu_session_msg(msg, sizeof msg, sid, &c, err));
     if (s->reject_after) {
         assert_int_equal(SSL_SessionProp(sid, rc4, 1, &err), -1);
         assert_int_equal(err, API_EINVAL);
@@ -80,12 +78,11 @@ static int make_session(const struct side *s)
 
 /* ---------------------------------------------------------- server thread */
 
-enum { SRV_HANDSHAKE, SRV_ECHO, SRV_LAZY };
+enum { SRV_ECHO, SRV_LAZY };
 
 struct srv_job {
     int lsn;
-    int mode; /* SRV_HANDSHAKE: accept + handshake, keep sd;
-                 SRV_ECHO: also "ping" -> "pong", close;
+    int mode; /* SRV_ECHO: accept, handshake, "ping" -> "pong", close;
                  SRV_LAZY: as ECHO without calling
                  SSL_HandshakeComplete first              */
     pthread_t tid;
@@ -99,22 +96,6 @@ struct srv_job {
     SSL_CONN_STATE st;
     SslProblemS prob;
 };
-
-static void snapshot(int sd, SSL_CONN_STATE *st, int *st_ok, SslProblemS *prob)
-{
-    void *p = NULL;
-    int err;
-
-    *st_ok = SSL_GetConnState(sd, &p, &err) == 0 && p != NULL;
-    if (*st_ok)
-        memcpy(st, p, sizeof *st);
-    else
-        memset(st, 0, sizeof *st);
-    if (SSL_GetProblem(sd, prob, &err) != 0) {
-        memset(prob, 0, sizeof *prob);
-        prob->alert = -100; /* marks "SSL_GetProblem failed" */
-    }
-}
 
 static void *srv_main(void *arg)
 {
@@ -130,10 +111,6 @@ static void *srv_main(void *arg)
         j->hs = SSL_HandshakeComplete(j->sd, SSL_WAIT_FOREVER);
         j->hs_again = SSL_HandshakeComplete(j->sd, 0);
     }
-    if (j->mode == SRV_HANDSHAKE) {
-        snapshot(j->sd, &j->st, &j->st_ok, &j->prob);
-        return NULL;
-    }
     if (j->hs == 1 || j->mode == SRV_LAZY) {
         n = recv(j->sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err);
         j->got_ping = n == 4 && memcmp(buf, "ping", 4) == 0;
@@ -144,7 +121,7 @@ static void *srv_main(void *arg)
         /* wait for the client's close_notify */
         j->eof_rc = recv(j->sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &j->eof_err);
     }
-    snapshot(j->sd, &j->st, &j->st_ok, &j->prob);
+    tu_snapshot(j->sd, &j->st, &j->st_ok, &j->prob);
     if (j->hs == 1)
         SSL_ConnClose(j->sd, &err);
     closesocket(j->sd, &err);
@@ -491,7 +468,7 @@ static void one_connection(const struct hs_case *c, const char *name, int lsn, u
         if (c->lazy)
             r->hs = SSL_HandshakeComplete(sd, 0);
     }
-    snapshot(sd, &r->st, &r->st_ok, &r->prob);
+    tu_snapshot(sd, &r->st, &r->st_ok, &r->prob);
     if (r->hs != 1 || r->pong_rc < 0) {
         /* a fatal error: later calls fail with ECONNABORTED */
         r->after_send_rc = send(sd, "x", 1, 0, &r->after_send_err);
@@ -656,74 +633,21 @@ struct pair_opts {
     const char *name;     /* 0: "localhost" */
 };
 
-struct pair {
-    int lsn, cli, srv, cli_sid, srv_sid;
-};
-
 /* Two ends of an established SSL connection (both handshakes returned 1);
  * both sockets blocking, owned by the calling thread from now on. */
-static void open_pair(struct pair *p, const struct pair_opts *o)
+static void open_pair(struct tu_pair *p, const struct pair_opts *o)
 {
-    struct side s = {.version = o->version, .cert = "srv"};
-    struct side c = {.version = o->version};
-    struct sockaddr_storage ss;
-    struct srv_job j;
-    unsigned short port;
-    int err, hs, family = o->family ? o->family : AF_INET;
+    struct tu_opt cli[3] = {{0, 0, 0}}, lsn[2] = {{0, 0, 0}};
+    int n = 0;
 
-    memset(&ss, 0, sizeof ss);
-    p->srv_sid = make_session(&s);
-    p->cli_sid = make_session(&c);
-    p->lsn = tu_listener(family, p->srv_sid, &port, &err);
-    assert_true(p->lsn >= 0);
+    if (o->cli_min)
+        cli[n++] = (struct tu_opt){IP_PROTOTCP_LEVEL, TCP_SSL_SEND_MIN_SIZE, o->cli_min};
+    if (o->cli_max)
+        cli[n++] = (struct tu_opt){IP_PROTOTCP_LEVEL, TCP_SSL_SEND_MAX_SIZE, o->cli_max};
     if (o->lsn_max)
-        assert_int_equal(tu_setopt(p->lsn, TCP_SSL_SEND_MAX_SIZE, o->lsn_max, &err), 0);
-    srv_start(&j, p->lsn, SRV_HANDSHAKE);
-    p->cli = opensocket_ext((unsigned char)family, SOCK_STREAM, &err);
-    if (p->cli >= 0 &&
-        (tu_setopt(p->cli, TCP_SSL_CLIENT, 1, &err) != 0 ||
-         tu_setopt(p->cli, TCP_SSLSESSION, p->cli_sid, &err) != 0 ||
-         (o->cli_min && tu_setopt(p->cli, TCP_SSL_SEND_MIN_SIZE, o->cli_min, &err) != 0) ||
-         (o->cli_max && tu_setopt(p->cli, TCP_SSL_SEND_MAX_SIZE, o->cli_max, &err) != 0)))
-        hs = -90;
-    else {
-        if (family == AF_INET6) {
-            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-            a->sin6_family = AF_INET6;
-            a->sin6_addr = in6addr_loopback;
-            a->sin6_port = htons(port);
-        } else {
-            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-            a->sin_family = AF_INET;
-            a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            a->sin_port = htons(port);
-        }
-        if (connect(p->cli, &ss, &err) != 0)
-            hs = -91;
-        else if (SSL_ClientStart(p->cli, (char *)(o->name ? o->name : "localhost"), &err) != 0)
-            hs = -92;
-        else
-            hs = SSL_HandshakeComplete(p->cli, SSL_WAIT_FOREVER);
-    }
-    if (hs != 1)
-        closesocket(p->cli, &err); /* lets the server thread end */
-    srv_join(&j);
-    p->srv = j.sd;
-    if (hs != 1 || j.hs != 1)
-        fail_msg("pair: client handshake %d (error %d), server %d", hs, err, j.hs);
-}
-
-static void close_pair(struct pair *p)
-{
-    int err;
-
-    closesocket(p->cli, &err);
-    closesocket(p->srv, &err);
-    closesocket(p->lsn, &err);
-    SSL_SessionClose(p->cli_sid, &err);
-    SSL_SessionClose(p->srv_sid, &err);
+        lsn[0] = (struct tu_opt){IP_PROTOTCP_LEVEL, TCP_SSL_SEND_MAX_SIZE, o->lsn_max};
+    if (tu_pair_open(p, o->family, o->version, o->name, lsn, cli) != 0)
+        fail_msg("pair: client handshake %d (error %d), server %d", p->cli_hs, p->error, p->srv_hs);
 }
 
 static void expect_recv(int sd, const char *want, int len)
@@ -748,7 +672,7 @@ static void expect_recv(int sd, const char *want, int len)
 static void test_close_notify_rule(void **state)
 {
     struct pair_opts o = {0};
-    struct pair p;
+    struct tu_pair p;
     char buf[16];
     void *vp;
     SSL_CONN_STATE *st;
@@ -787,14 +711,14 @@ static void test_close_notify_rule(void **state)
     assert_int_equal(err, 0);
     assert_int_equal(recv(p.srv, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), -1);
     assert_int_equal(err, API_ENOTCONN);
-    close_pair(&p);
+    tu_pair_close(&p);
 }
 
 /* The peer's FIN without close_notify ends the stream the same way. */
 static void test_fin_rule(void **state)
 {
     struct pair_opts o = {.version = V12};
-    struct pair p;
+    struct tu_pair p;
     char buf[16];
     int err;
 
@@ -809,14 +733,14 @@ static void test_fin_rule(void **state)
     assert_int_equal(err, 0);
     assert_int_equal(recv(p.cli, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), -1);
     assert_int_equal(err, API_ENOTCONN);
-    close_pair(&p);
+    tu_pair_close(&p);
 }
 
 /* TCP_SSL_SEND_MIN_SIZE holds small writes back until SSL_SendFlush. */
 static void test_send_min_size(void **state)
 {
     struct pair_opts o = {.cli_min = 1000};
-    struct pair p;
+    struct tu_pair p;
     static char big[2000];
     char buf[64];
     int err, v = 0, got, n, i;
@@ -845,7 +769,7 @@ static void test_send_min_size(void **state)
     }
     /* nothing pending: a flush is harmless */
     assert_int_equal(SSL_SendFlush(p.cli, &err), 0);
-    close_pair(&p);
+    tu_pair_close(&p);
 }
 
 /* Wait with poll() for what SSL_GetWaitEvents asks (or briefly, if 0). */
@@ -990,7 +914,7 @@ static void test_nonblocking(void **state)
 static void test_recv_timeout(void **state)
 {
     struct pair_opts o = {0};
-    struct pair p;
+    struct tu_pair p;
     char buf[16];
     double t0, dt;
     int err;
@@ -1015,7 +939,7 @@ static void test_recv_timeout(void **state)
     assert_int_equal(send(p.srv, "pk", 2, 0, &err), 2);
     assert_int_equal(recv(p.cli, buf, 2, MSG_TIMEOUT | MSG_PEEK, WAIT_MS, &err) > 0, 1);
     expect_recv(p.cli, "pk", 2);
-    close_pair(&p);
+    tu_pair_close(&p);
 }
 
 /* 1 MiB in records of at most 100 bytes (TCP_SSL_SEND_MAX_SIZE). */
@@ -1046,7 +970,7 @@ static void *sender_main(void *arg)
 static void test_big_transfer(void **state)
 {
     struct pair_opts o = {.cli_max = 100};
-    struct pair p;
+    struct tu_pair p;
     struct sender s;
     pthread_t tid;
     unsigned char *out = malloc(MIB), *in = malloc(MIB);
@@ -1082,7 +1006,7 @@ static void test_big_transfer(void **state)
     assert_int_equal(((SSL_CONN_STATE *)vp)->bytesOut, MIB);
     assert_int_equal(SSL_GetConnState(p.srv, &vp, &err), 0);
     assert_int_equal(((SSL_CONN_STATE *)vp)->bytesIn, MIB);
-    close_pair(&p);
+    tu_pair_close(&p);
     free(out);
     free(in);
 }
@@ -1091,7 +1015,7 @@ static void test_big_transfer(void **state)
 static void test_options_readback(void **state)
 {
     struct pair_opts o = {.lsn_max = 512};
-    struct pair p;
+    struct tu_pair p;
     int err, v;
 
     (void)state;
@@ -1119,14 +1043,14 @@ static void test_options_readback(void **state)
     assert_int_equal(err, API_EINVAL);
     assert_int_equal(tu_setopt(p.cli, TCP_SSL_CLIENT, 0, &err), -1);
     assert_int_equal(err, API_EINVAL);
-    close_pair(&p);
+    tu_pair_close(&p);
 }
 
 /* Closing the sessions does not break connections that use them. */
 static void test_session_closed_in_use(void **state)
 {
     struct pair_opts o = {0};
-    struct pair p;
+    struct tu_pair p;
     void *vp;
     int err, sd, old;
 
@@ -1149,7 +1073,7 @@ static void test_session_closed_in_use(void **state)
     closesocket(sd, &err);
     assert_int_equal(SSL_ConnClose(p.cli, &err), 0);
     p.cli_sid = p.srv_sid = -1; /* already closed */
-    close_pair(&p);
+    tu_pair_close(&p);
 }
 
 /* TCP_SSL_CONNECT_TIMEOUT ends a handshake the peer never answers. */

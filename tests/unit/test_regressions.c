@@ -56,71 +56,19 @@
 
 /* ------------------------------------------------------------- sessions */
 
-struct scfg {
-    int version;      /* 0: TLS 1.2 + 1.3 */
-    const char *cert; /* certIdentity */
-    int caches;       /* maxCaches */
-    int opt1, opt3;   /* options 1 and 3 */
-    const int *props; /* SSL_SessionProp list (nprops entries) or NULL */
-    int nprops;
-};
-
 #define PROPS(...)                                                                                 \
     .props = (const int[]){__VA_ARGS__},                                                           \
     .nprops = (int)(sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
 
-static int new_session(const struct scfg *c)
+/* A session of c; fails the test on error. */
+static int new_session(const struct tu_scfg *c)
 {
-    SSL_SESSION_NEW_Entry e;
-    int sid, err;
+    char msg[256];
+    int err, sid = tu_session_new(c, &err);
 
-    e.certIdentity = c->cert;
-    e.maxCaches = c->caches;
-    e.version = c->version ? c->version : V_BOTH;
-    sid = SSL_SessionNew(&e, &err);
     if (sid < 1)
-        fail_msg("SSL_SessionNew(%s): %d", c->cert ? c->cert : "NULL", err);
-    if (c->opt1 && SSL_SessionOpt(sid, SSL_OPT_CLIENT_AUTH, 1, &err) != 0)
-        fail_msg("option 1: %d", err);
-    if (c->opt3 && SSL_SessionOpt(sid, SSL_OPT_SKIP_CERT_VALIDATION, 1, &err) != 0)
-        fail_msg("option 3: %d", err);
-    if (c->props && SSL_SessionProp(sid, (int *)c->props, c->nprops, &err) != 0)
-        fail_msg("SSL_SessionProp: %d", err);
+        fail_msg("%s", tu_session_msg(msg, sizeof msg, sid, c, err));
     return sid;
-}
-
-static void snapshot(int sd, SSL_CONN_STATE *st, int *st_ok, SslProblemS *prob)
-{
-    void *p = NULL;
-    int err;
-
-    *st_ok = SSL_GetConnState(sd, &p, &err) == 0 && p != NULL;
-    if (*st_ok)
-        memcpy(st, p, sizeof *st);
-    else
-        memset(st, 0, sizeof *st);
-    if (SSL_GetProblem(sd, prob, &err) != 0)
-        memset(prob, 0, sizeof *prob);
-}
-
-/* SO_SNDBUF / SO_RCVBUF and friends through the RTOS setsockopt. */
-static int sol_setopt(int sd, int name, int value, int *error)
-{
-    SetSocketOption o;
-
-    o.protocol_level = SOL_SOCKET;
-    o.optionName = name;
-    o.optionValue = (const char *)&value;
-    o.optionLength = (int)sizeof value;
-    return setsockopt(sd, &o, error);
-}
-
-/* Wait up to ms for fd to become readable (1), or not (0). */
-static int readable(int fd, int ms)
-{
-    struct pollfd pf = {.fd = fd, .events = POLLIN};
-
-    return poll(&pf, 1, ms) == 1;
 }
 
 /* --------------------------------------------------------- server side */
@@ -148,7 +96,7 @@ static void serve(int sd, struct srv_conn *c)
             send(sd, "pong", 4, 0, &err);
         recv(sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err);
     }
-    snapshot(sd, &c->st, &c->st_ok, &c->prob);
+    tu_snapshot(sd, &c->st, &c->st_ok, &c->prob);
     if (c->hs == 1 && !c->close_only)
         SSL_ConnClose(sd, &err);
     closesocket(sd, &err);
@@ -166,7 +114,7 @@ static void *srv_main(void *arg)
     struct srv_job *j = arg;
     int sd;
 
-    if (!readable(j->lsn, WAIT_MS)) /* the client never came */
+    if (!tu_readable(j->lsn, WAIT_MS)) /* the client never came */
         return NULL;
     sd = accept(j->lsn, NULL, &j->accept_err);
     if (sd < 0)
@@ -218,7 +166,7 @@ static void child_start(int lsn)
             int sd = accept(lsn, NULL, &err);
 
             if (sd < 0) {
-                readable(lsn, 100);
+                tu_readable(lsn, 100);
                 continue;
             }
             if (pthread_create(&t, NULL, child_conn, (void *)(intptr_t)sd) != 0)
@@ -286,7 +234,7 @@ static void cli_finish(int sd, int close_only, struct cli_res *r)
         if (r->pong_rc == 4 && memcmp(buf, "pong", 4) != 0)
             r->pong_rc = -97;
     }
-    snapshot(sd, &r->st, &r->st_ok, &r->prob);
+    tu_snapshot(sd, &r->st, &r->st_ok, &r->prob);
     if (r->hs == 1 && r->pong_rc == 4 && !close_only) {
         SSL_ConnClose(sd, &err);
         recv(sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err);
@@ -327,75 +275,16 @@ static void one_conn(int lsn, unsigned short port, int cli_sid, const char *name
 }
 
 /* Two ends of an established connection, both blocking, owned by the
- * calling thread. */
-struct pair {
-    int lsn, cli, srv, cli_sid, srv_sid;
-};
-
-struct hs_job {
-    pthread_t tid;
-    int lsn, sd, hs, err;
-};
-
-static void *hs_main(void *arg)
+ * calling thread. cli_sndbuf/lsn_rcvbuf: SO_SNDBUF of the client, SO_RCVBUF
+ * of the listener (so of the accepted socket); 0 leaves the OS default. */
+static void open_pair(struct tu_pair *p, int version, int cli_sndbuf, int lsn_rcvbuf)
 {
-    struct hs_job *j = arg;
+    struct tu_opt snd[] = {{SOL_SOCKET, SO_SNDBUF, cli_sndbuf}, {0, 0, 0}};
+    struct tu_opt rcv[] = {{SOL_SOCKET, SO_RCVBUF, lsn_rcvbuf}, {0, 0, 0}};
 
-    j->sd = -1;
-    if (!readable(j->lsn, WAIT_MS))
-        return NULL;
-    j->sd = accept(j->lsn, NULL, &j->err);
-    if (j->sd >= 0)
-        j->hs = SSL_HandshakeComplete(j->sd, SSL_WAIT_FOREVER);
-    return NULL;
-}
-
-/* cli_sndbuf/lsn_rcvbuf: SO_SNDBUF of the client, SO_RCVBUF of the
- * listener (so of the accepted socket); 0 leaves the OS default. */
-static void open_pair(struct pair *p, int version, int cli_sndbuf, int lsn_rcvbuf)
-{
-    struct scfg s = {.version = version, .cert = "srv"}, c = {.version = version};
-    struct sockaddr_in a;
-    struct hs_job j;
-    unsigned short port;
-    int err, hs = -90;
-
-    memset(&j, 0, sizeof j);
-    p->srv_sid = new_session(&s);
-    p->cli_sid = new_session(&c);
-    p->lsn = tu_listener(AF_INET, p->srv_sid, &port, &err);
-    assert_true(p->lsn >= 0);
-    if (lsn_rcvbuf)
-        assert_int_equal(sol_setopt(p->lsn, SO_RCVBUF, lsn_rcvbuf, &err), 0);
-    j.lsn = p->lsn;
-    assert_int_equal(pthread_create(&j.tid, NULL, hs_main, &j), 0);
-    p->cli = opensocket(SOCK_STREAM, &err);
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (p->cli >= 0 && tu_setopt(p->cli, TCP_SSL_CLIENT, 1, &err) == 0 &&
-        tu_setopt(p->cli, TCP_SSLSESSION, p->cli_sid, &err) == 0 &&
-        (!cli_sndbuf || sol_setopt(p->cli, SO_SNDBUF, cli_sndbuf, &err) == 0) &&
-        connect(p->cli, &a, &err) == 0 && SSL_ClientStart(p->cli, "localhost", &err) == 0)
-        hs = SSL_HandshakeComplete(p->cli, SSL_WAIT_FOREVER);
-    if (hs != 1 && p->cli >= 0)
-        closesocket(p->cli, &err); /* lets the server thread end */
-    pthread_join(j.tid, NULL);
-    p->srv = j.sd;
-    if (hs != 1 || j.hs != 1)
-        fail_msg("pair: client handshake %d (error %d), server %d", hs, err, j.hs);
-}
-
-static void close_pair(struct pair *p)
-{
-    int err;
-
-    closesocket(p->cli, &err);
-    closesocket(p->srv, &err);
-    closesocket(p->lsn, &err);
-    SSL_SessionClose(p->cli_sid, &err);
-    SSL_SessionClose(p->srv_sid, &err);
+    if (tu_pair_open(p, AF_INET, version, "localhost", lsn_rcvbuf ? rcv : NULL,
+                     cli_sndbuf ? snd : NULL) != 0)
+        fail_msg("pair: client handshake %d (error %d), server %d", p->cli_hs, p->error, p->srv_hs);
 }
 
 /* ============================================================ 1: freshness */
@@ -468,8 +357,8 @@ static void check_after(const struct fresh_case *c, const char *which, const str
 static void run_fresh_case(void **state)
 {
     const struct fresh_case *c = *state;
-    struct scfg s = {.version = c->version, .caches = 10};
-    struct scfg k = {.version = c->version, .caches = 10};
+    struct tu_scfg s = {.version = c->version, .caches = 10};
+    struct tu_scfg k = {.version = c->version, .caches = 10};
     struct cli_res r1, r2, ra, rb, rc;
     unsigned short port;
     int srv_sid, cli_sid, lsn, sda = -1, err;
@@ -556,7 +445,7 @@ static int fresh_teardown(void **state)
 
 struct crl_case {
     const char *desc;
-    struct scfg srv, cli;
+    struct tu_scfg srv, cli;
     int server_checks; /* 1: the server refuses the client's chain, else the
                           client refuses the server's */
 };
@@ -579,7 +468,7 @@ static const struct crl_case crl_cases[] = {
 static void run_crl_case(void **state)
 {
     const struct crl_case *c = *state;
-    struct scfg s2 = c->srv, k2 = c->cli;
+    struct tu_scfg s2 = c->srv, k2 = c->cli;
     struct cli_res r, rd;
     struct srv_conn s, sd;
     unsigned short port, port2;
@@ -705,7 +594,7 @@ static void run_noplain_case(void **state)
 
     /* the peer talks plaintext first: the SSL socket must not deliver it */
     assert_int_equal(send(peer, "hello", 5, 0, &err), 5);
-    assert_true(readable(ssl, WAIT_MS));
+    assert_true(tu_readable(ssl, WAIT_MS));
 
     err = GARBAGE;
     assert_int_equal(send(ssl, "secret", 6, 0, &err), -1);
@@ -782,14 +671,14 @@ static int recv_garbage(int sd, char *buf, int len, int flags, int *err)
         if (!(rc == -1 && *err == API_EWOULDBLOCK && (flags & MSG_DONTWAIT)) ||
             tu_now() - t0 > WAIT_MS / 1000.0)
             return rc;
-        readable(sd, 100);
+        tu_readable(sd, 100);
     }
 }
 
 static void run_recv_case(void **state)
 {
     const struct recv_case *c = *state;
-    struct pair p;
+    struct tu_pair p;
     char buf[64];
     int reader, writer, err, rc;
 
@@ -806,7 +695,7 @@ static void run_recv_case(void **state)
             fail_msg("%s: recv after the peek returned %d with *error %d", c->desc, rc, err);
     }
     assert_memory_equal(buf, "abc", (size_t)rc);
-    close_pair(&p);
+    tu_pair_close(&p);
 }
 
 /* The server's first call is recv: it drives the handshake and then
@@ -823,7 +712,7 @@ static void *lazy_main(void *arg)
     int sd, e;
 
     j->rc = -99;
-    if (!readable(j->lsn, WAIT_MS))
+    if (!tu_readable(j->lsn, WAIT_MS))
         return NULL;
     sd = accept(j->lsn, NULL, &e);
     if (sd < 0)
@@ -836,7 +725,7 @@ static void *lazy_main(void *arg)
 
 static void test_recv_driving_handshake_clears_error(void **state)
 {
-    struct scfg s = {.cert = "srv"}, k = {0};
+    struct tu_scfg s = {.cert = "srv"}, k = {0};
     struct lazy_job j;
     struct cli_res r;
     unsigned short port;
@@ -885,8 +774,8 @@ static const struct close_case close_cases[] = {
 static void run_close_case(void **state)
 {
     const struct close_case *c = *state;
-    struct scfg s = {.version = c->version, .cert = "srv", .caches = 10};
-    struct scfg k = {.version = c->version, .caches = 10};
+    struct tu_scfg s = {.version = c->version, .cert = "srv", .caches = 10};
+    struct tu_scfg k = {.version = c->version, .caches = 10};
     struct cli_res r[3];
     struct srv_conn sc[3];
     unsigned short port;
@@ -972,7 +861,7 @@ static const struct limit_case limit_cases[] = {
 static void run_limit_case(void **state)
 {
     const struct limit_case *c = *state;
-    struct scfg s = {.cert = "srv"}, k = {0};
+    struct tu_scfg s = {.cert = "srv"}, k = {0};
     SslProblemS prob;
     unsigned short port;
     int sid, lsn, sd, other, err = 0, rc, errp;
@@ -1012,7 +901,7 @@ static void run_limit_case(void **state)
             break;
         if (tu_now() - t0 > LIMIT_S)
             break;
-        readable(sd, 100);
+        tu_readable(sd, 100);
     }
     dt = tu_now() - t0;
     memset(&prob, 0, sizeof prob);
@@ -1033,7 +922,7 @@ static void run_limit_case(void **state)
 
 static void test_listener_handshake_complete(void **state)
 {
-    struct scfg s1 = {.cert = "srv"}, s2 = {.cert = "srv-ec"}, k = {0};
+    struct tu_scfg s1 = {.cert = "srv"}, s2 = {.cert = "srv-ec"}, k = {0};
     struct srv_job j;
     struct cli_res r;
     unsigned short port;
@@ -1147,7 +1036,7 @@ static void run_wait_case(void **state)
 {
     const struct wait_case *c = *state;
     static char chunk[16384];
-    struct pair p;
+    struct tu_pair p;
     long long total = 0;
     int err, rc, ev_send, ev_recv, ev_flush, rc_recv, err_recv, rc_flush, err_flush;
     char buf[64];
@@ -1174,7 +1063,7 @@ static void run_wait_case(void **state)
     ev_recv = SSL_GetWaitEvents(p.cli, &err);
     rc_flush = SSL_SendFlush(p.cli, &err_flush);
     ev_flush = SSL_GetWaitEvents(p.cli, &err);
-    close_pair(&p);
+    tu_pair_close(&p);
     if (rc_recv != -1 || err_recv != API_EWOULDBLOCK)
         fail_msg("%s: recv gave %d/%d, want -1/EWOULDBLOCK", c->desc, rc_recv, err_recv);
     if (rc_flush != -1 || err_flush != API_EWOULDBLOCK)

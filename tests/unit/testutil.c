@@ -5,6 +5,8 @@
 
 #include "testutil.h"
 
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,9 +146,14 @@ int tu_add_local(const char *keyfile, int keytype, const char *certfile, const c
 
 int tu_setopt(int sd, int name, int value, int *error)
 {
+    return tu_setopt_level(sd, IP_PROTOTCP_LEVEL, name, value, error);
+}
+
+int tu_setopt_level(int sd, int level, int name, int value, int *error)
+{
     SetSocketOption o;
 
-    o.protocol_level = IP_PROTOTCP_LEVEL;
+    o.protocol_level = level;
     o.optionName = name;
     o.optionValue = (const char *)&value;
     o.optionLength = (int)sizeof value;
@@ -214,6 +221,11 @@ fail:
 
 int tu_client(int family, int sid, unsigned short port, int *error)
 {
+    return tu_client_opts(family, sid, port, NULL, error);
+}
+
+int tu_client_opts(int family, int sid, unsigned short port, const struct tu_opt *opts, int *error)
+{
     struct sockaddr_storage ss;
     int sd, err2;
 
@@ -223,6 +235,9 @@ int tu_client(int family, int sid, unsigned short port, int *error)
     if (sid > 0 && (tu_setopt(sd, TCP_SSL_CLIENT, 1, error) != 0 ||
                     tu_setopt(sd, TCP_SSLSESSION, sid, error) != 0))
         goto fail;
+    for (; opts != NULL && opts->name != 0; opts++)
+        if (tu_setopt_level(sd, opts->level, opts->name, opts->value, error) != 0)
+            goto fail;
     loopback(family, htons(port), &ss);
     if (connect(sd, &ss, error) != 0)
         goto fail;
@@ -230,6 +245,194 @@ int tu_client(int family, int sid, unsigned short port, int *error)
 fail:
     closesocket(sd, &err2);
     return -1;
+}
+
+int tu_readable(int fd, int ms)
+{
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+
+    return poll(&pf, 1, ms) == 1;
+}
+
+/* ------------------------------------------------------------- sessions */
+
+int tu_session_new(const struct tu_scfg *c, int *error)
+{
+    SSL_SESSION_NEW_Entry e;
+    int sid, step = 0, err2;
+
+    memset(&e, 0, sizeof e);
+    e.certIdentity = c->cert;
+    e.maxCaches = c->caches;
+    e.version = c->version ? c->version : (SSL_VERSION_TLS12 | SSL_VERSION_TLS13);
+    sid = SSL_SessionNew(&e, error);
+    if (sid < 1)
+        return TU_SN_NEW;
+    if (c->opt1 && SSL_SessionOpt(sid, SSL_OPT_CLIENT_AUTH, 1, error) != 0)
+        step = TU_SN_OPT1;
+    else if (c->opt2 && SSL_SessionOpt(sid, SSL_OPT_SERVER_PROPOSALS, 1, error) != 0)
+        step = TU_SN_OPT2;
+    else if (c->opt3 && SSL_SessionOpt(sid, SSL_OPT_SKIP_CERT_VALIDATION, 1, error) != 0)
+        step = TU_SN_OPT3;
+    else if (c->client_ca && SSL_AddClientCA(sid, (void *)c->client_ca, error) != 0)
+        step = TU_SN_CLIENT_CA;
+    else if (c->props && SSL_SessionProp(sid, (int *)c->props, c->nprops, error) != 0)
+        step = TU_SN_PROPS;
+    if (step == 0)
+        return sid;
+    SSL_SessionClose(sid, &err2);
+    return step;
+}
+
+char *tu_session_msg(char *buf, size_t size, int code, const struct tu_scfg *c, int error)
+{
+    static const char *const steps[] = {"option 1", "option 2", "option 3"};
+
+    if (code == TU_SN_NEW)
+        snprintf(buf, size, "SSL_SessionNew(%s): %d", c->cert ? c->cert : "NULL", error);
+    else if (code == TU_SN_CLIENT_CA)
+        snprintf(buf, size, "SSL_AddClientCA(%s): %d", c->client_ca, error);
+    else if (code == TU_SN_PROPS)
+        snprintf(buf, size, "SSL_SessionProp: %d", error);
+    else if (code <= TU_SN_OPT1 && code >= TU_SN_OPT3)
+        snprintf(buf, size, "%s: %d", steps[TU_SN_OPT1 - code], error);
+    else
+        snprintf(buf, size, "session: %d (code %d)", error, code);
+    return buf;
+}
+
+void tu_session_close(int sid)
+{
+    int err;
+
+    if (sid > 0)
+        SSL_SessionClose(sid, &err);
+}
+
+void tu_snapshot(int sd, SSL_CONN_STATE *st, int *st_ok, SslProblemS *prob)
+{
+    void *p = NULL;
+    int err;
+
+    *st_ok = SSL_GetConnState(sd, &p, &err) == 0 && p != NULL;
+    if (*st_ok)
+        memcpy(st, p, sizeof *st);
+    else
+        memset(st, 0, sizeof *st);
+    if (SSL_GetProblem(sd, prob, &err) != 0) {
+        memset(prob, 0, sizeof *prob);
+        prob->alert = -100; /* marks "SSL_GetProblem failed" */
+    }
+}
+
+/* --------------------------------------------------------------- pairs */
+
+/* The server end of tu_pair_connect: accept, handshake. */
+struct pair_srv {
+    pthread_t tid;
+    int lsn, sd, hs, err;
+};
+
+static void *pair_srv_main(void *arg)
+{
+    struct pair_srv *j = arg;
+
+    if (!tu_readable(j->lsn, TU_WAIT_MS)) /* the client never came */
+        return NULL;
+    j->sd = accept(j->lsn, NULL, &j->err);
+    if (j->sd >= 0)
+        j->hs = SSL_HandshakeComplete(j->sd, SSL_WAIT_FOREVER);
+    return NULL;
+}
+
+int tu_pair_connect(struct tu_pair *p, int family, unsigned short port, const char *name,
+                    const struct tu_opt *cli_opts)
+{
+    struct pair_srv j;
+    int err2;
+
+    memset(&j, 0, sizeof j);
+    j.lsn = p->lsn;
+    j.sd = -1;
+    j.hs = -1;
+    p->cli = p->srv = -1;
+    p->cli_hs = -90;
+    p->srv_hs = -1;
+    p->error = 0;
+    if (pthread_create(&j.tid, NULL, pair_srv_main, &j) != 0)
+        return -1;
+    p->cli = tu_client_opts(family, p->cli_sid, port, cli_opts, &p->error);
+    if (p->cli >= 0) {
+        if (SSL_ClientStart(p->cli, (char *)name, &p->error) != 0)
+            p->cli_hs = -92;
+        else
+            p->cli_hs = SSL_HandshakeComplete(p->cli, SSL_WAIT_FOREVER);
+    }
+    if (p->cli_hs != 1 && p->cli >= 0) {
+        closesocket(p->cli, &err2); /* lets the server thread end */
+        p->cli = -1;
+    }
+    pthread_join(j.tid, NULL);
+    p->srv = j.sd;
+    p->srv_hs = j.hs;
+    if (p->cli_hs == 1 && p->srv_hs == 1)
+        return 0;
+    if (p->cli >= 0)
+        closesocket(p->cli, &err2);
+    if (p->srv >= 0)
+        closesocket(p->srv, &err2);
+    p->cli = p->srv = -1;
+    return -1;
+}
+
+int tu_pair_open(struct tu_pair *p, int family, int version, const char *name,
+                 const struct tu_opt *lsn_opts, const struct tu_opt *cli_opts)
+{
+    struct tu_scfg s = {.version = version, .cert = "srv"}, c = {.version = version};
+    const struct tu_opt *o = lsn_opts;
+    unsigned short port;
+
+    if (family == 0)
+        family = AF_INET;
+    p->lsn = p->cli = p->srv = -1;
+    p->cli_sid = p->srv_sid = 0;
+    p->srv_hs = 0;
+    p->srv_sid = tu_session_new(&s, &p->error);
+    if (p->srv_sid > 0)
+        p->cli_sid = tu_session_new(&c, &p->error);
+    if (p->srv_sid < 1 || p->cli_sid < 1) {
+        p->cli_hs = -93;
+        goto fail;
+    }
+    p->lsn = tu_listener(family, p->srv_sid, &port, &p->error);
+    for (; p->lsn >= 0 && o != NULL && o->name != 0; o++)
+        if (tu_setopt_level(p->lsn, o->level, o->name, o->value, &p->error) != 0)
+            break;
+    if (p->lsn < 0 || (o != NULL && o->name != 0)) {
+        p->cli_hs = -94;
+        goto fail;
+    }
+    if (tu_pair_connect(p, family, port, name ? name : "localhost", cli_opts) == 0)
+        return 0;
+fail:
+    tu_pair_close(p);
+    return -1;
+}
+
+void tu_pair_close(struct tu_pair *p)
+{
+    int err;
+
+    if (p->cli >= 0)
+        closesocket(p->cli, &err);
+    if (p->srv >= 0)
+        closesocket(p->srv, &err);
+    if (p->lsn >= 0)
+        closesocket(p->lsn, &err);
+    tu_session_close(p->cli_sid);
+    tu_session_close(p->srv_sid);
+    p->lsn = p->cli = p->srv = -1;
+    p->cli_sid = p->srv_sid = 0;
 }
 
 double tu_now(void)

@@ -11,7 +11,10 @@
 
 #include <stddef.h>
 
+#include "tcpip.h"
+
 #define TU_PATH_MAX 4096
+#define TU_WAIT_MS 10000 /* generous: a wait that normally ends at once */
 
 /* Exit(1) with a clear message unless CHIPSSL_PKI_DIR names a directory
  * holding the generated PKI. Call first in main() of tests that need it. */
@@ -40,6 +43,8 @@ int tu_add_local(const char *keyfile, int keytype, const char *certfile, const c
 
 /* setsockopt/getsockopt at IP_PROTOTCP_LEVEL with an int value. */
 int tu_setopt(int sd, int name, int value, int *error);
+/* setsockopt at any level (SOL_SOCKET, ...) with an int value. */
+int tu_setopt_level(int sd, int level, int name, int value, int *error);
 int tu_getopt(int sd, int name, int *value, int *error);
 
 /* A listening TCP socket on the loopback address of family (AF_INET or
@@ -52,6 +57,92 @@ int tu_listener(int family, int sid, unsigned short *port, int *error);
  * sid > 0 marked TCP_SSL_CLIENT and bound to the session (before connect).
  * Returns sd or -1 (*error set). */
 int tu_client(int family, int sid, unsigned short port, int *error);
+
+/* One socket option with an int value; a list of them ends with name 0. */
+struct tu_opt {
+    int level; /* IP_PROTOTCP_LEVEL, SOL_SOCKET, ... */
+    int name;
+    int value;
+};
+
+/* tu_client, with the options of the list opts (may be NULL) set on the
+ * socket before connect. */
+int tu_client_opts(int family, int sid, unsigned short port, const struct tu_opt *opts, int *error);
+
+/* Wait up to ms for fd to become readable (1), or not (0). */
+int tu_readable(int fd, int ms);
+
+/* ------------------------------------------------------------- sessions */
+
+/* What tu_session_new makes: SSL_SessionNew, then the options, the client CA
+ * and the proposal list, in that order, each only where it is set. */
+struct tu_scfg {
+    int version;           /* SSL_VERSION_* mask; 0: TLS 1.2 + 1.3 */
+    const char *cert;      /* certIdentity */
+    int caches;            /* maxCaches */
+    int opt1, opt2, opt3;  /* SSL_SessionOpt options 1..3 */
+    const char *client_ca; /* SSL_AddClientCA (server) */
+    const int *props;      /* SSL_SessionProp list (nprops entries) or NULL */
+    int nprops;
+};
+
+/* Which step of tu_session_new failed (its negative results). */
+enum {
+    TU_SN_NEW = -1,       /* SSL_SessionNew */
+    TU_SN_OPT1 = -2,      /* option 1 */
+    TU_SN_OPT2 = -3,      /* option 2 */
+    TU_SN_OPT3 = -4,      /* option 3 */
+    TU_SN_CLIENT_CA = -5, /* SSL_AddClientCA */
+    TU_SN_PROPS = -6,     /* SSL_SessionProp */
+};
+
+/* The session of c: its sid (> 0), or a TU_SN_* code with *error set (a
+ * session made before the failing step is closed again). */
+int tu_session_new(const struct tu_scfg *c, int *error);
+
+/* What failed, for a message: "SSL_SessionNew(<cert>): <error>",
+ * "option 1: <error>", "SSL_AddClientCA(<ca>): <error>", ... for the
+ * TU_SN_* code of tu_session_new(c). Written to buf; returns buf. */
+char *tu_session_msg(char *buf, size_t size, int code, const struct tu_scfg *c, int error);
+
+/* SSL_SessionClose of sid when sid > 0. */
+void tu_session_close(int sid);
+
+/* SSL_GetConnState (copied to *st, zeroed when it fails; *st_ok says which)
+ * and SSL_GetProblem (zeroed with alert -100 when it fails) of sd. */
+void tu_snapshot(int sd, SSL_CONN_STATE *st, int *st_ok, SslProblemS *prob);
+
+/* --------------------------------------------------------------- pairs */
+
+/* Two ends of an established SSL connection on the loopback interface. */
+struct tu_pair {
+    int lsn, cli, srv;    /* -1: none */
+    int cli_sid, srv_sid; /* 0: none */
+    int cli_hs, srv_hs;   /* handshake results; cli_hs < -89: set-up failed */
+    int error;            /* of the client's failed step */
+};
+
+/* The client of p->cli_sid connected to the listener p->lsn (family, port),
+ * with the options cli_opts (may be NULL) set before connect, then
+ * SSL_ClientStart(name) and both handshakes; the server end accepts and
+ * runs SSL_HandshakeComplete in a thread, joined before the return.
+ * 0 when both handshakes returned 1: p->cli and p->srv are blocking and
+ * owned by the caller. Otherwise -1, with cli_hs (-90: socket or option,
+ * -92: SSL_ClientStart, else the handshake), srv_hs (-1: no accept) and
+ * error; p->cli and p->srv are closed and -1. */
+int tu_pair_connect(struct tu_pair *p, int family, unsigned short port, const char *name,
+                    const struct tu_opt *cli_opts);
+
+/* Sessions (version for both; the server's certificate "srv"), a listener
+ * of family (0: AF_INET) with the options lsn_opts, then tu_pair_connect
+ * with name (NULL: "localhost"). 0 or -1 as tu_pair_connect (cli_hs -93: a
+ * session, -94: the listener or one of its options); on -1 nothing is left
+ * open. */
+int tu_pair_open(struct tu_pair *p, int family, int version, const char *name,
+                 const struct tu_opt *lsn_opts, const struct tu_opt *cli_opts);
+
+/* Close what p holds (sockets, then sessions); all become -1 / 0. */
+void tu_pair_close(struct tu_pair *p);
 
 /* Monotonic clock in seconds. */
 double tu_now(void);
