@@ -83,23 +83,29 @@ out:
     return buf;
 }
 
+/* What fileNamePtr gets for a PKI file: its path, or (PKI_FMT_MEMORY) its
+ * content in *data (to free). NULL when the content cannot be read. */
+static const char *tu_source(const char *file, int fmt, char *path, size_t size, char **data)
+{
+    *data = NULL;
+    if (!(fmt & PKI_FMT_MEMORY))
+        return tu_path(path, size, file);
+    *data = tu_read(file, NULL);
+    return *data;
+}
+
 int tu_add_cert(const char *file, int fmt, int type, const char *id, const char *caid, int *error)
 {
     char path[TU_PATH_MAX];
-    char *data = NULL;
+    char *data;
     PKI_CERT_ADD_Entry e;
     int ret;
 
     memset(&e, 0, sizeof e);
-    if (fmt & PKI_FMT_MEMORY) {
-        data = tu_read(file, NULL);
-        if (data == NULL) {
-            *error = API_ENOENT;
-            return -1;
-        }
-        e.fileNamePtr = data;
-    } else {
-        e.fileNamePtr = tu_path(path, sizeof path, file);
+    e.fileNamePtr = tu_source(file, fmt, path, sizeof path, &data);
+    if (e.fileNamePtr == NULL) {
+        *error = API_ENOENT;
+        return -1;
     }
     e.fileFormat = fmt;
     e.certType = type;
@@ -114,20 +120,15 @@ int tu_add_cert(const char *file, int fmt, int type, const char *id, const char 
 int tu_add_key(const char *file, int fmt, int keytype, int *error)
 {
     char path[TU_PATH_MAX];
-    char *data = NULL;
+    char *data;
     PKI_OWNKEYPAIR_ADD_Entry e;
     int ret;
 
     memset(&e, 0, sizeof e);
-    if (fmt & PKI_FMT_MEMORY) {
-        data = tu_read(file, NULL);
-        if (data == NULL) {
-            *error = API_ENOENT;
-            return -1;
-        }
-        e.fileNamePtr = data;
-    } else {
-        e.fileNamePtr = tu_path(path, sizeof path, file);
+    e.fileNamePtr = tu_source(file, fmt, path, sizeof path, &data);
+    if (e.fileNamePtr == NULL) {
+        *error = API_ENOENT;
+        return -1;
     }
     e.fileFormat = fmt;
     e.keyType = keytype;
