@@ -9,7 +9,7 @@
  *   *error; on success it writes 0 to *error (unless said otherwise). `error`
  *   may not be NULL where the prototype has it, except where said. Error codes
  *   are the original numbering (API_E..., base 200); the PKI functions may
- *   instead write an OR of PKI_CERT_... flags (values below 0x40, so they
+ *   instead write an OR of PKI_CERT_... flags (values below 0x80, so they
  *   never collide with an error code).
  *
  * MEMORY POLICY
@@ -146,6 +146,9 @@ extern "C" {
 #define PKI_CERT_UNMATCHED    0x08 /* name does not match srvCommonName        */
 #define PKI_CERT_UNKNOWNCA    0x10 /* issuer not found / not trusted           */
 #define PKI_CERT_NOTVERIFIED  0x20 /* could not be verified for another reason */
+#define PKI_CERT_KEYMISMATCH  0x40 /* extension, with BADCERT: a LOCAL certificate
+                                      whose public key is not that of the key
+                                      pair added last (or no key pair waits) */
 
 /* ------------------------------------------------------------------------
  * 4. SSL constants

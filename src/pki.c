@@ -304,7 +304,7 @@ int PKI_CertificateAdd(PKI_CERT_ADD_Entry *e, int *error)
          * same time serialize their two calls; tcpip.h says so.) */
         int k = npending - 1;
         if (k < 0 || X509_check_private_key(x, pending[k]) != 1) {
-            flags |= PKI_CERT_BADCERT;
+            flags |= PKI_CERT_BADCERT | PKI_CERT_KEYMISMATCH;
         } else if (!(cred = calloc(1, sizeof *cred)) ||
                    !(cred->chain = issuer_chain(e->caIdPtr ? e->caIdPtr : ""))) {
             free(cred);

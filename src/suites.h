@@ -8,7 +8,7 @@
 
 struct chip_suite {
     int iana;            /* IANA TLS cipher-suite number */
-    const char *name;    /* the engine's (OpenSSL's) name */
+    const char *name;    /* the IANA name (RFC 8446 B.4, the TLS registry) */
     int tls13;           /* 1: a TLS 1.3 suite, 0: TLS 1.2 */
 };
 

@@ -408,8 +408,11 @@ static void suite_string(const struct tls_config *cfg, int tls13, char *out,
         const struct chip_suite *s = chip_suite_find(cfg->suites[i]);
         if (!s || s->tls13 != tls13)
             continue;
+        /* TLS 1.3 suites are set by their IANA names, TLS 1.2 ones by
+         * OpenSSL's own names. */
+        const char *name = tls13 ? s->name : OPENSSL_cipher_name(s->name);
         size_t used = strlen(out);
-        snprintf(out + used, outlen - used, "%s%s", used ? ":" : "", s->name);
+        snprintf(out + used, outlen - used, "%s%s", used ? ":" : "", name);
     }
 }
 

@@ -68,7 +68,7 @@ struct bad_case {
     int want_ret;
     int want_err;   /* exact *error (when want_flags is 0)          */
     int want_flags; /* these PKI_CERT_* flags must be set in *error,
-                       which must be flags (< 0x40), not an API code */
+                       which must be flags (< 0x80), not an API code */
     int no_error;   /* the function has no error argument           */
 };
 
@@ -932,7 +932,7 @@ static const struct bad_case cases[] = {
       .want_err = API_EINVAL },
     { .desc = "CertAdd LOCAL without pending key", .call = cert_add, .file = "server.pem",
       .fmt = PEM, .type = PKI_CERT_LOCAL, .id = "b-nokey", .caid = "ca", .want_ret = -1,
-      .want_flags = PKI_CERT_BADCERT },
+      .want_flags = PKI_CERT_BADCERT | PKI_CERT_KEYMISMATCH },
     { .desc = "CertAdd caIdPtr naming nothing", .call = cert_add, .file = "server.pem",
       .fmt = PEM, .type = PKI_CERT_NONLOCAL, .id = "b-noca", .caid = "no-such-ca",
       .want_ret = -1, .want_flags = PKI_CERT_BADCERT | PKI_CERT_UNKNOWNCA },
@@ -1469,7 +1469,7 @@ static void run_case(void **state)
     if (c->no_error)
         return;
     if (c->want_flags != 0) {
-        if (error >= 0x40 || (error & c->want_flags) != c->want_flags)
+        if (error >= 0x80 || (error & c->want_flags) != c->want_flags)
             fail_msg("%s: *error 0x%x, want PKI_CERT flags with 0x%x set", c->desc, (unsigned)error,
                      (unsigned)c->want_flags);
     } else if (error != c->want_err) {
