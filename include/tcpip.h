@@ -280,8 +280,8 @@ typedef struct SSL_CONN_STATE {
  *   NUL-terminated string, the first PEM block is used; DER: length taken
  *   from the outer ASN.1 header, at most CHIPSSL_MAX_PKI_FILE).
  * e->certType: PKI_CERT_LOCAL (takes the own key most recently added with
- *   PKI_OwnKeyPairAdd and not yet taken; it must match, else BADCERT and the
- *   key stays pending; since call order pairs key and certificate, threads
+ *   PKI_OwnKeyPairAdd and not yet taken; it must match, else
+ *   BADCERT|KEYMISMATCH and the key stays pending; since call order pairs key and certificate, threads
  *   that add own key pairs at the same time must serialize each
  *   PKI_OwnKeyPairAdd + PKI_CertificateAdd pair), PKI_CERT_NONLOCAL,
  *   PKI_CERT_NONLOCAL|PKI_CERT_ROOTCA (0x0A: must be a CA certificate),
@@ -294,11 +294,12 @@ typedef struct SSL_CONN_STATE {
  * Returns 0 when stored (*error: 0 or an OR of warnings EXPIRED, REVOKED,
  *   UNKNOWNCA); -1 when not stored (*error: flags including BADCERT, e.g.
  *   BADCERT|UNKNOWNCA when caIdPtr names no entry, BADCERT|NOTVERIFIED for a
- *   bad signature; or an error code: API_ENOENT no such file, API_EINVAL bad
+ *   bad signature, BADCERT|KEYMISMATCH for a LOCAL certificate that is not
+ *   the pending key's; or an error code: API_ENOENT no such file, API_EINVAL bad
  *   arguments, unparsable data, unknown format or type, duplicate ID in that
  *   list, API_ENOMEM).
  */
-CHIPSSL_API int PKI_CertificateAdd(PKI_CERT_ADD_Entry *e, int *error);
+CHIPSSL_API int PKI_CertificateAdd(const PKI_CERT_ADD_Entry *e, int *error);
 
 /* PKI_CertificateDel - remove the entry with this NUL-terminated ID from the
  * list(s) selected by certType bits 0x01 (local) and 0x02 (non-local; CRLs
@@ -306,7 +307,7 @@ CHIPSSL_API int PKI_CertificateAdd(PKI_CERT_ADD_Entry *e, int *error);
  * handshakes started afterwards no longer see it. A pending own key is not
  * affected. Returns 0, or -1 with API_EINVAL (NULL id, no list bit) or
  * API_ENOENT (not found in the selected lists). */
-CHIPSSL_API int PKI_CertificateDel(void *idPtr, int certType, int *error);
+CHIPSSL_API int PKI_CertificateDel(const void *idPtr, int certType, int *error);
 
 /* PKI_OwnKeyPairAdd - load an unencrypted private key (PKCS#1, SEC1 or
  * PKCS#8; PEM or DER; file or memory) and make it the pending own key for the
@@ -314,7 +315,7 @@ CHIPSSL_API int PKI_CertificateDel(void *idPtr, int certType, int *error);
  * API_EINVAL (unparsable, encrypted, type differs from keyType, DSA, RSA
  * below 2048 bits, EC on another curve), API_ENOBUFS (more than
  * CHIPSSL_MAX_PENDING_KEYS keys pending), API_ENOMEM. */
-CHIPSSL_API int PKI_OwnKeyPairAdd(PKI_OWNKEYPAIR_ADD_Entry *e, int *error);
+CHIPSSL_API int PKI_OwnKeyPairAdd(const PKI_OWNKEYPAIR_ADD_Entry *e, int *error);
 
 /* PKI_RootCABundleAdd (extension) - add every certificate of a PEM bundle as
  * a root CA (0x0A) under the IDs "<idPrefix><n>" (n from 0). fileName NULL:
@@ -352,7 +353,7 @@ CHIPSSL_API int PKI_RootCABundleAdd(const char *fileName, const char *idPrefix,
  *   own certificate the TLS engine refuses at its security level, e.g. one
  *   signed with SHA-1; bad maxCaches or version), API_ENOENT (all
  *   CHIPSSL_MAX_SESSIONS in use), API_ENOMEM. */
-CHIPSSL_API int SSL_SessionNew(SSL_SESSION_NEW_Entry *e, int *error);
+CHIPSSL_API int SSL_SessionNew(const SSL_SESSION_NEW_Entry *e, int *error);
 
 /* SSL_SessionClose - free the session ID. Sockets bound to it keep working
  * until closed; binding a socket to the ID afterwards fails (API_EINVAL) until
@@ -378,7 +379,7 @@ CHIPSSL_API int SSL_SessionClose(int sessionID, int *error);
  * list, count < 1 or > CHIPSSL_MAX_PROPOSALS, an unknown or insecure suite
  * (NULL, EXPORT, RC4, DES, 3DES, anonymous, ...), a duplicate, or a list with
  * no suite for any version the session's mask allows. */
-CHIPSSL_API int SSL_SessionProp(int sessionID, int *proposals, int count,
+CHIPSSL_API int SSL_SessionProp(int sessionID, const int *proposals, int count,
                                 int *error);
 
 /* SSL_SessionOpt - switch an option (value 0 off, the default; 1 on).
@@ -413,7 +414,7 @@ CHIPSSL_API int SSL_SessionOpt(int sessionID, int option, int value,
  * non-local list. Adding the same CA twice is harmless. Errors: API_EINVAL
  * (unknown session, an ID that names no CA certificate of the non-local list,
  * option 1 off), API_ENOBUFS (more than CHIPSSL_MAX_CLIENT_CAS). */
-CHIPSSL_API int SSL_AddClientCA(int sessionID, void *caIdPtr, int *error);
+CHIPSSL_API int SSL_AddClientCA(int sessionID, const void *caIdPtr, int *error);
 
 /* ------------------------------------------------------------------------
  * 8. SSL socket functions. One thread per socket at a time.
@@ -433,7 +434,7 @@ CHIPSSL_API int SSL_AddClientCA(int sessionID, void *caIdPtr, int *error);
  * no TCP_SSLSESSION), API_ENOENT (session closed since binding),
  * API_ENOTCONN (not connected), API_EALREADY (already started), API_EINVAL
  * (name longer than 255), API_ENOMEM. */
-CHIPSSL_API int SSL_ClientStart(int sd, char *srvCommonName, int *error);
+CHIPSSL_API int SSL_ClientStart(int sd, const char *srvCommonName, int *error);
 
 /* SSL_HandshakeComplete - advance the handshake, waiting at most timeout ms
  * (0: no wait; SSL_WAIT_FOREVER: no limit but TCP_SSL_CONNECT_TIMEOUT's).

@@ -2,17 +2,17 @@
  * pki.c - the process-wide PKI store: own key pairs and certificates (the
  * local list), CA and peer certificates and CRLs (the non-local list).
  *
- * One mutex guards the lists; entries hold counted engine references, so a
+ * One mutex guards the lists; entries hold counted engine objects, so a
  * session or TLS context that took a certificate keeps it after deletion.
+ * Parsing and cryptographic checks are the engine's (tls.h); this file keeps
+ * the lists, the IDs, the pending-key rule and the add-time verdicts.
  */
+#include "pki.h"
+
 #include "internal.h"
-#include "pki_engine.h"
+#include "tls.h"
 
 #include <errno.h>
-#include <openssl/core_names.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,19 +21,25 @@
 struct pki_entry {
     struct pki_entry *next;
     char id[CHIPSSL_MAX_ID_LEN + 1];
-    int list;      /* PKI_CERT_LOCAL or PKI_CERT_NONLOCAL */
-    int root;      /* trust anchor */
-    X509 *cert;    /* NULL for a CRL */
-    X509_CRL *crl;
-    struct pki_cred *cred; /* LOCAL entries */
+    int list;               /* PKI_CERT_LOCAL or PKI_CERT_NONLOCAL */
+    int root;               /* trust anchor */
+    struct tls_cert *cert;  /* NULL for a CRL */
+    struct tls_crl *crl;
+    struct pki_cred *cred;  /* LOCAL entries */
     char ca_id[CHIPSSL_MAX_ID_LEN + 1]; /* issuer ID given at add time */
 };
 
 static pthread_mutex_t pki_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pki_entry *pki_head;
-static EVP_PKEY *pending[CHIPSSL_MAX_PENDING_KEYS];
+static int nentries;
+static struct tls_key *pending[CHIPSSL_MAX_PENDING_KEYS];
 static int npending;
 static atomic_uint pki_gen = 1;
+
+/* The shared trust store of the newest generation built (trust_lock). */
+static pthread_mutex_t trust_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tls_trust *trust_cached;
+static unsigned trust_gen;
 
 unsigned pki_generation(void)
 {
@@ -58,51 +64,61 @@ static size_t der_length(const unsigned char *p)
     return len > (size_t)CHIPSSL_MAX_PKI_FILE ? 0 : len;
 }
 
-/* The data of a file or memory input as a memory BIO (read-only view for
- * memory input, a copy for files). Returns 0 or an API code. */
-static int open_input(const char *src, int fmt, BIO **out)
+struct input {
+    const unsigned char *data;
+    size_t len;
+    unsigned char *owned; /* file contents, freed by input_free */
+    int pem;
+};
+
+/* The bytes of a file or memory input. Returns 0 or an API code. */
+static int input_open(const char *src, int fmt, struct input *in)
 {
     int mem = fmt & PKI_FMT_MEMORY, kind = fmt & ~PKI_FMT_MEMORY;
+    memset(in, 0, sizeof *in);
     if (!src || (kind != PKI_FMT_PEM && kind != PKI_FMT_DER))
         return API_EINVAL;
+    in->pem = kind == PKI_FMT_PEM;
     if (mem) {
-        size_t len = kind == PKI_FMT_PEM ? strlen(src)
-                                         : der_length((const unsigned char *)src);
-        if (len == 0)
-            return API_EINVAL;
-        *out = BIO_new_mem_buf(src, (int)len);
-        return *out ? 0 : API_ENOMEM;
+        in->data = (const unsigned char *)src;
+        in->len = in->pem ? strlen(src) : der_length(in->data);
+        return in->len ? 0 : API_EINVAL;
     }
     FILE *f = fopen(src, "rb");
     if (!f)
         return errno == ENOENT ? API_ENOENT : chipssl_errno_to_api(errno);
-    BIO *b = BIO_new(BIO_s_mem());
-    int rc = b ? 0 : API_ENOMEM;
-    char buf[8192];
-    size_t n, total = 0;
-    while (rc == 0 && (n = fread(buf, 1, sizeof buf, f)) > 0) {
-        total += n;
-        if (total > (size_t)CHIPSSL_MAX_PKI_FILE)
-            rc = API_EINVAL;
-        else if (BIO_write(b, buf, (int)n) != (int)n)
-            rc = API_ENOMEM;
-    }
-    if (rc == 0 && ferror(f))
+    int rc = 0;
+    size_t cap = 0, n;
+    unsigned char *buf = NULL;
+    do {
+        if (in->len == cap) {
+            size_t ncap = cap ? cap * 2 : 16384;
+            unsigned char *nb = ncap <= (size_t)CHIPSSL_MAX_PKI_FILE + 1 ? realloc(buf, ncap)
+                                                                       : NULL;
+            if (!nb) {
+                rc = ncap > (size_t)CHIPSSL_MAX_PKI_FILE + 1 ? API_EINVAL : API_ENOMEM;
+                break;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        n = fread(buf + in->len, 1, cap - in->len, f);
+        in->len += n;
+    } while (n > 0);
+    if (rc == 0 && (ferror(f) || in->len > (size_t)CHIPSSL_MAX_PKI_FILE || in->len == 0))
         rc = API_EINVAL;
     fclose(f);
     if (rc) {
-        BIO_free(b);
+        free(buf);
         return rc;
     }
-    *out = b;
+    in->data = in->owned = buf;
     return 0;
 }
 
-/* Never prompt for a pass phrase: encrypted keys are refused. */
-static int no_password(char *buf, int size, int rw, void *u)
+static void input_free(struct input *in)
 {
-    (void)buf; (void)size; (void)rw; (void)u;
-    return -1;
+    free(in->owned);
 }
 
 /* ---- lookups (pki_lock held) --------------------------------------- */
@@ -110,96 +126,81 @@ static int no_password(char *buf, int size, int rw, void *u)
 static struct pki_entry *find(const char *id, size_t idlen, int lists)
 {
     for (struct pki_entry *e = pki_head; e; e = e->next)
-        if ((e->list & lists) && strlen(e->id) == idlen &&
-            memcmp(e->id, id, idlen) == 0)
+        if ((e->list & lists) && strlen(e->id) == idlen && memcmp(e->id, id, idlen) == 0)
             return e;
     return NULL;
 }
 
-static struct pki_entry *find_cert(const char *id)
+/* The length of a NUL-terminated ID, or 0 when it is too long. */
+static size_t id_length(const char *id)
 {
     size_t n = strnlen(id, CHIPSSL_MAX_ID_LEN + 1);
-    if (n > CHIPSSL_MAX_ID_LEN)
-        return NULL;
-    struct pki_entry *e = find(id, n, PKI_CERT_NONLOCAL);
-    if (!e || !e->cert)
+    return n > CHIPSSL_MAX_ID_LEN ? 0 : n;
+}
+
+static struct pki_entry *find_cert(const char *id)
+{
+    size_t n = id_length(id);
+    struct pki_entry *e = n ? find(id, n, PKI_CERT_NONLOCAL) : NULL;
+    if (n && (!e || !e->cert))
         e = find(id, n, PKI_CERT_LOCAL);
     return e && e->cert ? e : NULL;
 }
 
-static int revoked_by_store(X509 *x)
+static int revoked_by_store(const struct tls_cert *x)
 {
-    for (struct pki_entry *e = pki_head; e; e = e->next) {
-        X509_REVOKED *r;
-        if (e->crl && X509_NAME_cmp(X509_CRL_get_issuer(e->crl),
-                                    X509_get_issuer_name(x)) == 0 &&
-            X509_CRL_get0_by_cert(e->crl, &r, x) == 1)
+    for (struct pki_entry *e = pki_head; e; e = e->next)
+        if (e->crl && tls_crl_lists(e->crl, x))
             return 1;
-    }
     return 0;
 }
 
-static int expired(const ASN1_TIME *nb, const ASN1_TIME *na)
+/* The issuer chain of a local certificate into cred, following the caId
+ * links up to (not including) a self-signed certificate. 0 or API_ENOMEM. */
+static int issuer_chain(const char *ca_id, struct pki_cred *cred)
 {
-    return (nb && X509_cmp_current_time(nb) >= 0) ||
-           (na && X509_cmp_current_time(na) <= 0);
-}
-
-/* The issuer chain of a local certificate, following the caId links up to
- * (not including) a self-signed certificate. */
-static STACK_OF(X509) *issuer_chain(const char *ca_id)
-{
-    STACK_OF(X509) *chain = sk_X509_new_null();
-    for (int depth = 0; chain && ca_id[0] && depth < 10; depth++) {
+    while (ca_id[0] && cred->nchain < PKI_CHAIN_MAX) {
         struct pki_entry *ca = find_cert(ca_id);
-        if (!ca || X509_check_issued(ca->cert, ca->cert) == X509_V_OK)
+        if (!ca || (tls_cert_info(ca->cert) & TLS_CERT_SELF_ISSUED))
             break;
-        if (!X509_up_ref(ca->cert)) {
-            sk_X509_pop_free(chain, X509_free);
-            return NULL;
-        }
-        if (!sk_X509_push(chain, ca->cert)) {
-            X509_free(ca->cert);
-            sk_X509_pop_free(chain, X509_free);
-            return NULL;
-        }
+        if (!tls_cert_ref(ca->cert))
+            return API_ENOMEM;
+        cred->chain[cred->nchain++] = ca->cert;
         ca_id = ca->ca_id;
     }
-    return chain;
+    return 0;
 }
 
 /* ---- checks at add time -------------------------------------------- */
 
 /* Check a certificate against its issuer and the store; returns flags. */
-static int check_cert(X509 *x, const char *ca_id, int root)
+static int check_cert(const struct tls_cert *x, const char *ca_id, int root)
 {
-    int flags = 0;
-    EVP_PKEY *pub = X509_get0_pubkey(x);
-    if (!pub)
+    int info = tls_cert_info(x), flags = 0;
+    if (info & TLS_CERT_NO_KEY)
         return PKI_CERT_BADCERT;
-    if (root && !(X509_get_extension_flags(x) & EXFLAG_CA))
+    if (root && !(info & TLS_CERT_IS_CA))
         flags |= PKI_CERT_BADCERT;
     if (ca_id) {
         struct pki_entry *ca = find_cert(ca_id);
         if (!ca)
             flags |= PKI_CERT_BADCERT | PKI_CERT_UNKNOWNCA;
-        else if (X509_check_issued(ca->cert, x) != X509_V_OK ||
-                 X509_verify(x, X509_get0_pubkey(ca->cert)) != 1)
+        else if (!tls_cert_signed_by(x, ca->cert))
             flags |= PKI_CERT_BADCERT | PKI_CERT_NOTVERIFIED;
-    } else if (X509_check_issued(x, x) == X509_V_OK) {
-        if (X509_verify(x, pub) != 1)
+    } else if (info & TLS_CERT_SELF_ISSUED) {
+        if (!tls_cert_signed_by(x, x))
             flags |= PKI_CERT_BADCERT | PKI_CERT_NOTVERIFIED;
     } else {
         flags |= PKI_CERT_UNKNOWNCA;
     }
-    if (expired(X509_get0_notBefore(x), X509_get0_notAfter(x)))
+    if (tls_cert_expired(x))
         flags |= PKI_CERT_EXPIRED;
     if (revoked_by_store(x))
         flags |= PKI_CERT_REVOKED;
     return flags;
 }
 
-static int check_crl(X509_CRL *crl, const char *ca_id)
+static int check_crl(const struct tls_crl *crl, const char *ca_id)
 {
     struct pki_entry *ca = NULL;
     if (ca_id) {
@@ -208,18 +209,15 @@ static int check_crl(X509_CRL *crl, const char *ca_id)
             return PKI_CERT_BADCERT | PKI_CERT_UNKNOWNCA;
     } else {
         for (struct pki_entry *e = pki_head; e && !ca; e = e->next)
-            if (e->cert && X509_NAME_cmp(X509_get_subject_name(e->cert),
-                                         X509_CRL_get_issuer(crl)) == 0)
+            if (e->cert && tls_crl_issued_by(crl, e->cert))
                 ca = e;
     }
     int flags = 0;
     if (!ca)
         flags |= PKI_CERT_UNKNOWNCA;
-    else if (X509_NAME_cmp(X509_get_subject_name(ca->cert),
-                           X509_CRL_get_issuer(crl)) != 0 ||
-             X509_CRL_verify(crl, X509_get0_pubkey(ca->cert)) != 1)
+    else if (!tls_crl_signed_by(crl, ca->cert))
         flags |= PKI_CERT_BADCERT | PKI_CERT_NOTVERIFIED;
-    if (expired(X509_CRL_get0_lastUpdate(crl), X509_CRL_get0_nextUpdate(crl)))
+    if (tls_crl_expired(crl))
         flags |= PKI_CERT_EXPIRED;
     return flags;
 }
@@ -228,16 +226,15 @@ static void entry_free(struct pki_entry *e)
 {
     if (!e)
         return;
-    X509_free(e->cert);
-    X509_CRL_free(e->crl);
+    tls_cert_free(e->cert);
+    tls_crl_free(e->crl);
     pki_cred_free(e->cred);
     free(e);
 }
 
-/* Link a new entry (pki_lock held). Takes ownership of cert/crl. */
-static int add_entry(const char *id, size_t idlen, int list, int root,
-                     X509 *cert, X509_CRL *crl, const char *ca_id,
-                     struct pki_entry **out)
+/* Link a new entry (pki_lock held). Takes ownership of cert/crl/cred. */
+static int add_entry(const char *id, size_t idlen, int list, int root, struct tls_cert *cert,
+                     struct tls_crl *crl, struct pki_cred *cred, const char *ca_id)
 {
     if (find(id, idlen, list))
         return API_EINVAL;
@@ -249,26 +246,54 @@ static int add_entry(const char *id, size_t idlen, int list, int root,
     e->root = root;
     e->cert = cert;
     e->crl = crl;
+    e->cred = cred;
     if (ca_id)
         chip_strlcpy(e->ca_id, ca_id, sizeof e->ca_id);
     e->next = pki_head;
     pki_head = e;
+    nentries++;
     atomic_fetch_add(&pki_gen, 1);
-    *out = e;
     return 0;
 }
 
-int PKI_CertificateAdd(PKI_CERT_ADD_Entry *e, int *error)
+/* A LOCAL certificate takes the key pair added last (API.md 4), which must
+ * be its own. Call order pairs them: threads adding key pairs at the same
+ * time serialize their two calls (tcpip.h says so). pki_lock held.
+ * Returns flags; *cred is the new credential, or NULL with *rc set. */
+static int take_key(struct tls_cert *x, const char *ca_id, struct pki_cred **out, int *rc)
+{
+    int k = npending - 1;
+    *out = NULL;
+    if (k < 0 || !tls_key_matches(x, pending[k]))
+        return PKI_CERT_BADCERT | PKI_CERT_KEYMISMATCH;
+    struct pki_cred *cred = calloc(1, sizeof *cred);
+    if (!cred || !tls_cert_ref(x)) {
+        free(cred);
+        *rc = API_ENOMEM;
+        return 0;
+    }
+    atomic_init(&cred->refs, 1);
+    cred->cert = x;
+    if ((*rc = issuer_chain(ca_id ? ca_id : "", cred)) != 0) {
+        pki_cred_free(cred);
+        return 0;
+    }
+    cred->key = pending[k];
+    pending[--npending] = NULL;
+    *out = cred;
+    return 0;
+}
+
+int PKI_CertificateAdd(const PKI_CERT_ADD_Entry *e, int *error)
 {
     if (!error)
         return API_ERROR;
     if (!e || !e->idPtr || e->idLength < 1 || e->idLength > CHIPSSL_MAX_ID_LEN ||
         memchr(e->idPtr, '\0', (size_t)e->idLength) ||
-        (e->caIdPtr && strnlen(e->caIdPtr, CHIPSSL_MAX_ID_LEN + 1) >
-                           CHIPSSL_MAX_ID_LEN))
+        (e->caIdPtr && !id_length(e->caIdPtr)))
         return chip_fail(error, API_EINVAL);
-    int type = e->certType, list, root = 0, is_crl = 0;
-    switch (type) {
+    int list, root = 0, is_crl = 0;
+    switch (e->certType) {
     case PKI_CERT_LOCAL: list = PKI_CERT_LOCAL; break;
     case PKI_CERT_NONLOCAL: list = PKI_CERT_NONLOCAL; break;
     case PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA: list = PKI_CERT_NONLOCAL; root = 1; break;
@@ -277,83 +302,52 @@ int PKI_CertificateAdd(PKI_CERT_ADD_Entry *e, int *error)
     default: return chip_fail(error, API_EINVAL);
     }
 
-    BIO *in = NULL;
-    int rc = open_input(e->fileNamePtr, e->fileFormat, &in);
+    struct input in;
+    struct tls_cert *x = NULL;
+    struct tls_crl *crl = NULL;
+    int rc = input_open(e->fileNamePtr, e->fileFormat, &in);
+    if (rc == 0)
+        rc = is_crl ? tls_crl_parse(in.data, in.len, in.pem, &crl)
+                    : tls_cert_parse(in.data, in.len, in.pem, &x);
+    input_free(&in);
     if (rc)
         return chip_fail(error, rc);
-    int pem = (e->fileFormat & ~PKI_FMT_MEMORY) == PKI_FMT_PEM;
-    X509 *x = NULL;
-    X509_CRL *crl = NULL;
-    if (is_crl)
-        crl = pem ? PEM_read_bio_X509_CRL(in, NULL, no_password, NULL)
-                  : d2i_X509_CRL_bio(in, NULL);
-    else
-        x = pem ? PEM_read_bio_X509(in, NULL, no_password, NULL)
-                : d2i_X509_bio(in, NULL);
-    BIO_free(in);
-    ERR_clear_error();
-    if (!x && !crl)
-        return chip_fail(error, API_EINVAL);
 
+    struct pki_cred *cred = NULL;
     pthread_mutex_lock(&pki_lock);
     int flags = is_crl ? check_crl(crl, e->caIdPtr) : check_cert(x, e->caIdPtr, root);
-    struct pki_cred *cred = NULL;
-    if (!(flags & PKI_CERT_BADCERT) && list == PKI_CERT_LOCAL) {
-        /* API.md 4: the key most recently added and not yet taken; it must
-         * match. (Call order pairs them: threads adding key pairs at the
-         * same time serialize their two calls; tcpip.h says so.) */
-        int k = npending - 1;
-        if (k < 0 || X509_check_private_key(x, pending[k]) != 1) {
-            flags |= PKI_CERT_BADCERT | PKI_CERT_KEYMISMATCH;
-        } else if (!(cred = calloc(1, sizeof *cred)) ||
-                   !(cred->chain = issuer_chain(e->caIdPtr ? e->caIdPtr : ""))) {
-            free(cred);
-            cred = NULL;
-            rc = API_ENOMEM;
-        } else {
-            atomic_init(&cred->refs, 1);
-            cred->key = pending[k];
-            memmove(&pending[k], &pending[k + 1], sizeof pending[0] * (size_t)(npending - k - 1));
-            pending[--npending] = NULL;
-            X509_up_ref(x);
-            cred->cert = x;
-        }
-    }
-    struct pki_entry *ent = NULL;
+    if (!(flags & PKI_CERT_BADCERT) && list == PKI_CERT_LOCAL)
+        flags |= take_key(x, e->caIdPtr, &cred, &rc);
     if (rc == 0 && !(flags & PKI_CERT_BADCERT)) {
-        rc = add_entry(e->idPtr, (size_t)e->idLength, list, root, x, crl,
-                       e->caIdPtr, &ent);
+        rc = add_entry(e->idPtr, (size_t)e->idLength, list, root, x, crl, cred, e->caIdPtr);
         if (rc == 0) {
-            ent->cred = cred;
             x = NULL;
             crl = NULL;
-            cred = NULL;
         } else if (cred) {
             /* Give the key back: it was not taken after all. */
             pending[npending++] = cred->key;
             cred->key = NULL;
+            pki_cred_free(cred);
         }
     }
     pthread_mutex_unlock(&pki_lock);
-    pki_cred_free(cred);
-    X509_free(x);
-    X509_CRL_free(crl);
-    ERR_clear_error();
+    tls_cert_free(x);
+    tls_crl_free(crl);
     if (rc)
         return chip_fail(error, rc);
     *error = flags;
     return (flags & PKI_CERT_BADCERT) ? API_ERROR : 0;
 }
 
-int PKI_CertificateDel(void *idPtr, int certType, int *error)
+int PKI_CertificateDel(const void *idPtr, int certType, int *error)
 {
     if (!error)
         return API_ERROR;
     int lists = certType & (PKI_CERT_LOCAL | PKI_CERT_NONLOCAL);
     if (!idPtr || lists == 0)
         return chip_fail(error, API_EINVAL);
-    size_t n = strnlen(idPtr, CHIPSSL_MAX_ID_LEN + 1);
-    if (n > CHIPSSL_MAX_ID_LEN)
+    size_t n = id_length(idPtr);
+    if (!n)
         return chip_fail(error, API_ENOENT);
     int found = 0;
     pthread_mutex_lock(&pki_lock);
@@ -362,6 +356,7 @@ int PKI_CertificateDel(void *idPtr, int certType, int *error)
         if ((e->list & lists) && strlen(e->id) == n && memcmp(e->id, idPtr, n) == 0) {
             *pp = e->next;
             entry_free(e);
+            nentries--;
             found = 1;
         } else {
             pp = &e->next;
@@ -373,45 +368,23 @@ int PKI_CertificateDel(void *idPtr, int certType, int *error)
     return found ? chip_ok(error) : chip_fail(error, API_ENOENT);
 }
 
-/* EC keys on the curves TLS peers support (RFC 8446 4.2.7): P-256/384/521. */
-static int named_curve_ok(EVP_PKEY *k)
-{
-    char group[64];
-    if (!EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-                                        NULL))
-        return 0;
-    return strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0 ||
-           strcmp(group, "secp521r1") == 0;
-}
-
-int PKI_OwnKeyPairAdd(PKI_OWNKEYPAIR_ADD_Entry *e, int *error)
+int PKI_OwnKeyPairAdd(const PKI_OWNKEYPAIR_ADD_Entry *e, int *error)
 {
     if (!error)
         return API_ERROR;
     if (!e)
         return chip_fail(error, API_EINVAL);
-    int want;
-    switch (e->keyType) {
-    case PKI_KEY_RSA: want = EVP_PKEY_RSA; break;
-    case PKI_KEY_EC: want = EVP_PKEY_EC; break;
-    case PKI_KEY_ED25519: want = EVP_PKEY_ED25519; break;
-    default: return chip_fail(error, API_EINVAL); /* DSA and unknown */
-    }
-    BIO *in = NULL;
-    int rc = open_input(e->fileNamePtr, e->fileFormat, &in);
+    if (e->keyType != PKI_KEY_RSA && e->keyType != PKI_KEY_EC &&
+        e->keyType != PKI_KEY_ED25519)
+        return chip_fail(error, API_EINVAL); /* DSA and unknown */
+    struct input in;
+    struct tls_key *k = NULL;
+    int rc = input_open(e->fileNamePtr, e->fileFormat, &in);
+    if (rc == 0)
+        rc = tls_key_parse(in.data, in.len, in.pem, e->keyType, &k);
+    input_free(&in);
     if (rc)
         return chip_fail(error, rc);
-    EVP_PKEY *k = (e->fileFormat & ~PKI_FMT_MEMORY) == PKI_FMT_PEM
-                      ? PEM_read_bio_PrivateKey(in, NULL, no_password, NULL)
-                      : d2i_PrivateKey_bio(in, NULL);
-    BIO_free(in);
-    ERR_clear_error();
-    if (!k || EVP_PKEY_get_base_id(k) != want ||
-        (want == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) < 2048) ||
-        (want == EVP_PKEY_EC && !named_curve_ok(k))) {
-        EVP_PKEY_free(k);
-        return chip_fail(error, API_EINVAL);
-    }
     pthread_mutex_lock(&pki_lock);
     if (npending < CHIPSSL_MAX_PENDING_KEYS) {
         pending[npending++] = k;
@@ -419,10 +392,33 @@ int PKI_OwnKeyPairAdd(PKI_OWNKEYPAIR_ADD_Entry *e, int *error)
     }
     pthread_mutex_unlock(&pki_lock);
     if (k) {
-        EVP_PKEY_free(k);
+        tls_key_free(k);
         return chip_fail(error, API_ENOBUFS);
     }
     return chip_ok(error);
+}
+
+struct bundle {
+    const char *prefix;
+    int seen, added;
+};
+
+/* One certificate of a bundle (pki_lock held): a root CA under
+ * prefix + index; unusable, expired or already taken IDs are skipped. */
+static int bundle_add(void *arg, struct tls_cert *x)
+{
+    struct bundle *b = arg;
+    char id[CHIPSSL_MAX_ID_LEN + 1];
+    snprintf(id, sizeof id, "%s%d", b->prefix, b->seen++);
+    int rc = API_EINVAL;
+    if (!(check_cert(x, NULL, 1) & (PKI_CERT_BADCERT | PKI_CERT_EXPIRED)))
+        rc = add_entry(id, strlen(id), PKI_CERT_NONLOCAL, 1, x, NULL, NULL, NULL);
+    if (rc == 0) {
+        b->added++;
+        return 0;
+    }
+    tls_cert_free(x);
+    return rc == API_ENOMEM ? API_ENOMEM : 0;
 }
 
 int PKI_RootCABundleAdd(const char *fileName, const char *idPrefix, int *error)
@@ -431,47 +427,25 @@ int PKI_RootCABundleAdd(const char *fileName, const char *idPrefix, int *error)
         return API_ERROR;
     if (!idPrefix)
         idPrefix = "sys:";
-    size_t plen = strlen(idPrefix);
-    if (plen + 6 > CHIPSSL_MAX_ID_LEN)
+    if (strlen(idPrefix) + 6 > CHIPSSL_MAX_ID_LEN)
         return chip_fail(error, API_EINVAL);
-    if (!fileName) {
-        fileName = "/etc/ssl/certs/ca-certificates.crt";
-        FILE *f = fopen(fileName, "rb");
-        if (f)
-            fclose(f);
-        else
-            fileName = X509_get_default_cert_file();
-    }
-    BIO *in = NULL;
-    int rc = open_input(fileName, PKI_FMT_PEM, &in);
+    if (!fileName)
+        fileName = "/etc/ssl/certs/ca-certificates.crt"; /* Debian's bundle */
+    struct input in;
+    int rc = input_open(fileName, PKI_FMT_PEM, &in);
     if (rc)
         return chip_fail(error, rc);
-    int added = 0, seen = 0;
-    X509 *x;
+    struct bundle b = { idPrefix, 0, 0 };
     pthread_mutex_lock(&pki_lock);
-    while (rc == 0 && (x = PEM_read_bio_X509(in, NULL, no_password, NULL))) {
-        char id[CHIPSSL_MAX_ID_LEN + 1];
-        snprintf(id, sizeof id, "%s%d", idPrefix, seen++);
-        struct pki_entry *ent;
-        if ((check_cert(x, NULL, 1) & (PKI_CERT_BADCERT | PKI_CERT_EXPIRED)) ||
-            (rc = add_entry(id, strlen(id), PKI_CERT_NONLOCAL, 1, x, NULL, NULL,
-                            &ent)) != 0) {
-            X509_free(x);
-            if (rc == API_EINVAL) /* ID taken: skip it */
-                rc = 0;
-            continue;
-        }
-        added++;
-    }
+    int r = tls_cert_bundle(in.data, in.len, bundle_add, &b);
     pthread_mutex_unlock(&pki_lock);
-    BIO_free(in);
-    ERR_clear_error();
-    if (rc)
-        return chip_fail(error, rc);
-    if (seen == 0)
+    input_free(&in);
+    if (r < 0)
+        return chip_fail(error, -r);
+    if (b.seen == 0)
         return chip_fail(error, API_EINVAL);
     *error = 0;
-    return added;
+    return b.added;
 }
 
 /* ---- for sessions and the engine ----------------------------------- */
@@ -479,8 +453,8 @@ int PKI_RootCABundleAdd(const char *fileName, const char *idPrefix, int *error)
 struct pki_cred *pki_cred_get(const char *id)
 {
     struct pki_cred *c = NULL;
-    size_t n = strnlen(id, CHIPSSL_MAX_ID_LEN + 1);
-    if (n > CHIPSSL_MAX_ID_LEN)
+    size_t n = id_length(id);
+    if (!n)
         return NULL;
     pthread_mutex_lock(&pki_lock);
     struct pki_entry *e = find(id, n, PKI_CERT_LOCAL);
@@ -492,96 +466,136 @@ struct pki_cred *pki_cred_get(const char *id)
     return c;
 }
 
+void pki_cred_ref(struct pki_cred *c)
+{
+    atomic_fetch_add(&c->refs, 1);
+}
+
 void pki_cred_free(struct pki_cred *c)
 {
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
         return;
-    X509_free(c->cert);
-    EVP_PKEY_free(c->key);
-    sk_X509_pop_free(c->chain, X509_free);
+    tls_cert_free(c->cert);
+    tls_key_free(c->key);
+    for (int i = 0; i < c->nchain; i++)
+        tls_cert_free(c->chain[i]);
     free(c);
 }
 
 int pki_is_ca(const char *id)
 {
-    size_t n = strnlen(id, CHIPSSL_MAX_ID_LEN + 1);
-    if (n > CHIPSSL_MAX_ID_LEN)
+    size_t n = id_length(id);
+    if (!n)
         return 0;
     pthread_mutex_lock(&pki_lock);
     struct pki_entry *e = find(id, n, PKI_CERT_NONLOCAL);
-    int r = e && e->cert && (X509_get_extension_flags(e->cert) & EXFLAG_CA);
+    int r = e && e->cert && (tls_cert_info(e->cert) & TLS_CERT_IS_CA);
     pthread_mutex_unlock(&pki_lock);
     return r;
 }
 
-/* Add every CRL of the store (pki_lock held). */
-static int add_crls(X509_STORE *st, int *has_crl)
+/* References to what a trust store is built from, taken under pki_lock so
+ * that the (slow) build runs without it. */
+struct snapshot {
+    struct tls_cert **certs;
+    struct tls_crl **crls;
+    int ncerts, ncrls;
+};
+
+static void snapshot_free(struct snapshot *s)
 {
-    *has_crl = 0;
-    for (struct pki_entry *e = pki_head; e; e = e->next)
-        if (e->crl) {
-            if (!X509_STORE_add_crl(st, e->crl))
-                return 0;
-            *has_crl = 1;
-        }
-    return 1;
+    for (int i = 0; i < s->ncerts; i++)
+        tls_cert_free(s->certs[i]);
+    for (int i = 0; i < s->ncrls; i++)
+        tls_crl_free(s->crls[i]);
+    free(s->certs);
+    free(s->crls);
 }
 
-X509_STORE *pki_trust_store(int *has_crl)
+/* Roots anchor. Other CA certificates only help build chains: they are
+ * never self-signed, so a chain through them must still end at a root. */
+static int trust_anchor(const struct pki_entry *e)
 {
-    X509_STORE *st = X509_STORE_new();
-    int okay = st != NULL;
-    pthread_mutex_lock(&pki_lock);
-    for (struct pki_entry *e = pki_head; okay && e; e = e->next) {
-        if (!e->cert || e->list != PKI_CERT_NONLOCAL)
-            continue;
-        /* Roots anchor. Other CA certificates only help build chains: they
-         * are never self-signed, so a chain through them must still end at
-         * a root of the store. */
-        int is_ca = (X509_get_extension_flags(e->cert) & EXFLAG_CA) != 0;
-        int self = X509_check_issued(e->cert, e->cert) == X509_V_OK;
-        if (e->root || (is_ca && !self))
-            okay = X509_STORE_add_cert(st, e->cert) == 1;
-    }
-    okay = okay && add_crls(st, has_crl);
-    pthread_mutex_unlock(&pki_lock);
-    if (!okay) {
-        X509_STORE_free(st);
-        return NULL;
-    }
-    if (*has_crl)
-        X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-    ERR_clear_error();
-    return st;
+    if (!e->cert || e->list != PKI_CERT_NONLOCAL)
+        return 0;
+    int info = tls_cert_info(e->cert);
+    return e->root || ((info & TLS_CERT_IS_CA) && !(info & TLS_CERT_SELF_ISSUED));
 }
 
-X509_STORE *pki_ca_store(const char *const *ids, int n, int *has_crl,
-                         STACK_OF(X509_NAME) **names)
+/* With ids, those certificates; without, the trust anchors and chain
+ * helpers. Every CRL either way. */
+static int snapshot_take(struct snapshot *s, const char *const *ids, int n, unsigned *gen)
 {
-    X509_STORE *st = X509_STORE_new();
-    STACK_OF(X509_NAME) *nm = sk_X509_NAME_new_null();
-    int okay = st && nm;
+    memset(s, 0, sizeof *s);
     pthread_mutex_lock(&pki_lock);
-    for (int i = 0; okay && i < n; i++) {
+    *gen = pki_generation();
+    s->certs = calloc((size_t)nentries + 1, sizeof *s->certs);
+    s->crls = calloc((size_t)nentries + 1, sizeof *s->crls);
+    int ok = s->certs && s->crls;
+    for (int i = 0; ok && ids && i < n; i++) {
         struct pki_entry *e = find_cert(ids[i]);
-        if (!e)
-            continue;
-        X509_NAME *name = X509_NAME_dup(X509_get_subject_name(e->cert));
-        okay = X509_STORE_add_cert(st, e->cert) == 1 && name &&
-               sk_X509_NAME_push(nm, name);
-        if (!okay)
-            X509_NAME_free(name);
+        if (e && (ok = tls_cert_ref(e->cert)))
+            s->certs[s->ncerts++] = e->cert;
     }
-    okay = okay && add_crls(st, has_crl);
+    for (struct pki_entry *e = pki_head; ok && e; e = e->next) {
+        if (e->crl && (ok = tls_crl_ref(e->crl)))
+            s->crls[s->ncrls++] = e->crl;
+        else if (!ids && trust_anchor(e) && (ok = tls_cert_ref(e->cert)))
+            s->certs[s->ncerts++] = e->cert;
+    }
     pthread_mutex_unlock(&pki_lock);
-    if (!okay) {
-        X509_STORE_free(st);
-        sk_X509_NAME_pop_free(nm, X509_NAME_free);
-        return NULL;
+    return ok;
+}
+
+/* A trust store from a snapshot: the build itself holds no lock, so adds,
+ * deletes and other sessions' handshakes go on meanwhile. */
+void (*chip_test_trust_hook)(void);
+
+static struct tls_trust *build(const char *const *ids, int n, unsigned *gen)
+{
+    struct snapshot s;
+    struct tls_trust *t = NULL;
+    int ok = snapshot_take(&s, ids, n, gen);
+    if (chip_test_trust_hook)
+        chip_test_trust_hook();
+    if (ok)
+        t = tls_trust_new(s.certs, s.ncerts, s.crls, s.ncrls, ids != NULL);
+    snapshot_free(&s);
+    return t;
+}
+
+struct tls_trust *pki_trust(unsigned *gen)
+{
+    pthread_mutex_lock(&trust_lock);
+    struct tls_trust *t = trust_cached;
+    unsigned g = trust_gen;
+    if (t && g == pki_generation())
+        tls_trust_ref(t);
+    else
+        t = NULL;
+    pthread_mutex_unlock(&trust_lock);
+    if (!t) {
+        /* Built without a lock: two threads may both build after a change,
+         * but none waits for another's build. Never hand out an old store
+         * when this fails: it may trust what was deleted. */
+        if (!(t = build(NULL, 0, &g)))
+            return NULL;
+        pthread_mutex_lock(&trust_lock);
+        if (!trust_cached || g > trust_gen) {
+            tls_trust_free(trust_cached);
+            tls_trust_ref(t);
+            trust_cached = t;
+            trust_gen = g;
+        }
+        pthread_mutex_unlock(&trust_lock);
     }
-    X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN |
-                                 (*has_crl ? X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL : 0));
-    ERR_clear_error();
-    *names = nm;
-    return st;
+    if (gen)
+        *gen = g;
+    return t;
+}
+
+struct tls_trust *pki_client_ca_trust(const char *const *ids, int n)
+{
+    unsigned gen;
+    return build(ids, n, &gen);
 }

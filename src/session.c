@@ -9,6 +9,7 @@
  */
 #include "session.h"
 
+#include "cache.h"
 #include "pki.h"
 #include "suites.h"
 #include "tls.h"
@@ -78,33 +79,66 @@ struct tls_cache *session_cache(struct chip_session *s)
     return s->cache;
 }
 
+/* Build a context from a copy of the settings, holding no lock: a session
+ * whose settings change rebuilds without stalling handshakes on it or on
+ * other sessions, and PKI calls go on meanwhile. */
+static struct tls_ctx *build_ctx(struct tls_config *cfg, int server, int *error)
+{
+    struct tls_trust *trust;
+    if (server && cfg->client_auth && cfg->nclient_cas > 0) {
+        const char *ids[CHIPSSL_MAX_CLIENT_CAS];
+        for (int i = 0; i < cfg->nclient_cas; i++)
+            ids[i] = cfg->client_cas[i];
+        trust = pki_client_ca_trust(ids, cfg->nclient_cas);
+    } else {
+        trust = pki_trust(NULL);
+    }
+    if (!trust) {
+        chip_fail(error, API_ENOMEM);
+        return NULL;
+    }
+    struct tls_ctx *c = tls_ctx_new(cfg, trust, server, error);
+    tls_trust_free(trust);
+    return c;
+}
+
 struct tls_ctx *session_tls_ctx(struct chip_session *s, int server, int *error)
 {
     pthread_mutex_lock(&s->lock);
-    unsigned pg = pki_generation();
-    if (!s->ctx[server] || s->ctx_cfg_gen[server] != s->cfg_gen ||
-        s->ctx_pki_gen[server] != pg) {
-        struct tls_ctx *c = tls_ctx_new(&s->cfg, server, error);
-        if (c) {
-            /* Connections made with the old context keep their reference.
-             * Sessions negotiated under the old settings or trust are not
-             * resumed (a resumption skips certificate checks): the server's
-             * cache goes with its context, the client's is emptied here. */
-            if (!server && s->ctx[server])
-                tls_cache_clear(s->cache);
-            tls_ctx_free(s->ctx[server]);
-            s->ctx[server] = c;
-            s->ctx_cfg_gen[server] = s->cfg_gen;
-            s->ctx_pki_gen[server] = pg;
-        } else {
-            /* Never fall back to the old context: it may trust what was
-             * deleted or skip checks that were turned on since. */
-            pthread_mutex_unlock(&s->lock);
-            return NULL;
-        }
-    }
+    unsigned pg = pki_generation(), cg = s->cfg_gen;
     struct tls_ctx *c = s->ctx[server];
-    tls_ctx_ref(c);
+    if (c && s->ctx_cfg_gen[server] == cg && s->ctx_pki_gen[server] == pg) {
+        tls_ctx_ref(c);
+        pthread_mutex_unlock(&s->lock);
+        return c;
+    }
+    struct tls_config cfg = s->cfg;
+    if (cfg.cred)
+        pki_cred_ref(cfg.cred);
+    pthread_mutex_unlock(&s->lock);
+
+    /* Never fall back to the old context when this fails: it may trust
+     * what was deleted or skip checks that were turned on since. */
+    c = build_ctx(&cfg, server, error);
+    pki_cred_free(cfg.cred);
+    if (!c)
+        return NULL;
+    pthread_mutex_lock(&s->lock);
+    /* Install it unless newer settings came meanwhile (this handshake,
+     * started before they were made, still uses it). Connections made with
+     * the old context keep their reference. Sessions negotiated under the
+     * old settings or trust are not resumed (a resumption skips certificate
+     * checks): the server's cache goes with its context, the client's is
+     * emptied here. */
+    if (s->cfg_gen == cg) {
+        if (!server && s->ctx[server])
+            tls_cache_clear(s->cache);
+        tls_ctx_free(s->ctx[server]);
+        s->ctx[server] = c;
+        s->ctx_cfg_gen[server] = cg;
+        s->ctx_pki_gen[server] = pg;
+        tls_ctx_ref(c);
+    }
     pthread_mutex_unlock(&s->lock);
     return c;
 }
@@ -124,7 +158,7 @@ static void unlock_session(struct chip_session *s)
     session_put(s);
 }
 
-int SSL_SessionNew(SSL_SESSION_NEW_Entry *e, int *error)
+int SSL_SessionNew(const SSL_SESSION_NEW_Entry *e, int *error)
 {
     if (!error)
         return API_ERROR;
@@ -136,7 +170,7 @@ int SSL_SessionNew(SSL_SESSION_NEW_Entry *e, int *error)
         return chip_fail(error, API_EINVAL);
 
     struct chip_session *s = calloc(1, sizeof *s);
-    if (!s || (e->maxCaches > 0 && !(s->cache = tls_cache_new(e->maxCaches)))) {
+    if (!s || (e->maxCaches > 0 && !(s->cache = tls_cache_new(e->maxCaches, tls_saved_ref, tls_saved_free)))) {
         free(s);
         pki_cred_free(cred);
         return chip_fail(error, API_ENOMEM);
@@ -207,7 +241,7 @@ int SSL_SessionClose(int sessionID, int *error)
     return chip_ok(error);
 }
 
-int SSL_SessionProp(int sessionID, int *proposals, int count, int *error)
+int SSL_SessionProp(int sessionID, const int *proposals, int count, int *error)
 {
     if (!error)
         return API_ERROR;
@@ -260,7 +294,7 @@ int SSL_SessionOpt(int sessionID, int option, int value, int *error)
     return chip_ok(error);
 }
 
-int SSL_AddClientCA(int sessionID, void *caIdPtr, int *error)
+int SSL_AddClientCA(int sessionID, const void *caIdPtr, int *error)
 {
     if (!error)
         return API_ERROR;

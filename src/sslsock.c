@@ -355,7 +355,7 @@ static struct chip_sock *ssl_sock(int sd, int *error)
     return s;
 }
 
-int SSL_ClientStart(int sd, char *srvCommonName, int *error)
+int SSL_ClientStart(int sd, const char *srvCommonName, int *error)
 {
     if (!error)
         return API_ERROR;

@@ -1,7 +1,9 @@
 /*
- * tls.h - the engine interface. The socket layer and the session table use
- * the TLS engine only through these calls and opaque types; tls_openssl.c is
- * the one implementation (a second engine would be a second file).
+ * tls.h - the engine interface. The PKI store, the session table and the
+ * socket layer use the TLS engine only through these calls and opaque types.
+ * The one implementation is the folder src/engine/openssl/ (the only code
+ * that includes an OpenSSL header; a CTest check keeps it so): a second
+ * engine would be a second folder.
  */
 #ifndef CHIPSSL_TLS_H
 #define CHIPSSL_TLS_H
@@ -9,9 +11,61 @@
 #include "internal.h"
 
 struct pki_cred;
+struct tls_cert;  /* a parsed X.509 certificate, counted */
+struct tls_crl;   /* a parsed CRL */
+struct tls_key;   /* a parsed private key */
+struct tls_trust; /* certificates and CRLs to verify peers with, counted */
 struct tls_ctx;   /* per session and role; rebuilt when its inputs change */
 struct tls_conn;  /* one TLS connection on a socket */
 struct tls_cache; /* client-side resumption cache of a session */
+
+/* ---- PKI objects (pki.c keeps the lists; the engine parses and checks) */
+
+/* Parse one certificate / CRL / private key from memory (PEM: the first
+ * object of its kind; DER: exactly one). 0, API_EINVAL (unreadable, or a key
+ * of another type than key_type, RSA below 2048 bits, EC off P-256/384/521,
+ * encrypted), or API_ENOMEM. */
+int tls_cert_parse(const unsigned char *data, size_t len, int pem, struct tls_cert **out);
+int tls_crl_parse(const unsigned char *data, size_t len, int pem, struct tls_crl **out);
+int tls_key_parse(const unsigned char *data, size_t len, int pem, int key_type,
+                  struct tls_key **out);
+/* Call each() for every certificate of a PEM bundle (each takes the
+ * reference); stops when each() returns non-zero. Returns the number seen, or
+ * minus the API code each() or the engine returned. */
+int tls_cert_bundle(const unsigned char *data, size_t len,
+                    int (*each)(void *arg, struct tls_cert *x), void *arg);
+int tls_cert_ref(struct tls_cert *x); /* 1, or 0 when it cannot */
+int tls_crl_ref(struct tls_crl *c);
+void tls_cert_free(struct tls_cert *x);
+void tls_crl_free(struct tls_crl *c);
+void tls_key_free(struct tls_key *k);
+
+#define TLS_CERT_IS_CA       0x1 /* basicConstraints CA:TRUE */
+#define TLS_CERT_SELF_ISSUED 0x2 /* issuer name is its subject name */
+#define TLS_CERT_NO_KEY      0x4 /* public key missing or unreadable */
+int tls_cert_info(const struct tls_cert *x);
+/* 1 when issuer's subject is x's issuer and its key verifies x's signature. */
+int tls_cert_signed_by(const struct tls_cert *x, const struct tls_cert *issuer);
+/* 1 when now is outside notBefore..notAfter (lastUpdate..nextUpdate). */
+int tls_cert_expired(const struct tls_cert *x);
+int tls_crl_expired(const struct tls_crl *c);
+int tls_key_matches(const struct tls_cert *x, const struct tls_key *k);
+int tls_crl_issued_by(const struct tls_crl *c, const struct tls_cert *issuer);
+int tls_crl_signed_by(const struct tls_crl *c, const struct tls_cert *issuer);
+/* 1 when c is x's issuer's CRL and lists x. */
+int tls_crl_lists(const struct tls_crl *c, const struct tls_cert *x);
+
+/* A trust store over certs and crls (the engine takes its own references).
+ * anchors_only 0: chains must end at a self-signed certificate of certs;
+ * 1: any of certs anchors (client CAs, which may be intermediates), and
+ * their names go into a CertificateRequest. CRLs are checked along the
+ * whole chain when there are any. NULL on allocation failure. */
+struct tls_trust *tls_trust_new(struct tls_cert *const *certs, int ncerts,
+                                struct tls_crl *const *crls, int ncrls, int anchors_only);
+void tls_trust_ref(struct tls_trust *t);
+void tls_trust_free(struct tls_trust *t);
+
+/* ---- contexts and connections -------------------------------------- */
 
 /* A session's settings, as the engine needs them to build a context. */
 struct tls_config {
@@ -35,14 +89,19 @@ enum tls_result {
     TLS_FAIL        /* fatal: see tls_conn_problem() */
 };
 
-struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error);
+/* A context for one role. trust: the store peers are verified with (for a
+ * server with option 1 and SSL_AddClientCA CAs, an anchors_only store of
+ * those CAs); the context takes its own reference. NULL with *error
+ * API_EINVAL (settings or an own certificate the engine refuses) or
+ * API_ENOMEM. */
+struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trust,
+                            int server, int *error);
 void tls_ctx_ref(struct tls_ctx *ctx);
 void tls_ctx_free(struct tls_ctx *ctx); /* drops one reference */
 
-struct tls_cache *tls_cache_new(int max_entries);
-void tls_cache_free(struct tls_cache *cache);
-/* Forget every entry. */
-void tls_cache_clear(struct tls_cache *cache);
+/* A saved client session, as the resumption cache (cache.h) holds it. */
+void *tls_saved_ref(void *saved);
+void tls_saved_free(void *saved);
 
 /* A connection on fd. Client side: name (or NULL) is checked and sent as SNI
  * when it is a DNS name; cache_key selects the resumption entry (cache may

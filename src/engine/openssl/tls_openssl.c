@@ -1,12 +1,14 @@
 /*
  * tls_openssl.c - the OpenSSL 3 engine behind tls.h: contexts built from a
- * session's settings, connections on a socket, certificate checks, the client
- * resumption cache. The only file that talks to libssl.
+ * session's settings, connections on a socket, certificate checks. With
+ * pki_openssl.c, the only code that talks to OpenSSL.
  */
 #include "tls.h"
 
+#include "cache.h"
 #include "hostname.h"
-#include "pki_engine.h"
+#include "ossl.h"
+#include "pki.h"
 #include "suites.h"
 
 #include <errno.h>
@@ -19,28 +21,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define CACHE_KEY_LEN 320
-
 struct tls_ctx {
     atomic_int refs;
     unsigned gen;           /* distinct per context ever built */
     SSL_CTX *ssl_ctx;
     int server;
     int skip_verify;
-};
-
-struct cache_entry {
-    char key[CACHE_KEY_LEN];
-    unsigned gen;           /* the context it was negotiated with */
-    SSL_SESSION *sess;
-    unsigned long long stamp;
-};
-
-struct tls_cache {
-    pthread_mutex_t lock;
-    int max, n;
-    unsigned long long clock;
-    struct cache_entry e[];
 };
 
 struct tls_conn {
@@ -312,80 +298,16 @@ static void info_cb(const SSL *ssl, int where, int ret)
     }
 }
 
-/* ---- resumption cache ----------------------------------------------- */
+/* ---- resumption ---------------------------------------------------- */
 
-struct tls_cache *tls_cache_new(int max)
+void *tls_saved_ref(void *saved)
 {
-    struct tls_cache *c = calloc(1, sizeof *c + (size_t)max * sizeof c->e[0]);
-    if (!c)
-        return NULL;
-    pthread_mutex_init(&c->lock, NULL);
-    c->max = max;
-    return c;
+    return SSL_SESSION_up_ref(saved) == 1 ? saved : NULL;
 }
 
-void tls_cache_clear(struct tls_cache *c)
+void tls_saved_free(void *saved)
 {
-    if (!c)
-        return;
-    pthread_mutex_lock(&c->lock);
-    for (int i = 0; i < c->n; i++) {
-        SSL_SESSION_free(c->e[i].sess);
-        c->e[i].sess = NULL;
-    }
-    c->n = 0;
-    pthread_mutex_unlock(&c->lock);
-}
-
-void tls_cache_free(struct tls_cache *c)
-{
-    if (!c)
-        return;
-    tls_cache_clear(c);
-    pthread_mutex_destroy(&c->lock);
-    free(c);
-}
-
-/* Takes the reference to sess. The oldest entry goes when full. */
-static void cache_put(struct tls_cache *c, const char *key, unsigned gen, SSL_SESSION *sess)
-{
-    pthread_mutex_lock(&c->lock);
-    int slot = -1;
-    for (int i = 0; i < c->n && slot < 0; i++)
-        if (strcmp(c->e[i].key, key) == 0)
-            slot = i;
-    if (slot < 0 && c->n < c->max)
-        slot = c->n++;
-    if (slot < 0) {
-        slot = 0;
-        for (int i = 1; i < c->n; i++)
-            if (c->e[i].stamp < c->e[slot].stamp)
-                slot = i;
-    }
-    SSL_SESSION_free(c->e[slot].sess);
-    chip_strlcpy(c->e[slot].key, key, sizeof c->e[slot].key);
-    c->e[slot].sess = sess;
-    c->e[slot].gen = gen;
-    c->e[slot].stamp = ++c->clock;
-    pthread_mutex_unlock(&c->lock);
-}
-
-/* Only a session negotiated with this very context is offered: one from
- * before a change of options, proposals or trust would resume without the
- * checks the change asked for. */
-static SSL_SESSION *cache_get(struct tls_cache *c, const char *key, unsigned gen)
-{
-    SSL_SESSION *s = NULL;
-    pthread_mutex_lock(&c->lock);
-    for (int i = 0; i < c->n; i++)
-        if (strcmp(c->e[i].key, key) == 0) {
-            if (c->e[i].gen == gen && SSL_SESSION_is_resumable(c->e[i].sess) &&
-                SSL_SESSION_up_ref(c->e[i].sess))
-                s = c->e[i].sess;
-            break;
-        }
-    pthread_mutex_unlock(&c->lock);
-    return s;
+    SSL_SESSION_free(saved);
 }
 
 static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
@@ -393,7 +315,7 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
     struct tls_conn *c = SSL_get_ex_data(ssl, conn_idx);
     if (!c || !c->cache || !c->cache_key[0])
         return 0;
-    cache_put(c->cache, c->cache_key, c->ctx->gen, sess);
+    tls_cache_put(c->cache, c->cache_key, c->ctx->gen, sess);
     return 1; /* the cache keeps the reference */
 }
 
@@ -416,7 +338,8 @@ static void suite_string(const struct tls_config *cfg, int tls13, char *out,
     }
 }
 
-struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error)
+struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trust,
+                            int server, int *error)
 {
     pthread_once(&engine_once, engine_init);
     if (conn_idx < 0 || sess_idx < 0 || !sock_method) {
@@ -430,8 +353,6 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error
 
     struct tls_ctx *t = calloc(1, sizeof *t);
     SSL_CTX *ctx = SSL_CTX_new(TLS_method());
-    X509_STORE *store = NULL;
-    STACK_OF(X509_NAME) *names = NULL;
     /* 0 while fine; API_EINVAL for inputs the engine refuses. */
     int code = !(t && ctx) ? API_ENOMEM : (tls12 || tls13) ? 0 : API_EINVAL;
     if (code == 0) {
@@ -460,33 +381,22 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error
     }
     if (code == 0 && cfg->cred) {
         /* Refused at the engine's security level (e.g. SHA-1 signatures). */
-        int ok = SSL_CTX_use_certificate(ctx, cfg->cred->cert) == 1 &&
-                 SSL_CTX_use_PrivateKey(ctx, cfg->cred->key) == 1;
-        for (int i = 0; ok && i < sk_X509_num(cfg->cred->chain); i++)
-            ok = SSL_CTX_add1_chain_cert(ctx, sk_X509_value(cfg->cred->chain, i)) == 1;
+        int ok = SSL_CTX_use_certificate(ctx, X509_of(cfg->cred->cert)) == 1 &&
+                 SSL_CTX_use_PrivateKey(ctx, PKEY_of(cfg->cred->key)) == 1;
+        for (int i = 0; ok && i < cfg->cred->nchain; i++)
+            ok = SSL_CTX_add1_chain_cert(ctx, X509_of(cfg->cred->chain[i])) == 1;
         if (!ok)
             code = API_EINVAL;
     }
-    int has_crl = 0;
     if (code == 0) {
-        if (server && cfg->client_auth && cfg->nclient_cas > 0) {
-            const char *ids[CHIPSSL_MAX_CLIENT_CAS];
-            for (int i = 0; i < cfg->nclient_cas; i++)
-                ids[i] = cfg->client_cas[i];
-            store = pki_ca_store(ids, cfg->nclient_cas, &has_crl, &names);
-        } else {
-            store = pki_trust_store(&has_crl);
-        }
-        if (!store)
+        STACK_OF(X509_NAME) *names = trust->names ? SSL_dup_CA_list(trust->names) : NULL;
+        SSL_CTX_set1_cert_store(ctx, trust->store); /* shared, counted */
+        if (trust->names && !names)
             code = API_ENOMEM;
+        else if (names)
+            SSL_CTX_set_client_CA_list(ctx, names); /* takes them */
     }
     if (code == 0) {
-        SSL_CTX_set_cert_store(ctx, store); /* the context owns it now */
-        store = NULL;
-        if (names) {
-            SSL_CTX_set_client_CA_list(ctx, names);
-            names = NULL;
-        }
         if (server) {
             SSL_CTX_set_verify(ctx, cfg->client_auth ?
                                SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT :
@@ -521,8 +431,6 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, int server, int *error
             }
         }
     }
-    X509_STORE_free(store);
-    sk_X509_NAME_pop_free(names, X509_NAME_free);
     ERR_clear_error();
     if (code) {
         SSL_CTX_free(ctx);
@@ -588,11 +496,10 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, struct tls_cache *cache,
         c->cache = cache;
         if (cache && cache_key) {
             chip_strlcpy(c->cache_key, cache_key, sizeof c->cache_key);
-            SSL_SESSION *sess = cache_get(cache, cache_key, ctx->gen);
-            if (sess) {
+            SSL_SESSION *sess = tls_cache_get(cache, cache_key, ctx->gen);
+            if (sess && SSL_SESSION_is_resumable(sess))
                 SSL_set_session(ssl, sess);
-                SSL_SESSION_free(sess);
-            }
+            SSL_SESSION_free(sess);
         }
     }
     ERR_clear_error();
