@@ -593,6 +593,66 @@ CHIPSSL_API int setNameServer(int family, const void *addr);
 /* chipssl_errno_to_api - the one mapping from an OS errno to API_E... */
 CHIPSSL_API int chipssl_errno_to_api(int os_errno);
 
+/* ------------------------------------------------------------------------
+ * 10. Text for numbers (extension). Words for what the calls above report,
+ *     for messages a person reads. Every call is thread-safe: the strings
+ *     returned are constants (never free or change them, valid for the life
+ *     of the process) and chipssl_certflags_text writes only the caller's
+ *     buffer. Nothing here allocates.
+ * --------------------------------------------------------------------- */
+
+/* chipssl_strerror - words for an API_E... code: "connection refused" for
+ * API_ECONNREFUSED, "no error" for 0, "unknown error code" for any other
+ * value (an OS errno or a PKI_CERT_* flag word is not an API_E... code: use
+ * chipssl_certflags_text for PKI_CertificateAdd's flags). Never NULL. */
+CHIPSSL_API const char *chipssl_strerror(int code);
+
+/* chipssl_error_name - the name of an API_E... code as written in this
+ * header: "API_ECONNREFUSED" for 261. NULL for 0 and for values that are no
+ * API_E... code. */
+CHIPSSL_API const char *chipssl_error_name(int code);
+
+/* chipssl_certflags_text - words for an OR of PKI_CERT_* check flags (what
+ * PKI_CertificateAdd writes to *error, SslProblemS.certFlags,
+ * SSL_CONN_STATE.peerCertFlags), comma-separated, most serious first:
+ * 0x14 gives "expired or not yet valid, issuer unknown"; 0 gives "none";
+ * bits no flag uses are named "unknown flags 0x...".
+ * buf, len: the caller's buffer and its size in bytes (64 bytes hold one
+ * flag's words, 192 every flag's). The text is always NUL-terminated, cut
+ * short when it does not fit.
+ * Returns the length of the whole text (as snprintf: a result >= len means
+ * it was cut short), or -1 when buf is NULL, len < 1 or flags < 0 (then
+ * buf, when usable, holds ""). */
+CHIPSSL_API int chipssl_certflags_text(int flags, char *buf, int len);
+
+/* chipssl_alert_text - words for a TLS alert description number (the TLS
+ * alert registry: RFC 8446 6.2, RFC 5246 7.2 and their extensions), as in
+ * SslProblemS.alert: 45 gives "certificate expired", 48 "unknown CA", 116
+ * "certificate required", 120 "no application protocol"; -1 (no alert)
+ * gives "no alert"; an unregistered value "unknown alert". Never NULL. */
+CHIPSSL_API const char *chipssl_alert_text(int alert);
+
+/* chipssl_suite_name - the IANA name of a cipher suite that SSL_SessionProp
+ * accepts (see section 7), as SSL_CONN_STATE.cipherSuite reports it: 0x1301
+ * gives "TLS_AES_128_GCM_SHA256", 0xC02F
+ * "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256". NULL for 0, an unknown number, or
+ * a suite chipssl refuses (NULL, EXPORT, RC4, DES, 3DES, anonymous, ...). */
+CHIPSSL_API const char *chipssl_suite_name(int iana);
+
+/* chipssl_suite_number - the reverse: the IANA number of a suite named as
+ * chipssl_suite_name names it (case-insensitive), e.g. for a proposal list
+ * read from a configuration file. Returns the number, or -1 for NULL or a
+ * name that is not one of the accepted suites. Scans the whole 16-bit
+ * number space: meant for set-up, not for every connection. */
+CHIPSSL_API int chipssl_suite_number(const char *name);
+
+/* chipssl_version_name - the name of one SSL_VERSION_* bit, as
+ * SSL_CONN_STATE.version reports the negotiated one: SSL_VERSION_TLS12 gives
+ * "TLS 1.2", SSL_VERSION_TLS13 "TLS 1.3" (the obsolete bits "SSL 3.0",
+ * "TLS 1.0", "TLS 1.1"). NULL for 0 (nothing negotiated yet), for a mask of
+ * several bits, and for unknown bits. */
+CHIPSSL_API const char *chipssl_version_name(int version);
+
 #if !defined(CHIPSSL_BUILDING) && !defined(CHIPSSL_NO_RTOS_NAMES)
 #define bind        chipssl_bind
 #define connect     chipssl_connect
