@@ -19,6 +19,7 @@
 #   server-unknownca.pem/.key  CN=localhost SAN localhost, issued by untrusted-ca (EC)
 #   selfsigned.pem/.key    self-signed leaf CN=localhost SAN localhost, CA:FALSE (EC)
 #   expired.pem/.key       issued by ca, SAN localhost, valid 2020-01-01..2021-01-01 (EC)
+#   notyet.pem/.key        issued by ca, SAN localhost, valid 2090-01-01..2091-01-01 (EC)
 #   wrongname.pem/.key     issued by ca, CN/SAN wrong.example (EC)
 #   cnonly.pem/.key        issued by ca, CN=cnonly.test, no SAN extension (EC)
 #   wildcard.pem/.key      issued by ca, SAN DNS:*.wild.test (EC)
@@ -50,7 +51,7 @@
 #   encrypted.key          server.key encrypted (AES-256, PKCS#8) with passphrase "x"
 # Leaf certificates that tests use both as server and as client certificate
 # (selfsigned, expired, revoked, wrongname, ...) carry serverAuth+clientAuth.
-# Everything is valid for 10 years except expired.pem.
+# Everything is valid for 10 years except expired.pem and notyet.pem.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -241,7 +242,7 @@ self_root() {
 # ---------------------------------------------------------------- keys
 for k in ca server client; do rsakey "$k.key"; done
 for k in server-ec ca2 client2 untrusted-ca client-untrusted server-unknownca selfsigned \
-         expired wrongname cnonly wildcard partial inter-ca leaf-inter client-inter revoked; do
+         expired notyet wrongname cnonly wildcard partial inter-ca leaf-inter client-inter revoked; do
     eckey "$k.key"
 done
 openssl genpkey -algorithm ED25519 -out ed25519.key
@@ -266,6 +267,8 @@ ca_issue server-ec  "/CN=localhost"       server_localhost_ec
 ca_issue client     "/CN=chipssl client"  client
 ca_issue expired    "/CN=localhost"       any_localhost \
     -startdate 20200101000000Z -enddate 20210101000000Z
+ca_issue notyet     "/CN=localhost"       any_localhost \
+    -startdate 20900101000000Z -enddate 20910101000000Z
 ca_issue wrongname  "/CN=wrong.example"   wrongname
 ca_issue cnonly     "/CN=cnonly.test"     cnonly
 ca_issue wildcard   "/CN=wildcard"        wildcard
@@ -332,6 +335,7 @@ v selfsigned.pem selfsigned.pem -partial_chain
 v ca.pem leaf-inter.pem -untrusted inter-ca.pem
 v ca.pem client-inter.pem -untrusted inter-ca.pem
 v ca.pem expired.pem -no_check_time
+v ca.pem notyet.pem -no_check_time
 [ "$(openssl x509 -in expired.pem -noout -enddate)" = "notAfter=Jan  1 00:00:00 2021 GMT" ] || {
     echo "mkpki.sh: expired.pem has the wrong validity" >&2; exit 1; }
 if openssl verify -CAfile ca.pem expired.pem >/dev/null 2>&1; then

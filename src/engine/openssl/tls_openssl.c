@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ struct tls_conn {
     int sys_errno;          /* errno of the last failed socket call */
     int cert_flags;         /* PKI_CERT_* seen while verifying the peer */
     int first_verify_err;   /* X509_V_ERR_* that decided the verdict */
+    char verify_reason[sizeof(((SslProblemS *)0)->reason)]; /* it, in words */
+    int verify_failed;      /* the verdict on the peer's certificate was no */
     int hs_state;           /* SSL_HS_* */
     int got_close_notify;
     int peeking;            /* looking for an alert after a reset */
@@ -159,6 +162,152 @@ static struct tls_conn *conn_of_store(X509_STORE_CTX *xs)
     return ssl ? SSL_get_ex_data(ssl, conn_idx) : NULL;
 }
 
+/* ---- failures in words ----------------------------------------------
+ * SSL_GetProblem's reason names the check that failed and what it failed
+ * on: the certificate (its CN, or its whole subject without one), the date,
+ * the issuer, the names. Texts are cut to the reason's size. */
+
+/* "CN=name", or the RFC 2253 subject when there is no CN. */
+static void name_text(const X509_NAME *n, char *out, size_t len)
+{
+    out[0] = '\0';
+    int idx = X509_NAME_get_index_by_NID(n, NID_commonName, -1);
+    unsigned char *cn = NULL;
+    if (idx >= 0 && ASN1_STRING_to_UTF8(&cn, X509_NAME_ENTRY_get_data(
+                                                 X509_NAME_get_entry(n, idx))) >= 0) {
+        snprintf(out, len, "CN=%s", (const char *)cn);
+        OPENSSL_free(cn);
+    } else {
+        BIO *b = BIO_new(BIO_s_mem());
+        if (b && X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253) >= 0) {
+            int k = BIO_read(b, out, (int)len - 1);
+            out[k > 0 ? k : 0] = '\0';
+        }
+        BIO_free(b);
+    }
+    if (!out[0])
+        snprintf(out, len, "(no name)");
+}
+
+/* "2026-12-01 10:00:00 UTC" */
+static void time_text(const ASN1_TIME *t, char *out, size_t len)
+{
+    struct tm tm;
+    if (t && ASN1_TIME_to_tm(t, &tm) == 1)
+        strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    else
+        snprintf(out, len, "(no date)");
+}
+
+/* The DNS and IP subjectAltName entries, or the CN when there are none. */
+static void names_of(X509 *x, char *out, size_t len)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && used < len; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        char one[80] = "";
+        if (g->type == GEN_DNS) {
+            snprintf(one, sizeof one, "DNS:%.*s", ASN1_STRING_length(g->d.dNSName),
+                     (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+        } else if (g->type == GEN_IPADD) {
+            char ip[INET6_ADDRSTRLEN] = "?";
+            int n = ASN1_STRING_length(g->d.iPAddress);
+            if (n == 4 || n == 16)
+                inet_ntop(n == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress), ip,
+                          sizeof ip);
+            snprintf(one, sizeof one, "IP:%s", ip);
+        }
+        if (one[0])
+            used += (size_t)snprintf(out + used, len - used, "%s%s", used ? ", " : "", one);
+    }
+    GENERAL_NAMES_free(gens);
+    if (!out[0])
+        name_text(X509_get_subject_name(x), out, len);
+}
+
+/* A reason, cut to fit (truncation is expected and harmless here). */
+__attribute__((format(printf, 3, 4))) static void say(char *out, size_t len,
+                                                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, len, fmt, ap);
+    va_end(ap);
+}
+
+/* The reason for verify error err on certificate x (depth: 0 the peer's own). */
+static void explain(struct tls_conn *c, int err, X509 *x, X509_STORE_CTX *xs)
+{
+    char who[96] = "(no certificate)", when[40], other[96];
+    if (x)
+        name_text(X509_get_subject_name(x), who, sizeof who);
+    char *r = c->verify_reason;
+    size_t n = sizeof c->verify_reason;
+    switch (err) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        time_text(X509_get0_notAfter(x), when, sizeof when);
+        say(r, n, "certificate expired on %s: %s", when, who);
+        break;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        time_text(X509_get0_notBefore(x), when, sizeof when);
+        say(r, n, "certificate not valid before %s: %s", when, who);
+        break;
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_CRL_NOT_YET_VALID: {
+        X509_CRL *crl = X509_STORE_CTX_get0_current_crl(xs);
+        const ASN1_TIME *t = crl ? (err == X509_V_ERR_CRL_HAS_EXPIRED
+                                        ? X509_CRL_get0_nextUpdate(crl)
+                                        : X509_CRL_get0_lastUpdate(crl))
+                                 : NULL;
+        time_text(t, when, sizeof when);
+        say(r, n, "the CRL for %s is %s %s", who,
+                 err == X509_V_ERR_CRL_HAS_EXPIRED ? "out of date since" : "not valid before",
+                 when);
+        break;
+    }
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        name_text(X509_get_issuer_name(x), other, sizeof other);
+        say(r, n, "unknown issuer: %s (issuer of %s) is not in the PKI store", other, who);
+        break;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        say(r, n, "self-signed certificate: %s is not a root CA of the PKI store", who);
+        break;
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        say(r, n, "self-signed certificate in the chain: %s is not a root CA of the "
+                       "PKI store", who);
+        break;
+    case X509_V_ERR_CERT_REVOKED:
+        name_text(X509_get_issuer_name(x), other, sizeof other);
+        say(r, n, "certificate revoked: %s is listed in the CRL of %s", who, other);
+        break;
+    case X509_V_ERR_INVALID_PURPOSE:
+        say(r, n, "key usage: %s may not be used for TLS %s authentication", who,
+                 c->ctx->server ? "client" : "server");
+        break;
+    case X509_V_ERR_INVALID_CA:
+        say(r, n, "not a CA: %s issued a certificate without being a CA", who);
+        break;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+        say(r, n, "bad signature: %s does not verify with its issuer's key", who);
+        break;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH: {
+        char names[160];
+        names_of(x, names, sizeof names);
+        say(r, n, "name mismatch: wanted %s, the certificate has %s", c->name, names);
+        break;
+    }
+    default:
+        say(r, n, "certificate check failed: %s: %s", X509_verify_cert_error_string(err),
+                 who);
+        break;
+    }
+}
+
 /* Collect every problem of the chain; the verdict is taken at the end. */
 static int collect_cb(int ok, X509_STORE_CTX *xs)
 {
@@ -166,8 +315,10 @@ static int collect_cb(int ok, X509_STORE_CTX *xs)
     if (!ok && c) {
         int err = X509_STORE_CTX_get_error(xs), f = flag_for(err);
         c->cert_flags |= f;
-        if (f && !c->first_verify_err)
+        if (f && !c->first_verify_err) {
             c->first_verify_err = err;
+            explain(c, err, X509_STORE_CTX_get_current_cert(xs), xs);
+        }
     }
     return 1;
 }
@@ -226,20 +377,26 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
     if (!c)
         return 0;
     X509_STORE_CTX_set_verify_cb(xs, collect_cb);
+    X509 *leaf = X509_STORE_CTX_get0_cert(xs);
     if (X509_verify_cert(xs) < 0 && !c->cert_flags) {
         c->cert_flags |= PKI_CERT_NOTVERIFIED;
         c->first_verify_err = X509_V_ERR_UNSPECIFIED;
+        explain(c, X509_V_ERR_UNSPECIFIED, leaf, xs);
     }
-    X509 *leaf = X509_STORE_CTX_get0_cert(xs);
     int unmatched = !c->ctx->server && c->name[0] && !name_matches(leaf, c->name);
     if (unmatched)
         c->cert_flags |= PKI_CERT_UNMATCHED;
+    /* With option 3 only the name decides; otherwise the first chain
+     * problem is the reason, and a wrong name when there is none. */
+    if (unmatched && (c->ctx->skip_verify || !c->first_verify_err))
+        explain(c, X509_V_ERR_HOSTNAME_MISMATCH, leaf, xs);
     /* A resumption of this session reports the flags seen now. */
     SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
     SSL_SESSION_set_ex_data(SSL_get_session(ssl), sess_idx,
                             (void *)(intptr_t)(c->cert_flags | 0x100));
     int fatal = c->ctx->skip_verify ? unmatched : c->cert_flags != 0;
     if (fatal) {
+        c->verify_failed = 1;
         int err = (c->ctx->skip_verify || !c->first_verify_err)
                       ? X509_V_ERR_HOSTNAME_MISMATCH
                       : c->first_verify_err;
@@ -516,9 +673,21 @@ static int failed(struct tls_conn *c, int code, const char *why)
          * the last state reported stands. */
         int st = map_state(SSL_get_state(c->ssl));
         c->problem.hsState = st != SSL_HS_HELLO && st != SSL_HS_DONE ? st : c->hs_state;
+        /* Which check failed, in words: ours on the peer's certificate,
+         * the peer's refusal (its alert), or the engine's own finding. */
         unsigned long e = ERR_peek_last_error();
         const char *r = e ? ERR_reason_error_string(e) : NULL;
-        chip_strlcpy(c->problem.reason, r ? r : why, sizeof c->problem.reason);
+        char *out = c->problem.reason;
+        size_t n = sizeof c->problem.reason;
+        if (c->verify_failed)
+            chip_strlcpy(out, c->verify_reason, n);
+        else if (c->problem.alert >= 0 && !c->problem.alertSent)
+            say(out, n, "the peer refused the connection: %s",
+                     chipssl_alert_text(c->problem.alert));
+        else if (r && c->problem.alert >= 0)
+            say(out, n, "%s (alert sent: %s)", r, chipssl_alert_text(c->problem.alert));
+        else
+            chip_strlcpy(out, r ? r : why, n);
     }
     ERR_clear_error();
     return TLS_FAIL;
