@@ -833,9 +833,12 @@ void tls_conn_free(struct tls_conn *c)
     if (!c)
         return;
     /* OpenSSL forgets a session whose connection ended without our
-     * close_notify. A connection that did not fail keeps its session
-     * resumable even when the application only called closesocket(). */
-    if (SSL_is_init_finished(c->ssl) && c->problem.errorCode == 0)
+     * close_notify. Only a fatal alert forbids resuming it (RFC 5246
+     * 7.2.2; OpenSSL drops the session itself when it sends or receives
+     * one): a completed handshake whose connection the application merely
+     * closed, or the peer ended with a reset or a FIN without close_notify,
+     * keeps its session resumable (RFC 5246 7.2.1, RFC 8446 6.1). */
+    if (SSL_is_init_finished(c->ssl) && c->problem.alert < 0)
         SSL_set_shutdown(c->ssl, SSL_get_shutdown(c->ssl) | SSL_SENT_SHUTDOWN);
     SSL_free(c->ssl);
     tls_ctx_free(c->ctx);
