@@ -264,8 +264,10 @@ typedef struct SSL_CONN_STATE {
                                that created the session)                   */
     int closeNotify;        /* 1 once the peer's close_notify was received  */
     char peerSubject[256];  /* peer certificate subject (RFC 2253), or ""   */
-    char serverName[256];   /* client: name given to SSL_ClientStart; server:
-                               SNI received; "" when none                  */
+    char serverName[256];   /* SNI: client, the name sent (SSL_ClientStart's
+                               name when it is a DNS name; "" for NULL, an
+                               IP literal or a name with '*'); server, the
+                               name received; "" when none                 */
     unsigned long long bytesIn;  /* plaintext bytes delivered by recv()     */
     unsigned long long bytesOut; /* plaintext bytes accepted by send()      */
     SslProblemS problem;    /* why it failed (errorCode 0 while fine)        */

@@ -36,6 +36,7 @@ struct tls_conn {
     struct tls_cache *cache;
     char cache_key[CACHE_KEY_LEN];
     char name[256];
+    char sni[256];          /* the SNI sent (client), "" for none */
     int fd;
     int sys_errno;          /* errno of the last failed socket call */
     int cert_flags;         /* PKI_CERT_* seen while verifying the peer */
@@ -647,8 +648,9 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, struct tls_cache *cache,
         if (name) {
             chip_strlcpy(c->name, name, sizeof c->name);
             /* RFC 6066 3: SNI carries DNS names only, never literals. */
-            if (!chipssl_name_is_ip(name) && !strchr(name, '*'))
-                SSL_set_tlsext_host_name(ssl, name);
+            if (!chipssl_name_is_ip(name) && !strchr(name, '*') &&
+                SSL_set_tlsext_host_name(ssl, name) == 1)
+                chip_strlcpy(c->sni, name, sizeof c->sni);
         }
         c->cache = cache;
         if (cache && cache_key) {
@@ -802,7 +804,7 @@ void tls_conn_state(struct tls_conn *c, SSL_CONN_STATE *st)
         const char *sni = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
         chip_strlcpy(st->serverName, sni ? sni : "", sizeof st->serverName);
     } else {
-        chip_strlcpy(st->serverName, c->name, sizeof st->serverName);
+        chip_strlcpy(st->serverName, c->sni, sizeof st->serverName);
     }
     if (!SSL_is_init_finished(c->ssl))
         return;
