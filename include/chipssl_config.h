@@ -36,6 +36,12 @@
 #define CHIPSSL_MAX_CLIENT_CAS 16
 #endif
 
+/* Own certificates one session can present, chosen by SNI: the default
+ * (SSL_SessionNew's certIdentity) and those of SSL_SessionAddIdentity(). */
+#ifndef CHIPSSL_MAX_IDENTITIES
+#define CHIPSSL_MAX_IDENTITIES 8
+#endif
+
 /* Own key pairs added with PKI_OwnKeyPairAdd() and not yet taken by a LOCAL
  * certificate. One more pending key fails with API_ENOBUFS. */
 #ifndef CHIPSSL_MAX_PENDING_KEYS
@@ -63,6 +69,9 @@
 #endif
 #if CHIPSSL_MAX_PROPOSALS < 1 || CHIPSSL_MAX_PROPOSALS > 128
 #error "CHIPSSL_MAX_PROPOSALS must be 1..128"
+#endif
+#if CHIPSSL_MAX_IDENTITIES < 1 || CHIPSSL_MAX_IDENTITIES > 256
+#error "CHIPSSL_MAX_IDENTITIES must be 1..256"
 #endif
 #if CHIPSSL_MAX_ID_LEN < 1 || CHIPSSL_MAX_ID_LEN > 1024
 #error "CHIPSSL_MAX_ID_LEN must be 1..1024"

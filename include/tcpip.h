@@ -271,6 +271,12 @@ typedef struct SSL_CONN_STATE {
     unsigned long long bytesIn;  /* plaintext bytes delivered by recv()     */
     unsigned long long bytesOut; /* plaintext bytes accepted by send()      */
     SslProblemS problem;    /* why it failed (errorCode 0 while fine)        */
+    char alpn[256];         /* the application protocol agreed (ALPN), or "" */
+    unsigned long long sessionOrigin; /* one number per full handshake of
+                               this process; a resumed connection carries
+                               the number of the full handshake whose TLS
+                               session it resumed, 0 before the handshake
+                               ends (see SSL_IsResumptionOf)               */
 } SSL_CONN_STATE;
 
 /* ------------------------------------------------------------------------
@@ -417,6 +423,31 @@ CHIPSSL_API int SSL_SessionOpt(int sessionID, int option, int value,
  * (unknown session, an ID that names no CA certificate of the non-local list,
  * option 1 off), API_ENOBUFS (more than CHIPSSL_MAX_CLIENT_CAS). */
 CHIPSSL_API int SSL_AddClientCA(int sessionID, const void *caIdPtr, int *error);
+
+/* SSL_SessionAddIdentity - extension: one more own certificate (the PKI ID
+ * of a LOCAL certificate with its key, NUL-terminated) for the session's
+ * server sockets, chosen by the name a client sends as SNI: the first
+ * identity whose names match it (subjectAltName DNS entries, else the CN;
+ * the wildcard rules of SSL_ClientStart) is presented. A client that sends
+ * no SNI, or one no identity matches, gets the default identity: the
+ * certIdentity of SSL_SessionNew, or without one the first identity added.
+ * Applies to handshakes started afterwards. Adding the same ID twice is
+ * harmless. Errors: API_EINVAL (unknown session, NULL or unknown ID, a
+ * certificate the engine refuses), API_ENOBUFS (more than
+ * CHIPSSL_MAX_IDENTITIES in all, the default included). */
+CHIPSSL_API int SSL_SessionAddIdentity(int sessionID, const char *certIdentity, int *error);
+
+/* SSL_SessionALPN - extension: the application protocols (RFC 7301) of the
+ * session, as a comma-separated list in order of preference, e.g.
+ * "http/1.1" or "h2,http/1.1"; NULL or "" removes them (the default: no
+ * ALPN). A client offers them; a server takes the first of its own list
+ * that the client offers, and refuses a client that offers protocols but
+ * none of its list with the no_application_protocol alert (a client that
+ * offers none is served). SSL_CONN_STATE.alpn tells the result. Applies to
+ * handshakes started afterwards. Errors: API_EINVAL (unknown session, an
+ * empty or over-long (> 255 bytes) protocol name, a list over 255 bytes in
+ * all). */
+CHIPSSL_API int SSL_SessionALPN(int sessionID, const char *protocols, int *error);
 
 /* ------------------------------------------------------------------------
  * 8. SSL socket functions. One thread per socket at a time.

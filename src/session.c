@@ -59,7 +59,8 @@ void session_put(struct chip_session *s)
     for (int i = 0; i < 2; i++)
         tls_ctx_free(s->ctx[i]);
     tls_cache_free(s->cache);
-    pki_cred_free(s->cfg.cred);
+    for (int i = 0; i < s->cfg.ncreds; i++)
+        pki_cred_free(s->cfg.creds[i]);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -113,14 +114,15 @@ struct tls_ctx *session_tls_ctx(struct chip_session *s, int server, int *error)
         return c;
     }
     struct tls_config cfg = s->cfg;
-    if (cfg.cred)
-        pki_cred_ref(cfg.cred);
+    for (int i = 0; i < cfg.ncreds; i++)
+        pki_cred_ref(cfg.creds[i]);
     pthread_mutex_unlock(&s->lock);
 
     /* Never fall back to the old context when this fails: it may trust
      * what was deleted or skip checks that were turned on since. */
     c = build_ctx(&cfg, server, error);
-    pki_cred_free(cfg.cred);
+    for (int i = 0; i < cfg.ncreds; i++)
+        pki_cred_free(cfg.creds[i]);
     if (!c)
         return NULL;
     pthread_mutex_lock(&s->lock);
@@ -170,7 +172,9 @@ int SSL_SessionNew(const SSL_SESSION_NEW_Entry *e, int *error)
         return chip_fail(error, API_EINVAL);
 
     struct chip_session *s = calloc(1, sizeof *s);
-    if (!s || (e->maxCaches > 0 && !(s->cache = tls_cache_new(e->maxCaches, tls_saved_ref, tls_saved_free)))) {
+    if (s && e->maxCaches > 0)
+        s->cache = tls_cache_new(e->maxCaches, tls_saved_ref, tls_saved_free);
+    if (!s || (e->maxCaches > 0 && !s->cache)) {
         free(s);
         pki_cred_free(cred);
         return chip_fail(error, API_ENOMEM);
@@ -186,7 +190,8 @@ int SSL_SessionNew(const SSL_SESSION_NEW_Entry *e, int *error)
            sizeof(int) * (size_t)chip_default_suite_count);
     s->cfg.nsuites = chip_default_suite_count;
     s->cfg.max_caches = e->maxCaches;
-    s->cfg.cred = cred;
+    s->cfg.creds[0] = cred;
+    s->cfg.ncreds = cred != NULL;
     /* The server's session ID context: unique per session ever made, so
      * no session of another (or of a closed) session ID is resumed. */
     static atomic_uint uids;
@@ -321,4 +326,85 @@ int SSL_AddClientCA(int sessionID, const void *caIdPtr, int *error)
     }
     unlock_session(s);
     return rc ? chip_fail(error, rc) : chip_ok(error);
+}
+
+int SSL_SessionAddIdentity(int sessionID, const char *certIdentity, int *error)
+{
+    if (!error)
+        return API_ERROR;
+    struct pki_cred *cred = certIdentity ? pki_cred_get(certIdentity) : NULL;
+    if (!cred)
+        return chip_fail(error, API_EINVAL);
+    struct chip_session *s = lock_session(sessionID);
+    if (!s) {
+        pki_cred_free(cred);
+        return chip_fail(error, API_EINVAL);
+    }
+    int rc = 0, i;
+    for (i = 0; i < s->cfg.ncreds && s->cfg.creds[i] != cred; i++)
+        ;
+    if (i < s->cfg.ncreds) {
+        pki_cred_free(cred); /* already there */
+        unlock_session(s);
+        return chip_ok(error);
+    }
+    if (i == CHIPSSL_MAX_IDENTITIES) {
+        pki_cred_free(cred);
+        unlock_session(s);
+        return chip_fail(error, API_ENOBUFS);
+    }
+    s->cfg.creds[s->cfg.ncreds++] = cred;
+    s->cfg_gen++;
+    pthread_mutex_unlock(&s->lock);
+    /* Build the server context now, so that a certificate the engine
+     * refuses fails here, as in SSL_SessionNew, not in every handshake;
+     * a failed call leaves the session as it was. */
+    struct tls_ctx *c = session_tls_ctx(s, 1, &rc);
+    tls_ctx_free(c);
+    if (!c) {
+        pthread_mutex_lock(&s->lock);
+        for (i = 0; i < s->cfg.ncreds && s->cfg.creds[i] != cred; i++)
+            ;
+        if (i < s->cfg.ncreds) {
+            memmove(&s->cfg.creds[i], &s->cfg.creds[i + 1],
+                    sizeof s->cfg.creds[0] * (size_t)(s->cfg.ncreds - i - 1));
+            s->cfg.ncreds--;
+            s->cfg_gen++;
+            pki_cred_free(cred);
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    session_put(s);
+    return c ? chip_ok(error) : chip_fail(error, rc);
+}
+
+int SSL_SessionALPN(int sessionID, const char *protocols, int *error)
+{
+    if (!error)
+        return API_ERROR;
+    if (!protocols)
+        protocols = "";
+    size_t len = strnlen(protocols, 256);
+    if (len > 255)
+        return chip_fail(error, API_EINVAL);
+    /* Every name 1..255 bytes: no empty ones between, before or after commas. */
+    for (const char *p = protocols; len > 0;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0)
+            return chip_fail(error, API_EINVAL);
+        if (!p[n])
+            break;
+        p += n + 1;
+        if (!*p)
+            return chip_fail(error, API_EINVAL);
+    }
+    struct chip_session *s = lock_session(sessionID);
+    if (!s)
+        return chip_fail(error, API_EINVAL);
+    if (strcmp(s->cfg.alpn, protocols) != 0) {
+        chip_strlcpy(s->cfg.alpn, protocols, sizeof s->cfg.alpn);
+        s->cfg_gen++;
+    }
+    unlock_session(s);
+    return chip_ok(error);
 }

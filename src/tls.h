@@ -77,7 +77,10 @@ struct tls_config {
     char client_cas[CHIPSSL_MAX_CLIENT_CAS][CHIPSSL_MAX_ID_LEN + 1];
     int nclient_cas;
     int max_caches;
-    struct pki_cred *cred;              /* own certificate, or NULL */
+    struct pki_cred *creds[CHIPSSL_MAX_IDENTITIES]; /* own certificates: the
+                                           default first, then by SNI */
+    int ncreds;
+    char alpn[256];                     /* "h2,http/1.1", "" for none */
 };
 
 /* Results of the connection calls. */

@@ -22,12 +22,22 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* An own certificate a server may present, ready for SSL_use_cert_and_key. */
+struct identity {
+    struct pki_cred *cred;  /* counted reference */
+    STACK_OF(X509) *chain;
+};
+
 struct tls_ctx {
     atomic_int refs;
     unsigned gen;           /* distinct per context ever built */
     SSL_CTX *ssl_ctx;
     int server;
     int skip_verify;
+    struct identity ids[CHIPSSL_MAX_IDENTITIES]; /* [0] the default */
+    int nids;
+    unsigned char alpn[256]; /* server: its protocols, RFC 7301 wire form */
+    int alpn_len;
 };
 
 struct tls_conn {
@@ -48,11 +58,14 @@ struct tls_conn {
     int peeking;            /* looking for an alert after a reset */
     int info_done;          /* peer subject filled in */
     char peer_subject[256];
+    unsigned long long origin; /* see SSL_CONN_STATE.sessionOrigin */
     SslProblemS problem;
 };
 
 static int conn_idx = -1;
 static int sess_idx = -1;   /* SSL_SESSION ex_data: peer cert flags | 0x100 */
+static int origin_idx = -1; /* SSL_SESSION ex_data: its full handshake's number */
+static atomic_ullong origins;
 static atomic_uint ctx_gen;
 static BIO_METHOD *sock_method;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
@@ -108,6 +121,7 @@ static void engine_init(void)
 {
     conn_idx = SSL_get_ex_new_index(0, "chipssl conn", NULL, NULL, NULL);
     sess_idx = SSL_SESSION_get_ex_new_index(0, "chipssl flags", NULL, NULL, NULL);
+    origin_idx = SSL_SESSION_get_ex_new_index(0, "chipssl origin", NULL, NULL, NULL);
     sock_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
                                "chipssl socket");
     if (sock_method) {
@@ -468,13 +482,148 @@ void tls_saved_free(void *saved)
     SSL_SESSION_free(saved);
 }
 
+/* Which full handshake a connection's TLS session comes from: a number
+ * drawn once per full handshake, carried by every session object made from
+ * it (OpenSSL copies ex_data when it duplicates a session for a TLS 1.3
+ * ticket), so that a resumed connection can prove whose session it
+ * resumed (an FTPS data channel resuming its control channel's). */
+static unsigned long long session_origin(SSL_SESSION *s)
+{
+    return s ? (unsigned long long)(uintptr_t)SSL_SESSION_get_ex_data(s, origin_idx) : 0;
+}
+
+static unsigned long long conn_origin(struct tls_conn *c)
+{
+    if (!c->origin) {
+        SSL_SESSION *s = SSL_get_session(c->ssl);
+        c->origin = SSL_session_reused(c->ssl) ? session_origin(s) : 0;
+        if (!c->origin)
+            c->origin = atomic_fetch_add(&origins, 1) + 1;
+        if (s && !session_origin(s))
+            SSL_SESSION_set_ex_data(s, origin_idx, (void *)(uintptr_t)c->origin);
+    }
+    return c->origin;
+}
+
+/* A new session to remember: the client's cache keeps it; a server's own
+ * cache (OpenSSL's) keeps it anyway, so only its origin is noted here,
+ * before a TLS 1.3 ticket leaves with it. */
 static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 {
     struct tls_conn *c = SSL_get_ex_data(ssl, conn_idx);
-    if (!c || !c->cache || !c->cache_key[0])
+    if (!c)
+        return 0;
+    if (!session_origin(sess))
+        SSL_SESSION_set_ex_data(sess, origin_idx, (void *)(uintptr_t)conn_origin(c));
+    if (c->ctx->server || !c->cache || !c->cache_key[0])
         return 0;
     tls_cache_put(c->cache, c->cache_key, c->ctx->gen, sess);
     return 1; /* the cache keeps the reference */
+}
+
+/* ---- identities by SNI, ALPN ---------------------------------------- */
+
+/* Server: present the first identity whose names match the SNI received;
+ * the default (set on the context) otherwise. */
+static int cert_cb(SSL *ssl, void *arg)
+{
+    (void)arg;
+    struct tls_conn *c = SSL_get_ex_data(ssl, conn_idx);
+    const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (!c || !sni)
+        return 1;
+    const struct tls_ctx *t = c->ctx;
+    for (int i = 0; i < t->nids; i++) {
+        X509 *x = X509_of(t->ids[i].cred->cert);
+        if (!name_matches(x, sni))
+            continue;
+        if (i == 0)
+            return 1;
+        return SSL_use_cert_and_key(ssl, x, PKEY_of(t->ids[i].cred->key), t->ids[i].chain,
+                                    1) == 1;
+    }
+    return 1;
+}
+
+/* Server: the first of our protocols that the client offers (RFC 7301
+ * 3.2: none in common is a fatal no_application_protocol alert). */
+static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                   const unsigned char *in, unsigned int inlen, void *arg)
+{
+    (void)ssl;
+    const struct tls_ctx *t = arg;
+    for (int i = 0; i < t->alpn_len; i += 1 + t->alpn[i])
+        for (unsigned j = 0; j < inlen; j += 1u + in[j])
+            if (in[j] == t->alpn[i] && j + 1u + in[j] <= inlen &&
+                memcmp(in + j + 1, t->alpn + i + 1, in[j]) == 0) {
+                *out = in + j + 1;
+                *outlen = in[j];
+                return SSL_TLSEXT_ERR_OK;
+            }
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+/* "h2,http/1.1" to the wire form (length-prefixed names). Returns length. */
+static int alpn_wire(const char *list, unsigned char *out, size_t outlen)
+{
+    size_t used = 0;
+    while (*list) {
+        size_t n = strcspn(list, ",");
+        if (n == 0 || n > 255 || used + 1 + n > outlen)
+            return -1;
+        out[used] = (unsigned char)n;
+        memcpy(out + used + 1, list, n);
+        used += 1 + n;
+        list += n + (list[n] == ',');
+    }
+    return (int)used;
+}
+
+/* The identities of cfg into t (references), the default on the context.
+ * Each is checked by the engine (its security level: SHA-1 signatures,
+ * short keys): one it refuses is API_EINVAL. The others are tried on a
+ * scratch context, so that the real one holds the default only (OpenSSL
+ * would otherwise pick among them by key type, not by name). */
+static int take_identities(struct tls_ctx *t, SSL_CTX *ctx, const struct tls_config *cfg)
+{
+    SSL_CTX *scratch = NULL;
+    int code = 0;
+    for (int i = 0; code == 0 && i < cfg->ncreds; i++) {
+        struct pki_cred *cr = cfg->creds[i];
+        struct identity *id = &t->ids[t->nids];
+        if (!(id->chain = sk_X509_new_null())) {
+            code = API_ENOMEM;
+            break;
+        }
+        pki_cred_ref(cr);
+        id->cred = cr;
+        t->nids++;
+        for (int k = 0; code == 0 && k < cr->nchain; k++) {
+            X509 *x = X509_of(cr->chain[k]);
+            if (!X509_up_ref(x)) {
+                code = API_ENOMEM;
+            } else if (!sk_X509_push(id->chain, x)) {
+                X509_free(x);
+                code = API_ENOMEM;
+            }
+        }
+        if (code == 0 && i > 0 && !scratch && !(scratch = SSL_CTX_new(TLS_method())))
+            code = API_ENOMEM;
+        if (code == 0 && SSL_CTX_use_cert_and_key(i ? scratch : ctx, X509_of(cr->cert),
+                                                  PKEY_of(cr->key), id->chain, 1) != 1)
+            code = API_EINVAL;
+    }
+    SSL_CTX_free(scratch);
+    return code;
+}
+
+static void drop_identities(struct tls_ctx *t)
+{
+    for (int i = 0; i < t->nids; i++) {
+        pki_cred_free(t->ids[i].cred);
+        sk_X509_pop_free(t->ids[i].chain, X509_free);
+    }
+    t->nids = 0;
 }
 
 /* ---- contexts ------------------------------------------------------- */
@@ -500,7 +649,7 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trus
                             int server, int *error)
 {
     pthread_once(&engine_once, engine_init);
-    if (conn_idx < 0 || sess_idx < 0 || !sock_method) {
+    if (conn_idx < 0 || sess_idx < 0 || origin_idx < 0 || !sock_method) {
         chip_fail(error, API_ENOMEM);
         return NULL;
     }
@@ -537,14 +686,18 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trus
         SSL_CTX_set_info_callback(ctx, info_cb);
         SSL_CTX_set_cert_verify_callback(ctx, cert_verify_cb, NULL);
     }
-    if (code == 0 && cfg->cred) {
-        /* Refused at the engine's security level (e.g. SHA-1 signatures). */
-        int ok = SSL_CTX_use_certificate(ctx, X509_of(cfg->cred->cert)) == 1 &&
-                 SSL_CTX_use_PrivateKey(ctx, PKEY_of(cfg->cred->key)) == 1;
-        for (int i = 0; ok && i < cfg->cred->nchain; i++)
-            ok = SSL_CTX_add1_chain_cert(ctx, X509_of(cfg->cred->chain[i])) == 1;
-        if (!ok)
+    if (code == 0)
+        code = take_identities(t, ctx, cfg);
+    if (code == 0 && t->nids > 1)
+        SSL_CTX_set_cert_cb(ctx, cert_cb, NULL);
+    if (code == 0 && cfg->alpn[0]) {
+        t->alpn_len = alpn_wire(cfg->alpn, t->alpn, sizeof t->alpn);
+        if (t->alpn_len <= 0)
             code = API_EINVAL;
+        else if (server)
+            SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, t);
+        else if (SSL_CTX_set_alpn_protos(ctx, t->alpn, (unsigned)t->alpn_len) != 0)
+            code = API_ENOMEM;
     }
     if (code == 0) {
         STACK_OF(X509_NAME) *names = trust->names ? SSL_dup_CA_list(trust->names) : NULL;
@@ -573,6 +726,7 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trus
                  * included, is at the size: a size of N keeps N - 1. */
                 SSL_CTX_sess_set_cache_size(ctx, cfg->max_caches + 1);
                 SSL_CTX_set_num_tickets(ctx, 1);
+                SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
             } else {
                 SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
                 SSL_CTX_set_num_tickets(ctx, 0);
@@ -592,6 +746,8 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trus
     ERR_clear_error();
     if (code) {
         SSL_CTX_free(ctx);
+        if (t)
+            drop_identities(t);
         free(t);
         chip_fail(error, code);
         return NULL;
@@ -611,6 +767,7 @@ void tls_ctx_free(struct tls_ctx *t)
     if (!t || atomic_fetch_sub(&t->refs, 1) != 1)
         return;
     SSL_CTX_free(t->ssl_ctx);
+    drop_identities(t);
     free(t);
 }
 
@@ -737,6 +894,7 @@ int tls_conn_handshake(struct tls_conn *c)
     int r = SSL_do_handshake(c->ssl);
     if (r == 1) {
         c->hs_state = SSL_HS_DONE;
+        conn_origin(c);
         if (SSL_session_reused(c->ssl)) {
             intptr_t v = (intptr_t)SSL_SESSION_get_ex_data(SSL_get_session(c->ssl), sess_idx);
             c->cert_flags = (int)(v & 0xff);
@@ -815,6 +973,11 @@ void tls_conn_state(struct tls_conn *c, SSL_CONN_STATE *st)
     const SSL_CIPHER *ci = SSL_get_current_cipher(c->ssl);
     st->cipherSuite = ci ? (int)(SSL_CIPHER_get_protocol_id(ci) & 0xFFFF) : 0;
     st->resumed = SSL_session_reused(c->ssl);
+    st->sessionOrigin = conn_origin(c);
+    const unsigned char *proto = NULL;
+    unsigned plen = 0;
+    SSL_get0_alpn_selected(c->ssl, &proto, &plen);
+    snprintf(st->alpn, sizeof st->alpn, "%.*s", (int)plen, proto ? (const char *)proto : "");
     if (!c->info_done) {
         c->info_done = 1;
         X509 *peer = SSL_get0_peer_certificate(c->ssl);
