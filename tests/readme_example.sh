@@ -17,8 +17,12 @@ fail() { echo "README example: $*" >&2; exit 1; }
 
 awk '/^```c$/ {on=1; next} /^```$/ {if (on) exit} on' "$readme" > "$tmp/example.c"
 test -s "$tmp/example.c"
-cc -std=c11 -Wall -Wextra -Werror -I"$include" -o "$tmp/example" "$tmp/example.c" "$lib" \
-  -lssl -lcrypto -lpthread
+# A library built with the sanitizers needs their run-time first: build the
+# example with them too (it then runs under them as well).
+san=()
+if ldd "$lib" | grep -q libasan; then san=(-fsanitize=address,undefined); fi
+cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -I"$include" -o "$tmp/example" "$tmp/example.c" \
+  "$lib" -lssl -lcrypto -lpthread
 echo "README example compiles and links"
 
 # A free port: the OS picks it, nothing listens on it once the probe is gone.
