@@ -1,10 +1,12 @@
 /*
  * tls_echo_server - a TLS echo server on chipssl's public API, event-driven:
  * one non-blocking listener, non-blocking SSL sockets, poll() and
- * SSL_GetWaitEvents. Usage: see usage() below.
+ * SSL_GetWaitEvents. `tls_echo_server -h` explains every option.
  *
- * stdout (one line each): "READY port=N"; per connection "CONN ok ..." or
- * "CONN failed ..." after the handshake; "CLOSED in=N out=N" at the end.
+ * stdout (one line each, in words): "SERVER ..." (the settings), "READY
+ * port=N"; per connection "CONN ok ..." or "CONN failed ..." after the
+ * handshake, "ENDED ..." for a failure after it, "CLOSED in=N out=N" at the
+ * end of an established connection.
  */
 #include "example_util.h"
 
@@ -28,12 +30,50 @@ struct conn {
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
-static void usage(void)
+static void usage(FILE *f, int code)
 {
-    fprintf(stderr,
-            "usage: tls_echo_server -c CERT -k KEY [-p PORT] [-b ADDR] [-a CA]... [-A CLIENTCA]... [-R CRL]...\n"
-            "                       [-o OPTS] [-s SUITES] [-v MASK] [-m CACHES] [-n CONNS] [-t SECONDS]\n");
-    exit(1);
+    fprintf(f,
+        "usage: tls_echo_server -c CERT -k KEY [options]\n"
+        "A TLS echo server on chipssl: every byte a client sends comes back to it.\n"
+        "\n"
+        "Identity and trust:\n"
+        "  -c CERT      the server's certificate (PEM file)\n"
+        "  -k KEY       its key (PEM; RSA, EC or Ed25519, unencrypted)\n"
+        "  -a CA        add a root CA certificate (PEM), e.g. to verify client\n"
+        "               certificates; repeat for more (up to 16)\n"
+        "  -A CLIENTCA  require client certificates (option 1) issued by this CA (PEM);\n"
+        "               it is named in the CertificateRequest; repeat for more (up to 16)\n"
+        "  -R CRL       add a certificate revocation list (PEM); repeat (up to 4)\n"
+        "Session:\n"
+        "  -o OPTS      session options, comma-separated: N turns option N on, N=0 off:\n"
+        "               1 client authentication (with -a roots when no -A is given),\n"
+        "               2 server proposals: the server picks the first suite of its own\n"
+        "                 list (-s) that the client offers; off (the default), it takes\n"
+        "                 the client's first choice among the suites it has,\n"
+        "               3 skip validation of client certificates\n"
+        "  -s SUITES    the server's proposal list, in order: IANA numbers (0x1302) or\n"
+        "               names (TLS_AES_256_GCM_SHA384), separated by commas; default:\n"
+        "               chipssl's list\n"
+        "  -v MASK      protocol versions, an SSL_VERSION_* mask: 0x08 TLS 1.2,\n"
+        "               0x10 TLS 1.3 (default 0x18, both)\n"
+        "  -m CACHES    resumption cache size (default 16; 0: no resumption)\n"
+        "Listening:\n"
+        "  -p PORT      TCP port (default 0: one the system chooses, printed on READY)\n"
+        "  -b ADDR      address to listen on (default 127.0.0.1; IPv6 literals work)\n"
+        "  -n CONNS     exit after this many connections have ended (default: run until\n"
+        "               SIGINT or SIGTERM)\n"
+        "  -t SECONDS   handshake time limit per connection (TCP_SSL_CONNECT_TIMEOUT;\n"
+        "               default 10, 0: none)\n"
+        "  -h           this help\n"
+        "\n"
+        "Output on stdout, one line each: \"SERVER ...\" (the settings, in words),\n"
+        "\"READY port=N\" once listening; per connection \"CONN ok version=... suite=NAME\n"
+        "(0xNNNN) resumed=yes|no peer=SUBJECT flags=WORDS sni=NAME\" or \"CONN failed\n"
+        "error=WORDS (N) flags=WORDS (0xNN) alert=WORDS (N) sent=yes|no state=WORDS (N)\n"
+        "reason=WHY\"; \"ENDED ...\" when it fails after the handshake; \"CLOSED in=BYTES\n"
+        "out=BYTES\" at the end of an established connection. Exit status 0, or 1 for\n"
+        "a usage or set-up error (printed on stderr in words).\n");
+    exit(code);
 }
 
 static void conn_end(struct conn *c, int clean)
@@ -83,6 +123,7 @@ static int conn_progress(struct conn *c)
                     c->wait = POLLOUT;
                 return 0;
             }
+            ex_report_io(stdout, "ENDED", c->sd, "send", err);
             conn_end(c, 0);
             return -1;
         }
@@ -98,6 +139,8 @@ static int conn_progress(struct conn *c)
                 c->wait = POLLIN;
             return 0;
         }
+        if (n < 0)
+            ex_report_io(stdout, "ENDED", c->sd, "recv", err);
         conn_end(c, n == 0);
         return -1;
     }
@@ -112,7 +155,7 @@ int main(int argc, char **argv)
     int ncrls = 0;
     int ncas = 0, nclient = 0, port = 0, version = SSL_VERSION_TLS12 | SSL_VERSION_TLS13,
         caches = 16, max_conns = -1, timeout = -1, opt;
-    while ((opt = getopt(argc, argv, "c:k:p:b:a:A:R:o:s:v:m:n:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "c:k:p:b:a:A:R:o:s:v:m:n:t:h")) != -1) {
         switch (opt) {
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
@@ -127,11 +170,18 @@ int main(int argc, char **argv)
         case 'm': caches = atoi(optarg); break;
         case 'n': max_conns = atoi(optarg); break;
         case 't': timeout = atoi(optarg); break;
-        default: usage();
+        case 'h': usage(stdout, 0); break;
+        default: usage(stderr, 1);
         }
     }
-    if (!cert || !key)
-        usage();
+    if (optind != argc) {
+        fprintf(stderr, "tls_echo_server: unexpected argument \"%s\"\n", argv[optind]);
+        usage(stderr, 1);
+    }
+    if (!cert || !key) {
+        fprintf(stderr, "tls_echo_server: -c CERT and -k KEY are required\n");
+        usage(stderr, 1);
+    }
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = { .sa_handler = on_signal };
     sigaction(SIGINT, &sa, NULL);
@@ -146,21 +196,27 @@ int main(int argc, char **argv)
     SSL_SESSION_NEW_Entry se = { "server", caches, version };
     int session = SSL_SessionNew(&se, &err);
     if (session < 0) {
-        fprintf(stderr, "SSL_SessionNew: error %d\n", err);
+        ex_fail("SSL_SessionNew", err);
         return 1;
     }
-    if (nclient > 0 && SSL_SessionOpt(session, SSL_OPT_CLIENT_AUTH, 1, &err) != 0)
+    if (nclient > 0 && SSL_SessionOpt(session, SSL_OPT_CLIENT_AUTH, 1, &err) != 0) {
+        ex_fail("option 1 (client authentication)", err);
         return 1;
+    }
     for (int i = 0; i < nclient; i++) {
         char id[32];
         snprintf(id, sizeof id, "clientca%d", i);
-        if (ex_add_root_ca(client_cas[i], id) != 0 ||
-            SSL_AddClientCA(session, id, &err) != 0) {
-            fprintf(stderr, "SSL_AddClientCA %s: error %d\n", client_cas[i], err);
+        if (ex_add_root_ca(client_cas[i], id) != 0)
+            return 1;
+        if (SSL_AddClientCA(session, id, &err) != 0) {
+            char what[300];
+            snprintf(what, sizeof what, "SSL_AddClientCA %s", client_cas[i]);
+            ex_fail(what, err);
             return 1;
         }
     }
-    if ((opts && ex_set_options(session, opts) != 0) ||
+    int options = nclient > 0 ? 1 << SSL_OPT_CLIENT_AUTH : 0;
+    if ((opts && ex_set_options(session, opts, &options) != 0) ||
         (suites && ex_set_suites(session, suites) != 0))
         return 1;
 
@@ -172,7 +228,12 @@ int main(int argc, char **argv)
                       : inet_addr(bindaddr, &a4.sin_addr.s_addr) != 0) ||
         bind(ls, v6 ? (void *)&a6 : (void *)&a4, &err) != 0 ||
         listen(ls, 128, &err) != 0) {
-        fprintf(stderr, "cannot listen on %s:%d (error %d)\n", bindaddr, port, err);
+        char what[300];
+        snprintf(what, sizeof what, "cannot listen on %s port %d", bindaddr, port);
+        if (ls >= 0 && err == 0)
+            fprintf(stderr, "%s: not an IP address\n", what);
+        else
+            ex_fail(what, err);
         return 1;
     }
     int one = 1;
@@ -183,12 +244,19 @@ int main(int argc, char **argv)
     if (setsockopt(ls, &so, &err) != 0 || setsockopt(ls, &ss, &err) != 0 ||
         (timeout >= 0 && setsockopt(ls, &st, &err) != 0) ||
         Set_Blocking_Mode(ls, 1, &err) != 0) {
-        fprintf(stderr, "SSL socket options: error %d\n", err);
+        ex_fail("SSL socket options", err);
         return 1;
     }
     struct sockaddr_in6 bound;
     socklen_t bl = sizeof bound;
     getsockname(ls, (struct sockaddr *)&bound, &bl);
+    char names[1024];
+    printf("SERVER server proposals (option 2) %s, client authentication (option 1) %s, "
+           "skip certificate validation (option 3) %s; suites: %s\n",
+           options & (1 << SSL_OPT_SERVER_PROPOSALS) ? "on" : "off",
+           options & (1 << SSL_OPT_CLIENT_AUTH) ? "on" : "off",
+           options & (1 << SSL_OPT_SKIP_CERT_VALIDATION) ? "on" : "off",
+           suites ? ex_suites_text(suites, names, sizeof names) : "chipssl's default list");
     printf("READY port=%d\n", ntohs(bound.sin6_port)); /* same offset in both */
     fflush(stdout);
 

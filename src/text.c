@@ -8,7 +8,6 @@
 #include "suites.h"
 
 #include <stdio.h>
-#include <string.h>
 #include <strings.h>
 
 struct code_text {

@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
-# Install what chipssl needs to build and test on Debian 12 (as root).
+# Install the Debian 12 packages chipssl needs (as root; others get a list of
+# what is missing).
+#   bash tools/deps.sh run    what building the library and running the
+#                             examples and the demo need (compiler, CMake,
+#                             OpenSSL 3 headers, the openssl tool for the
+#                             demo PKI)
+#   bash tools/deps.sh test   that, plus what the tests need (cmocka, GnuTLS
+#                             and Python/pytest peers, curl); the default
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libssl-dev openssl ca-certificates
-      libcmocka-dev gnutls-bin python3 python3-pytest curl)
+run_pkgs=(build-essential cmake pkg-config libssl-dev openssl ca-certificates)
+test_pkgs=(libcmocka-dev gnutls-bin python3 python3-pytest curl)
+case ${1:-test} in
+  run) pkgs=("${run_pkgs[@]}") ;;
+  test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: bash tools/deps.sh [run|test]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -12,7 +24,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "missing packages: ${missing[*]} (run as root to install them)" >&2
     exit 1
   fi
+  echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
