@@ -113,11 +113,18 @@ _INT_KEYS = {"resumed": 10, "flags": 16, "error": 10, "alert": 10, "sent": 10, "
              "in": 10, "out": 10, "port": 10, "suite": 16}
 
 
+_NUM_IN_PARENS = re.compile(r"\((0x[0-9A-Fa-f]+|-?\d+)\)$")
+_WORD_VALUES = {"yes": 1, "no": 0, "none": 0}
+
+
 def parse_status(line):
-    """'CONN ok version=TLS1.2 suite=0xC02F ... peer=CN=x y flags=0x00'
+    """'CONN ok version=TLS 1.2 suite=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (0xC02F)
+    ... peer=CN=x y flags=none'
     -> {'kind': 'CONN', 'status': 'ok', 'version': 'TLS1.2', 'suite': 0xC02F, ...}.
-    Values may contain spaces (peer subject, reason): a value runs until the
-    next known key; `reason` runs to the end of the line."""
+    The examples print words first and the number in parentheses; numeric
+    keys give the number (yes/no/none: 1/0/0). Values may contain spaces
+    (peer subject, reason): a value runs until the next known key; `reason`
+    runs to the end of the line."""
     line = line.rstrip("\r\n")
     matches = []
     for m in _KEY_RE.finditer(line):
@@ -134,10 +141,18 @@ def parse_status(line):
         key = m.group(1)
         raw = raw if key == "reason" else raw.rstrip()
         if key in _INT_KEYS:
+            num = _NUM_IN_PARENS.search(raw)
+            if num:
+                raw = num.group(1)
+            if raw in _WORD_VALUES:
+                d[key] = _WORD_VALUES[raw]
+                continue
             try:
                 d[key] = int(raw, 0) if _INT_KEYS[key] == 10 else int(raw, 16)
             except ValueError:
                 d[key] = raw
+        elif key == "version":
+            d[key] = raw.replace(" ", "")  # "TLS 1.3" -> "TLS1.3"
         else:
             d[key] = raw
     return d

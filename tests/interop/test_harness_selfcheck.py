@@ -29,6 +29,16 @@ def test_parse_status():
                              "certificate verify failed (x=y flags=1)")
     d = parse_status("HANDSHAKE failed error=253 flags=0x08 alert=-1 sent=0 state=2 reason=x")
     assert d["alert"] == -1 and d["flags"] == 8
+    # The examples' own format: words first, the number in parentheses.
+    d = parse_status("CONN failed error=connection aborted (253) flags=expired or not yet "
+                     "valid, issuer unknown (0x14) alert=unknown CA (48) sent=yes "
+                     "state=certificate exchange (2) reason=x (y)")
+    assert (d["error"], d["flags"], d["alert"], d["sent"], d["state"], d["reason"]) == \
+        (253, 0x14, 48, 1, 2, "x (y)")
+    d = parse_status("HANDSHAKE ok version=TLS 1.3 suite=TLS_AES_128_GCM_SHA256 (0x1301) "
+                     "resumed=no peer=CN=a b flags=none sni=-")
+    assert (d["version"], d["suite"], d["resumed"], d["peer"], d["flags"]) == \
+        ("TLS1.3", 0x1301, 0, "CN=a b", 0)
     d = parse_status("CLOSED in=12 out=34")
     assert (d["kind"], d["in"], d["out"]) == ("CLOSED", 12, 34)
     assert parse_status("READY port=4433")["port"] == 4433
