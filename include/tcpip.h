@@ -614,7 +614,9 @@ CHIPSSL_API int chipssl_inet_addr(const char *str, in_addr_t *addr);
  * with this call: SSL sockets consult it on every send/recv. */
 CHIPSSL_API int Set_Blocking_Mode(int sd, unsigned int nonblocking, int *error);
 /* get_socketerror - the last error code of a call on this socket (0 none),
- * or the pending OS socket error mapped; -1 for an invalid sd. */
+ * or the pending OS socket error mapped; -1 for an invalid sd. A call that
+ * fails records its code here, and so does every SSL_HandshakeComplete
+ * (0 after a 1, see there for its 0). */
 CHIPSSL_API int get_socketerror(int sd);
 /* InetToAscii - network-order IPv4 address to dotted quad in str (at least
  * 16 bytes). Returns 0, -1 for NULL arguments. */

@@ -4,8 +4,13 @@
  * and recv, the hold-back buffer, close_notify, and the state record.
  *
  * No engine types here: the TLS work goes through tls.h. The engine always
- * works non-blocking; this file decides whether and how long to wait, so one
- * code path serves blocking sockets, non-blocking sockets and timeouts.
+ * works non-blocking; this file decides whether and how long to wait, in one
+ * place (drive()), so one code path serves blocking sockets, non-blocking
+ * sockets and timeouts. The engine owns the connection's handshake state and
+ * failure record; this file reads them and adds only what the socket knows
+ * (SSL_HS_CLOSED, the handshake time limit, reported through tls_conn_fail).
+ * Errors follow internal.h: negated codes inside, *error written once by the
+ * SSL_* call that returns.
  */
 #include "socket.h"
 
