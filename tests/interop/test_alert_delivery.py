@@ -20,7 +20,7 @@ intermittent: a few to most of 50 connections per run):
     not a broken pipe.
 The KeyUpdate is built by hand: Python's ssl gives the traffic secret through
 its key log, and the record is sealed with the negotiated AEAD
-(python3-cryptography).
+(python3-cryptography; that one test is skipped without it).
 """
 
 import socket
@@ -31,20 +31,8 @@ import pytest
 
 from conftest import WAIT, py_client_context
 
-cryptography = pytest.importorskip("cryptography")
-from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305  # noqa: E402
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand  # noqa: E402
-
 REPEAT = 30
 ALERT_ILLEGAL_PARAMETER = 47
-
-# TLS 1.3 suites: (AEAD, hash, key length)
-AEADS = {
-    "TLS_AES_128_GCM_SHA256": (AESGCM, hashes.SHA256, 16),
-    "TLS_AES_256_GCM_SHA384": (AESGCM, hashes.SHA384, 32),
-    "TLS_CHACHA20_POLY1305_SHA256": (ChaCha20Poly1305, hashes.SHA256, 32),
-}
 
 # the alert's name as OpenSSL (through Python's ssl) reports a received one
 ALERT_REASON = {
@@ -54,8 +42,23 @@ ALERT_REASON = {
 }
 
 
+def crypto():
+    """python3-cryptography's pieces (only the KeyUpdate test needs them):
+    HKDFExpand and, per TLS 1.3 suite, (AEAD, hash, key length)."""
+    pytest.importorskip("cryptography")
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+    return HKDFExpand, {
+        "TLS_AES_128_GCM_SHA256": (AESGCM, hashes.SHA256, 16),
+        "TLS_AES_256_GCM_SHA384": (AESGCM, hashes.SHA384, 32),
+        "TLS_CHACHA20_POLY1305_SHA256": (ChaCha20Poly1305, hashes.SHA256, 32),
+    }
+
+
 def hkdf_expand_label(hash_cls, secret, label, length):
     """RFC 8446 7.1 HKDF-Expand-Label with an empty context."""
+    HKDFExpand, _ = crypto()
     full = b"tls13 " + label
     info = length.to_bytes(2, "big") + bytes([len(full)]) + full + b"\x00"
     return HKDFExpand(hash_cls(), length, info).derive(secret)
@@ -65,7 +68,7 @@ class RecordSealer:
     """Client application-traffic records (RFC 8446 5.2), sequence from 0."""
 
     def __init__(self, suite, secret):
-        aead, hash_cls, keylen = AEADS[suite]
+        aead, hash_cls, keylen = crypto()[1][suite]
         self.aead = aead(hkdf_expand_label(hash_cls, secret, b"key", keylen))
         self.iv = hkdf_expand_label(hash_cls, secret, b"iv", 12)
         self.seq = 0
@@ -181,6 +184,7 @@ def keyupdate_round(pki, port, keylog):
 
 def test_alert_after_malformed_keyupdate_reaches_pipelining_client(pki, start_echo_server,
                                                                     tmp_path):
+    crypto()  # skipped without python3-cryptography
     srv = start_echo_server(["-a", pki / "ca.pem"])
     problems = []
     for i in range(REPEAT):
