@@ -43,8 +43,8 @@ struct client {
     unsigned short port;
     int sd;
     /* results */
-    int hs;          /* SSL_HandshakeComplete */
-    int send_error;  /* first failed send's error, 0 none */
+    int hs;         /* SSL_HandshakeComplete */
+    int send_error; /* first failed send's error, 0 none */
     int recv_rc, recv_error;
     SslProblemS problem;
 };

@@ -51,9 +51,9 @@ void *__real_malloc(size_t n);
 void *__real_calloc(size_t k, size_t n);
 void *__real_realloc(void *p, size_t n);
 
-static long fail_at;      /* fail the allocation with this number (1-based), 0 none */
-static size_t fail_size;  /* or: fail every allocation of exactly this size */
-static long counted;      /* allocations while armed */
+static long fail_at;     /* fail the allocation with this number (1-based), 0 none */
+static size_t fail_size; /* or: fail every allocation of exactly this size */
+static long counted;     /* allocations while armed */
 /* Where each phase of the paths starts (allocation count), as a clean run
  * measured it: PKI, sessions, sockets, SSL_ClientStart, handshake, data and
  * close, end. */
@@ -163,13 +163,13 @@ static int listed(const int *codes, int code)
 }
 
 /* A call failed: remember which, and check its code. */
-#define FAILED(r, name, codes, err)                                                      \
-    do {                                                                                 \
-        (r)->where = (name);                                                             \
-        (r)->error = (err);                                                              \
-        if (!listed((codes), (err)))                                                     \
-            return -1;                                                                   \
-        return 1;                                                                        \
+#define FAILED(r, name, codes, err)                                                                \
+    do {                                                                                           \
+        (r)->where = (name);                                                                       \
+        (r)->error = (err);                                                                        \
+        if (!listed((codes), (err)))                                                               \
+            return -1;                                                                             \
+        return 1;                                                                                  \
     } while (0)
 
 /* A PKI add: 0, a code of the list, or flags with BADCERT (a certificate
@@ -360,8 +360,7 @@ static int paths(struct run *r, int version)
         struct pollfd pf = {.fd = r->cli, .events = POLLOUT};
         poll(&pf, 1, 20);
     }
-    for (int step = 0; (rc = recv(r->srv, buf, sizeof buf, MSG_DONTWAIT, 0, &err)) != 0;
-         step++) {
+    for (int step = 0; (rc = recv(r->srv, buf, sizeof buf, MSG_DONTWAIT, 0, &err)) != 0; step++) {
         if (rc > 0 || step == STEP_LIMIT) {
             r->where = "server recv of close_notify";
             r->error = 0;

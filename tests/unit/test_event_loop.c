@@ -236,7 +236,7 @@ static void test_handshake_complete_zero(void **state)
     plain = tu_client(AF_INET, 0, port, &err);
     assert_true(plain >= 0);
     assert_int_equal(SSL_HandshakeComplete(plain, 0), 0); /* the original's answer */
-    assert_int_equal(get_socketerror(plain), API_EINVAL);  /* ... and why */
+    assert_int_equal(get_socketerror(plain), API_EINVAL); /* ... and why */
 
     sd = tu_client(AF_INET, sid, port, &err);
     assert_true(sd >= 0);
@@ -267,8 +267,7 @@ static int drain_pattern(int srv, long *got)
     while ((n = recv(srv, buf, sizeof buf, MSG_DONTWAIT, 0, &err)) > 0) {
         for (int i = 0; i < n; i++)
             if (buf[i] != (unsigned char)((*got + i) & 0xff))
-                fail_msg("byte %ld: %u, not %u", *got + i, buf[i],
-                         (unsigned)((*got + i) & 0xff));
+                fail_msg("byte %ld: %u, not %u", *got + i, buf[i], (unsigned)((*got + i) & 0xff));
         *got += n;
     }
     if (n == 0)
