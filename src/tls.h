@@ -120,10 +120,16 @@ int tls_conn_close_notify(struct tls_conn *c);
 int tls_conn_pending(struct tls_conn *c);
 /* Fill the negotiated fields, peer data and problem of *st. */
 void tls_conn_state(struct tls_conn *c, SSL_CONN_STATE *st);
-SslProblemS *tls_conn_problem(struct tls_conn *c);
-/* Record a failure the socket layer found (the handshake time limit): the
- * problem gets the code, the reason and the state the handshake was in. */
+/* The connection's failure record. The engine owns it and keeps the first
+ * failure (BearSSL's rule); callers only read it. */
+const SslProblemS *tls_conn_problem(const struct tls_conn *c);
+/* Record a failure the socket layer found (the handshake time limit, a wait
+ * that failed, ...): the problem gets the code, the reason and the state the
+ * handshake was in, unless a failure is already recorded. */
 void tls_conn_fail(struct tls_conn *c, int code, const char *reason);
+/* The handshake state, the one source of it: SSL_HS_HELLO .. SSL_HS_DONE
+ * (DONE stays DONE once reached), SSL_HS_FAILED once a failure is recorded. */
+int tls_conn_hs_state(const struct tls_conn *c);
 void tls_conn_free(struct tls_conn *c);
 
 #endif

@@ -464,8 +464,9 @@ static void info_cb(const SSL *ssl, int where, int ret)
             c->problem.alertSent = (where & SSL_CB_WRITE) != 0;
         }
     } else if (where & SSL_CB_LOOP) {
+        /* Post-handshake messages (tickets, KeyUpdate) leave DONE alone. */
         int st = map_state(SSL_get_state(ssl));
-        if (st != SSL_HS_DONE)
+        if (st != SSL_HS_DONE && c->hs_state != SSL_HS_DONE)
             c->hs_state = st;
     }
 }
@@ -947,9 +948,14 @@ void tls_conn_fail(struct tls_conn *c, int code, const char *reason)
     failed(c, code, reason);
 }
 
-SslProblemS *tls_conn_problem(struct tls_conn *c)
+const SslProblemS *tls_conn_problem(const struct tls_conn *c)
 {
     return &c->problem;
+}
+
+int tls_conn_hs_state(const struct tls_conn *c)
+{
+    return c->problem.errorCode ? SSL_HS_FAILED : c->hs_state;
 }
 
 void tls_conn_state(struct tls_conn *c, SSL_CONN_STATE *st)
