@@ -667,75 +667,6 @@ static void expect_recv(int sd, const char *want, int len)
 
 /* ------------------------------------------------------- further tests */
 
-/* End of stream: 0 with error 0 once, then -1 ENOTCONN; send after
- * SSL_ConnClose: ESHUTDOWN; SSL_ConnClose twice: EINVAL. */
-static void test_close_notify_rule(void **state)
-{
-    struct pair_opts o = {0};
-    struct tu_pair p;
-    char buf[16];
-    void *vp;
-    SSL_CONN_STATE *st;
-    int err;
-
-    (void)state;
-    open_pair(&p, &o);
-    assert_int_equal(send(p.srv, "bye", 3, 0, &err), 3);
-    assert_int_equal(SSL_ConnClose(p.srv, &err), 0);
-    assert_int_equal(err, 0);
-    assert_int_equal(send(p.srv, "more", 4, 0, &err), -1);
-    assert_int_equal(err, API_ESHUTDOWN);
-    assert_int_equal(SSL_ConnClose(p.srv, &err), -1);
-    assert_int_equal(err, API_EINVAL);
-
-    expect_recv(p.cli, "bye", 3);
-    err = 0x7A7A;
-    assert_int_equal(recv(p.cli, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), 0);
-    assert_int_equal(err, 0);
-    assert_int_equal(recv(p.cli, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), -1);
-    assert_int_equal(err, API_ENOTCONN);
-    assert_int_equal(recv(p.cli, buf, sizeof buf, MSG_DONTWAIT, 0, &err), -1);
-    assert_int_equal(err, API_ENOTCONN);
-    assert_int_equal(SSL_GetConnState(p.cli, &vp, &err), 0);
-    st = vp;
-    assert_int_equal(st->closeNotify, 1);
-    assert_int_equal(SSL_Get_ConnState(p.cli, &vp, &err), 0);
-    assert_ptr_equal(vp, st); /* one record per socket, valid until closesocket */
-    assert_int_equal(st->bytesIn, 3);
-
-    /* the client may still send until it closes too */
-    assert_int_equal(send(p.cli, "late", 4, 0, &err), 4);
-    assert_int_equal(SSL_ConnClose(p.cli, &err), 0);
-    expect_recv(p.srv, "late", 4);
-    assert_int_equal(recv(p.srv, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), 0);
-    assert_int_equal(err, 0);
-    assert_int_equal(recv(p.srv, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), -1);
-    assert_int_equal(err, API_ENOTCONN);
-    tu_pair_close(&p);
-}
-
-/* The peer's FIN without close_notify ends the stream the same way. */
-static void test_fin_rule(void **state)
-{
-    struct pair_opts o = {.version = V12};
-    struct tu_pair p;
-    char buf[16];
-    int err;
-
-    (void)state;
-    open_pair(&p, &o);
-    assert_int_equal(send(p.srv, "abc", 3, 0, &err), 3);
-    assert_int_equal(closesocket(p.srv, &err), 0);
-    p.srv = -1;
-    expect_recv(p.cli, "abc", 3);
-    err = 0x7A7A;
-    assert_int_equal(recv(p.cli, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), 0);
-    assert_int_equal(err, 0);
-    assert_int_equal(recv(p.cli, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), -1);
-    assert_int_equal(err, API_ENOTCONN);
-    tu_pair_close(&p);
-}
-
 /* TCP_SSL_SEND_MIN_SIZE holds small writes back until SSL_SendFlush. */
 static void test_send_min_size(void **state)
 {
@@ -1076,37 +1007,6 @@ static void test_session_closed_in_use(void **state)
     tu_pair_close(&p);
 }
 
-/* TCP_SSL_CONNECT_TIMEOUT ends a handshake the peer never answers. */
-static void test_connect_timeout(void **state)
-{
-    struct side c = {0};
-    SslProblemS prob;
-    unsigned short port;
-    int lsn, sd, err, sid, rc;
-    double t0, dt;
-
-    (void)state;
-    sid = make_session(&c);
-    lsn = tu_listener(AF_INET, 0, &port, &err); /* plain TCP, never answers */
-    assert_true(lsn >= 0);
-    sd = tu_client(AF_INET, sid, port, &err);
-    assert_true(sd >= 0);
-    assert_int_equal(tu_setopt(sd, TCP_SSL_CONNECT_TIMEOUT, 1, &err), 0);
-    t0 = tu_now();
-    assert_int_equal(SSL_ClientStart(sd, "localhost", &err), 0);
-    assert_int_equal(SSL_HandshakeComplete(sd, 100), 0);
-    rc = SSL_HandshakeComplete(sd, SSL_WAIT_FOREVER);
-    dt = tu_now() - t0;
-    assert_int_equal(rc, -3);
-    if (dt < 0.8 || dt > 5.0)
-        fail_msg("TCP_SSL_CONNECT_TIMEOUT 1 s ended after %.3f s", dt);
-    assert_int_equal(SSL_GetProblem(sd, &prob, &err), 0);
-    assert_int_equal(prob.errorCode, API_ETIMEDOUT);
-    closesocket(sd, &err);
-    closesocket(lsn, &err);
-    SSL_SessionClose(sid, &err);
-}
-
 /* The peer closes during the handshake: -3, reason recorded. */
 static void test_peer_vanishes(void **state)
 {
@@ -1396,15 +1296,12 @@ int main(void)
 {
     enum { NHS = sizeof hs_cases / sizeof hs_cases[0] };
     static const struct CMUnitTest more[] = {
-        cmocka_unit_test(test_close_notify_rule),
-        cmocka_unit_test(test_fin_rule),
         cmocka_unit_test(test_send_min_size),
         cmocka_unit_test(test_nonblocking),
         cmocka_unit_test(test_recv_timeout),
         cmocka_unit_test(test_big_transfer),
         cmocka_unit_test(test_options_readback),
         cmocka_unit_test(test_session_closed_in_use),
-        cmocka_unit_test(test_connect_timeout),
         cmocka_unit_test(test_peer_vanishes),
         cmocka_unit_test(test_revoked_server),
         cmocka_unit_test(test_changes_apply_to_new_handshakes),
