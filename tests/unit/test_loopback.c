@@ -43,8 +43,6 @@ struct side {
     const char *client_ca; /* SSL_AddClientCA (server)                    */
     const int *props;      /* SSL_SessionProp list, nprops entries        */
     int nprops;
-    int reject_after; /* then try an insecure list: must be refused and
-                         leave the list above in effect             */
 };
 
 /* Create the session of s; fails the test on error. */
@@ -61,7 +59,6 @@ static int make_session(const struct side *s)
                         .nprops = s->nprops};
     char msg[256];
     int sid, err;
-    static int rc4[] = {0x0004};
 
     sid = tu_session_new(&c, &err);
     if (sid == TU_SN_NEW)
@@ -69,10 +66,6 @@ static int make_session(const struct side *s)
                  (unsigned)(s->version != 0 ? s->version : V_BOTH), err);
     if (sid < 1)
         fail_msg("%s", tu_session_msg(msg, sizeof msg, sid, &c, err));
-    if (s->reject_after) {
-        assert_int_equal(SSL_SessionProp(sid, rc4, 1, &err), -1);
-        assert_int_equal(err, API_EINVAL);
-    }
     return sid;
 }
 
@@ -333,23 +326,7 @@ static const struct hs_case hs_cases[] = {
     { .desc = "untrusted client cert, server option 3",
       .srv = { .cert = "srv", .opt1 = 1, .opt3 = 1 }, .cli = { .cert = "cli-unt" },
       .name = "localhost", .want_cli = 1, .want_srv = 1 },
-    /* proposals and option 2 (server 1,2,3,4; client 4,3,2) */
-    { .desc = "TLS1.2 option 2 on: server preference",
-      .srv = { .version = V12, .cert = "srv", .opt2 = 1, P(0xC02F, 0xC030, 0xCCA8, 0xC027) },
-      .cli = { .version = V12, P(0xC027, 0xCCA8, 0xC030) }, .name = "localhost",
-      .want_cli = 1, .want_srv = 1, .want_suite = 0xC030 },
-    { .desc = "TLS1.2 option 2 off: client preference",
-      .srv = { .version = V12, .cert = "srv", P(0xC02F, 0xC030, 0xCCA8, 0xC027) },
-      .cli = { .version = V12, P(0xC027, 0xCCA8, 0xC030) }, .name = "localhost",
-      .want_cli = 1, .want_srv = 1, .want_suite = 0xC027 },
-    { .desc = "TLS1.3 option 2 on: server preference",
-      .srv = { .version = V13, .cert = "srv", .opt2 = 1, P(0x1301, 0x1302, 0x1303) },
-      .cli = { .version = V13, P(0x1303, 0x1302) }, .name = "localhost",
-      .want_cli = 1, .want_srv = 1, .want_suite = 0x1302 },
-    { .desc = "TLS1.3 option 2 off: client preference",
-      .srv = { .version = V13, .cert = "srv", P(0x1301, 0x1302, 0x1303) },
-      .cli = { .version = V13, P(0x1303, 0x1302) }, .name = "localhost",
-      .want_cli = 1, .want_srv = 1, .want_suite = 0x1303 },
+    /* proposals (option 2 and refused lists: test_proposals.c) */
     { .desc = "original RSA suite 0x002F", .srv = { .version = V12, .cert = "srv", P(0x002F) },
       .cli = { .version = 3, P(0x002F) }, .name = "localhost", .want_cli = 1,
       .want_srv = 1, .want_version = V12, .want_suite = 0x002F },
@@ -362,9 +339,6 @@ static const struct hs_case hs_cases[] = {
     { .desc = "no common suite", .srv = { .version = V12, .cert = "srv", P(0xC030) },
       .cli = { .version = V12, P(0xC02F) }, .name = "localhost", .want_cli = -3,
       .want_srv = -3, .want_cli_alert = 40 },
-    { .desc = "rejected list leaves previous in effect", .srv = { .cert = "srv" },
-      .cli = { .version = V12, P(0xC030), .reject_after = 1 }, .name = "localhost",
-      .want_cli = 1, .want_srv = 1, .want_suite = 0xC030 },
     /* every suite tcpip.h lists as known, on both ends alone */
 #define SUITE(num, ver, id) \
     { .desc = "suite " #num, .srv = { .version = ver, .cert = id, P(num) }, \
