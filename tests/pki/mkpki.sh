@@ -43,6 +43,9 @@
 #   ec-brainpoolP256r1.key EC key on brainpoolP256r1 (not a TLS 1.3 curve)
 #   ec-p384.pem/.key       EC key on P-384, CN=localhost SAN localhost,127.0.0.1,::1 (ca)
 #   ec-p521.pem/.key       EC key on P-521, CN=localhost SAN localhost,127.0.0.1,::1 (ca)
+#   seed-two-certs.pem     server.pem + ca.pem (fuzz_pki seed: the first block is used)
+#   seed-crl-then-cert.pem crl.pem + server.pem (fuzz_pki seed: read as a certificate the
+#                          CRL block is skipped, read as a CRL it is the one used)
 #   ca.der                 ca.pem in DER
 #   server.key.pk8.der     server.key as PKCS#8 DER
 #   server.key.pkcs1.pem   server.key as PKCS#1 ("BEGIN RSA PRIVATE KEY")
@@ -321,6 +324,8 @@ issuer_crl inter-ca client-inter.pem crl-inter-client.pem
 
 # ---------------------------------------------------------------- other encodings
 cp client.pem notca.pem
+cat server.pem ca.pem > seed-two-certs.pem
+cat crl.pem server.pem > seed-crl-then-cert.pem
 cp client.key notca.key
 openssl x509 -in ca.pem -outform DER -out ca.der
 openssl pkcs8 -topk8 -nocrypt -in server.key -outform DER -out server.key.pk8.der
