@@ -111,7 +111,7 @@ static void *srv_main(void *arg)
             send(j->sd, "pong", 4, 0, &err);
         if (j->mode == SRV_LAZY)
             j->hs = SSL_HandshakeComplete(j->sd, 0);
-        /* wait for the client's close_notify */
+        /* wait for the client's close (close_notify, then its FIN) */
         j->eof_rc = recv(j->sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &j->eof_err);
     }
     tu_snapshot(j->sd, &j->st, &j->st_ok, &j->prob);
@@ -410,12 +410,16 @@ struct cli_result {
     SslProblemS prob;
     int after_send_rc, after_send_err;
     int hs_again;
+    int close_rc, close_err; /* SSL_ConnClose of a good connection */
+    int eos_rc, eos_err;     /* ... then the server's end of stream */
+    int peer_close_notify;   /* ... which came with its close_notify */
 };
 
 static void one_connection(const struct hs_case *c, const char *name, int lsn, unsigned short port,
                            int cli_sid, struct srv_job *srv, struct cli_result *r)
 {
     char buf[64];
+    void *vp;
     int sd, err;
 
     memset(r, 0, sizeof *r);
@@ -447,8 +451,14 @@ static void one_connection(const struct hs_case *c, const char *name, int lsn, u
         /* a fatal error: later calls fail with ECONNABORTED */
         r->after_send_rc = send(sd, "x", 1, 0, &r->after_send_err);
     } else {
-        SSL_ConnClose(sd, &err);
-        recv(sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err);
+        /* close_notify, then the FIN behind it: the server's wait for the
+         * end of the stream ends at once even if the close_notify went
+         * missing (check_connection then says so) */
+        r->close_rc = SSL_ConnClose(sd, &r->close_err);
+        shutdown(sd, 1, &err);
+        r->eos_rc = recv(sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &r->eos_err);
+        r->peer_close_notify = SSL_GetConnState(sd, &vp, &err) == 0 &&
+                               ((SSL_CONN_STATE *)vp)->closeNotify;
     }
     closesocket(sd, &err);
     srv_join(srv);
@@ -499,9 +509,16 @@ static void check_connection(const struct hs_case *c, const char *name, const st
         if (r->ping_rc != 4 || r->pong_rc != 4 || !s->got_ping)
             fail_msg("%s: data exchange: send %d/%d, recv %d/%d, server got ping %d", d, r->ping_rc,
                      r->ping_err, r->pong_rc, r->pong_err, s->got_ping);
+        if (r->close_rc != 0)
+            fail_msg("%s: client SSL_ConnClose gave %d/%d", d, r->close_rc, r->close_err);
         if (s->eof_rc != 0 || s->eof_err != 0)
-            fail_msg("%s: server saw the client's close_notify as %d/%d, want 0/0", d, s->eof_rc,
+            fail_msg("%s: server saw the client's close as %d/%d, want 0/0", d, s->eof_rc,
                      s->eof_err);
+        if (!s->st.closeNotify)
+            fail_msg("%s: the client's close_notify never reached the server (its FIN did)", d);
+        if (r->eos_rc != 0 || r->eos_err != 0 || !r->peer_close_notify)
+            fail_msg("%s: client saw the server's close as %d/%d, close_notify %d; want 0/0, 1", d,
+                     r->eos_rc, r->eos_err, r->peer_close_notify);
         if (r->st.handshakeState != SSL_HS_DONE && r->st.handshakeState != SSL_HS_CLOSED)
             fail_msg("%s: client handshakeState %d", d, r->st.handshakeState);
         if (r->st.isServer != 0 || s->st.isServer != 1)
