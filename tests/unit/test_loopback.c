@@ -7,8 +7,12 @@
  * client's session (versions, certificate, options, proposals), the name
  * given to SSL_ClientStart, and what both ends must report. The server end
  * runs in a thread; cmocka assertions are made only in the main thread,
- * after the server thread has been joined. The other tests (end of stream,
- * hold-back, non-blocking, timeouts, big transfer, ...) follow the table.
+ * after the server thread has been joined. The other tests (hold-back,
+ * non-blocking, recv time-outs, big transfer, options, changes between
+ * handshakes, ...) follow the table. Elsewhere: option 2 and refused lists
+ * (test_proposals.c), how a connection ends (test_close.c), time limits
+ * (test_handshake_limits.c), resumption beyond the plain cases
+ * (test_resumption.c), CRLs along chains (test_trust.c).
  */
 #define _POSIX_C_SOURCE 200809L
 
