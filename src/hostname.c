@@ -89,13 +89,11 @@ int chipssl_name_match(const char *pattern, size_t plen, const char *name)
     size_t pre = (size_t)(star - pattern), post = pfirst - pre - 1;
     if (nfirst < pre + post)
         return 0;
-    return eq_nocase(pattern, name, pre) &&
-           eq_nocase(star + 1, name + nfirst - post, post);
+    return eq_nocase(pattern, name, pre) && eq_nocase(star + 1, name + nfirst - post, post);
 }
 
 int chipssl_name_is_ip(const char *name)
 {
     unsigned char buf[sizeof(struct in6_addr)];
-    return name && (inet_pton(AF_INET, name, buf) == 1 ||
-                    inet_pton(AF_INET6, name, buf) == 1);
+    return name && (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1);
 }

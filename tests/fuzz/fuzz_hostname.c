@@ -166,8 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (m != want)
         differ("chipssl_name_match differs from the reference", pattern, plen, name, m, want);
     /* A name without `*` matches itself when it matches anything. */
-    if (m && !memchr(name, '*', strlen(name)) &&
-        chipssl_name_match(name, strlen(name), name) != 1)
+    if (m && !memchr(name, '*', strlen(name)) && chipssl_name_match(name, strlen(name), name) != 1)
         differ("a matching name does not match itself", name, strlen(name), name, 0, 1);
     int ip = inet_pton(AF_INET, name, a) == 1 || inet_pton(AF_INET6, name, a) == 1;
     if (chipssl_name_is_ip(name) != ip)

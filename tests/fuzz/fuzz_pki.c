@@ -110,8 +110,7 @@ static size_t pem_to_der(const char *pem, const char *label, uint8_t **out)
 
     snprintf(begin, sizeof begin, "-----BEGIN %s-----\n", label);
     snprintf(end, sizeof end, "\n-----END %s-----", label);
-    if (!first || (first != pem && first[-1] != '\n') ||
-        strncmp(first, begin, strlen(begin)) != 0)
+    if (!first || (first != pem && first[-1] != '\n') || strncmp(first, begin, strlen(begin)) != 0)
         return 0;
     p = first + strlen(begin);
     stop = strstr(p - 1, end);

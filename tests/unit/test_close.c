@@ -270,7 +270,6 @@ static void run_shut_case(void **state)
     tu_pair_close(&p);
 }
 
-
 /* ================================================================= main */
 
 static int group_setup(void **state)

@@ -164,8 +164,8 @@ static const char *esc(char *dst, size_t size, const char *s, size_t n)
     for (i = 0; i < n && used + 5 < size; i++) {
         unsigned char c = (unsigned char)s[i];
 
-        used += (size_t)snprintf(dst + used, size - used, (c < 0x20 || c > 0x7e) ? "\\x%02x" : "%c",
-                                 c);
+        used +=
+            (size_t)snprintf(dst + used, size - used, (c < 0x20 || c > 0x7e) ? "\\x%02x" : "%c", c);
     }
     return dst;
 }

@@ -461,8 +461,8 @@ static void one_connection(const struct hs_case *c, const char *name, int lsn, u
         r->close_rc = SSL_ConnClose(sd, &r->close_err);
         shutdown(sd, 1, &err);
         r->eos_rc = recv(sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &r->eos_err);
-        r->peer_close_notify = SSL_GetConnState(sd, &vp, &err) == 0 &&
-                               ((SSL_CONN_STATE *)vp)->closeNotify;
+        r->peer_close_notify =
+            SSL_GetConnState(sd, &vp, &err) == 0 && ((SSL_CONN_STATE *)vp)->closeNotify;
     }
     closesocket(sd, &err);
     srv_join(srv);
@@ -575,8 +575,7 @@ static void check_connection(const struct hs_case *c, const char *name, const st
         /* A TLS 1.3 client refused after its Finished that writes at once
          * meets the server's reset; the library still reads the alert that
          * waits in the receive queue, so the alert is required here too. */
-        if (c->want_cli_alert &&
-            (r->prob.alert != c->want_cli_alert || r->prob.alertSent != 0))
+        if (c->want_cli_alert && (r->prob.alert != c->want_cli_alert || r->prob.alertSent != 0))
             fail_msg("%s: client problem alert %d (sent %d), want %d received", d, r->prob.alert,
                      r->prob.alertSent, c->want_cli_alert);
         if (c->want_srv_alert && (s->prob.alert != c->want_srv_alert || s->prob.alertSent != 1))

@@ -28,6 +28,7 @@
 #define PEM PKI_FMT_PEM
 #define DER PKI_FMT_DER
 #define MEM PKI_FMT_MEMORY
+#define V_BOTH (SSL_VERSION_TLS12 | SSL_VERSION_TLS13)
 
 /* Take whatever own keys are still pending (after a case that failed), by
  * offering LOCAL certificates for every key the tests use; newest first. */
@@ -497,8 +498,8 @@ static void test_bundle_system(void **state)
 
 static void test_sha1_own_certificate(void **state)
 {
-    SSL_SESSION_NEW_Entry e = {.certIdentity = "sha1", .maxCaches = 0, .version = (SSL_VERSION_TLS12 | SSL_VERSION_TLS13)};
-    SSL_SESSION_NEW_Entry plain = {.certIdentity = NULL, .maxCaches = 0, .version = (SSL_VERSION_TLS12 | SSL_VERSION_TLS13)};
+    SSL_SESSION_NEW_Entry e = {.certIdentity = "sha1", .maxCaches = 0, .version = V_BOTH};
+    SSL_SESSION_NEW_Entry plain = {.certIdentity = NULL, .maxCaches = 0, .version = V_BOTH};
     int err, rc, a, b;
 
     (void)state;
@@ -573,7 +574,7 @@ static void test_ec_key_curves(void **state)
             used = sizeof bad - 1;
         if (rc == 0 && c->cert) {
             SSL_SESSION_NEW_Entry e = {
-                .certIdentity = "key-case", .maxCaches = 0, .version = (SSL_VERSION_TLS12 | SSL_VERSION_TLS13)};
+                .certIdentity = "key-case", .maxCaches = 0, .version = V_BOTH};
             int sid;
 
             assert_int_equal(
@@ -615,10 +616,10 @@ int main(void)
 {
     enum { NADD = sizeof add_cases / sizeof add_cases[0] };
     static const struct CMUnitTest seq[] = {
-        cmocka_unit_test(test_pending_key_rules),  cmocka_unit_test(test_intermediate_chain),
-        cmocka_unit_test(test_crl_revoked),        cmocka_unit_test(test_delete_and_readd),
-        cmocka_unit_test(test_same_id_both_lists), cmocka_unit_test(test_id_length),
-        cmocka_unit_test(test_delete_in_use),      cmocka_unit_test(test_bundle_file),
+        cmocka_unit_test(test_pending_key_rules),    cmocka_unit_test(test_intermediate_chain),
+        cmocka_unit_test(test_crl_revoked),          cmocka_unit_test(test_delete_and_readd),
+        cmocka_unit_test(test_same_id_both_lists),   cmocka_unit_test(test_id_length),
+        cmocka_unit_test(test_delete_in_use),        cmocka_unit_test(test_bundle_file),
         cmocka_unit_test(test_sha1_own_certificate), cmocka_unit_test(test_ec_key_curves),
         cmocka_unit_test(test_bundle_system), /* last: leaves the system roots */
     };

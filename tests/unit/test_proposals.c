@@ -219,9 +219,9 @@ enum { ON_CLIENT, ON_SERVER };
 
 struct keep_case {
     const char *desc;
-    int side;    /* whose session gets the lists; the other end has both
-                    versions and the default list */
-    int version; /* that session's mask */
+    int side;              /* whose session gets the lists; the other end has both
+                              versions and the default list */
+    int version;           /* that session's mask */
     const int *good, *bad; /* set first (accepted), then refused */
     int ngood, nbad;
     int want_suite; /* negotiated afterwards: from `good` */

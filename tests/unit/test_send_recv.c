@@ -519,7 +519,8 @@ struct noplain_case {
 static const struct noplain_case noplain_cases[] = {
     {"no plaintext: TCP_SSL_CLIENT without TCP_SSLSESSION sends/reads no plaintext", 0, 0},
     {"no plaintext: TCP_SSL_CLIENT without TCP_SSLSESSION, non-blocking", 0, 1},
-    {"no plaintext: TCP_SSL_SERVER (inherited) without TCP_SSLSESSION sends/reads no plaintext", 1, 0},
+    {"no plaintext: TCP_SSL_SERVER (inherited) without TCP_SSLSESSION sends/reads no plaintext", 1,
+     0},
     {"no plaintext: TCP_SSL_SERVER (inherited) without TCP_SSLSESSION, non-blocking", 1, 1},
 };
 
@@ -729,7 +730,8 @@ static void test_recv_driving_handshake_clears_error(void **state)
     SSL_SessionClose(srv_sid, &err);
     assert_int_equal(r.hs, 1);
     if (j.rc != 3 || j.err != 0)
-        fail_msg("recv *error: server's first recv returned %d with *error %d, want 3 with 0", j.rc, j.err);
+        fail_msg("recv *error: server's first recv returned %d with *error %d, want 3 with 0", j.rc,
+                 j.err);
 }
 
 /* ================== wait events: SSL_GetWaitEvents and pending output */
@@ -787,7 +789,6 @@ static void run_wait_case(void **state)
                  c->desc, (unsigned)ev_send, (unsigned)ev_recv, (unsigned)ev_flush,
                  (unsigned)POLLOUT);
 }
-
 
 /* ================================================================= main */
 

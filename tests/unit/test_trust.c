@@ -216,8 +216,8 @@ static void run_crl_case(void **state)
     }
     for (with_crl = 0; with_crl <= 1; with_crl++) {
         if (with_crl)
-            assert_int_equal(tu_add_cert(c->crl, PKI_FMT_PEM, PKI_CERT_CRL, CRL_ID, c->crl_ca, &err),
-                             0);
+            assert_int_equal(
+                tu_add_cert(c->crl, PKI_FMT_PEM, PKI_CERT_CRL, CRL_ID, c->crl_ca, &err), 0);
         tu_conn(lsn, port, cli_sid, "localhost", 0, &r, &s);
         if (!with_crl) {
             /* the chain itself is good */

@@ -505,8 +505,8 @@ void tu_serve(int sd, int flags, struct tu_end *srv)
     srv->hs = SSL_HandshakeComplete(sd, SSL_WAIT_FOREVER);
     if (srv->hs == 1) {
         srv->data_rc = recv(sd, buf, sizeof buf, MSG_TIMEOUT, TU_WAIT_MS, &srv->data_err);
-        srv->data = srv->data_rc == 4 && memcmp(buf, "ping", 4) == 0 &&
-                    send(sd, "pong", 4, 0, &err) == 4;
+        srv->data =
+            srv->data_rc == 4 && memcmp(buf, "ping", 4) == 0 && send(sd, "pong", 4, 0, &err) == 4;
     }
     tu_snapshot(sd, &srv->st, &srv->st_ok, &srv->prob);
     if (srv->data) {
@@ -584,8 +584,8 @@ int tu_conn_check(const char *what, const struct tu_end *cli, const struct tu_en
         return 0;
     }
     if (srv != NULL && (srv->eos_rc != 0 || srv->eos_err != 0)) {
-        snprintf(buf, size, "%s: the server's recv of the client's end of stream gave %d/%d",
-                 what, srv->eos_rc, srv->eos_err);
+        snprintf(buf, size, "%s: the server's recv of the client's end of stream gave %d/%d", what,
+                 srv->eos_rc, srv->eos_err);
         return 0;
     }
     if (!(flags & TU_CLI_RUDE)) {
@@ -596,8 +596,7 @@ int tu_conn_check(const char *what, const struct tu_end *cli, const struct tu_en
         }
         if (srv != NULL && !srv->close_notify) {
             snprintf(buf, size,
-                     "%s: the client's close_notify never reached the server (its FIN did)",
-                     what);
+                     "%s: the client's close_notify never reached the server (its FIN did)", what);
             return 0;
         }
         if (cli->eos_rc != 0 || cli->eos_err != 0) {
@@ -607,8 +606,7 @@ int tu_conn_check(const char *what, const struct tu_end *cli, const struct tu_en
         }
         if (!(flags & TU_SRV_RUDE) && !cli->close_notify) {
             snprintf(buf, size,
-                     "%s: the server's close_notify never reached the client (its FIN did)",
-                     what);
+                     "%s: the server's close_notify never reached the client (its FIN did)", what);
             return 0;
         }
     }

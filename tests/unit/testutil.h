@@ -148,18 +148,18 @@ void tu_pair_close(struct tu_pair *p);
 
 /* What one end of a connection made with tu_conn did. */
 struct tu_end {
-    int hs;            /* SSL_HandshakeComplete(SSL_WAIT_FOREVER); -99: no socket
-                          (connect or accept failed), -98: SSL_ClientStart failed */
-    int error;         /* of the failed set-up step */
-    int data;          /* 1: "ping" went to the server and "pong" came back */
-    int data_rc, data_err; /* client: the recv of "pong"; server: of "ping" */
-    int eos_rc, eos_err;   /* the recv that waited for the peer's end of stream
-                              (0/0 when it came); 1 when none was awaited */
-    int close_notify;  /* SSL_CONN_STATE.closeNotify after that recv */
+    int hs;                  /* SSL_HandshakeComplete(SSL_WAIT_FOREVER); -99: no socket
+                                (connect or accept failed), -98: SSL_ClientStart failed */
+    int error;               /* of the failed set-up step */
+    int data;                /* 1: "ping" went to the server and "pong" came back */
+    int data_rc, data_err;   /* client: the recv of "pong"; server: of "ping" */
+    int eos_rc, eos_err;     /* the recv that waited for the peer's end of stream
+                                (0/0 when it came); 1 when none was awaited */
+    int close_notify;        /* SSL_CONN_STATE.closeNotify after that recv */
     int close_rc, close_err; /* SSL_ConnClose of a clean close (0/0 if none) */
-    int st_ok;         /* st holds SSL_GetConnState after the data exchange */
+    int st_ok;               /* st holds SSL_GetConnState after the data exchange */
     SSL_CONN_STATE st;
-    SslProblemS prob;  /* SSL_GetProblem (alert -100: the call failed) */
+    SslProblemS prob; /* SSL_GetProblem (alert -100: the call failed) */
 };
 
 /* tu_conn flags: how an end closes. Without them, an end closes cleanly
