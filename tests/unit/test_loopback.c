@@ -43,7 +43,7 @@ struct side {
     int version;           /* SSL_VERSION_* mask; 0: TLS 1.2 + 1.3        */
     const char *cert;      /* certIdentity                                */
     int caches;            /* maxCaches                                   */
-    int opt1, opt2, opt3;  /* SSL_SessionOpt options 1..3                 */
+    int opt1, opt3;        /* SSL_SessionOpt options 1 and 3 (2: test_proposals.c) */
     const char *client_ca; /* SSL_AddClientCA (server)                    */
     const int *props;      /* SSL_SessionProp list, nprops entries        */
     int nprops;
@@ -56,7 +56,6 @@ static int make_session(const struct side *s)
                         .cert = s->cert,
                         .caches = s->caches,
                         .opt1 = s->opt1,
-                        .opt2 = s->opt2,
                         .opt3 = s->opt3,
                         .client_ca = s->client_ca,
                         .props = s->props,
