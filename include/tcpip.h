@@ -552,8 +552,11 @@ CHIPSSL_API int SSL_GetTimeout(int sd, int *error);
  *    Addresses: struct sockaddr_in or sockaddr_in6 (passed as void *). send/
  *    recv on an SSL socket carry plaintext and advance the handshake first.
  *    End of stream: recv returns 0 with *error 0 once (peer's close_notify or
- *    FIN), then -1 with API_ENOTCONN. A fatal TLS error makes later calls fail
- *    with API_ECONNABORTED. Every TCP socket is created address-reusable.
+ *    FIN), then -1 with API_ENOTCONN. A failed connection makes later calls
+ *    fail with the code of its failure (SslProblemS.errorCode): API_ECONNABORTED
+ *    for a TLS error, API_ETIMEDOUT for the handshake time limit,
+ *    API_ECONNRESET for a vanished peer, API_ENOMEM when memory ran out.
+ *    Every TCP socket is created address-reusable.
  * --------------------------------------------------------------------- */
 
 /* opensocket - new socket, IPv4. type SOCK_STREAM or SOCK_DGRAM. Returns sd.

@@ -15,11 +15,8 @@
  *     and rc. So a later step can never overwrite an earlier failure.
  *   - A function that owns resources has a single exit with cleanup
  *     (`goto out;`), libtls style.
- *   Files still written with the older helpers chip_fail()/chip_ok() (the
- *   PKI store, the session table, the engine: they write *error at their own
- *   API boundary and in a few internal helpers) are converted file by file;
- *   the socket layer (errors.c, socktable.c, sslsock.c, sockets.c) follows
- *   the convention above.
+ *   The engine (tls.h) follows it too; its checks that compute return 1
+ *   yes, 0 no, or a negated code (an allocation failure is never a "no").
  */
 #ifndef CHIPSSL_INTERNAL_H
 #define CHIPSSL_INTERNAL_H
@@ -39,17 +36,6 @@ static inline int chip_return(int *error, int rc)
     if (error)
         *error = 0;
     return rc;
-}
-
-/* Older boundary helpers (files not yet converted). */
-static inline int chip_fail(int *error, int code)
-{
-    return chip_return(error, -code);
-}
-
-static inline int chip_ok(int *error)
-{
-    return chip_return(error, 0);
 }
 
 /* Monotonic milliseconds. */

@@ -183,14 +183,14 @@ static int drive(struct chip_sock *s, enum op op, void *buf, int len, int64_t de
 
 static int start_tls(struct chip_sock *s, const char *name, const char *key)
 {
-    int e = 0;
-    struct tls_ctx *ctx = session_tls_ctx(s->sess, s->ssl_mode == SSL_MODE_SERVER, &e);
+    int rc = -API_ENOMEM;
+    struct tls_ctx *ctx = session_tls_ctx(s->sess, s->ssl_mode == SSL_MODE_SERVER, &rc);
     if (!ctx)
-        return e ? -e : -API_ENOMEM;
-    s->tls = tls_conn_new(ctx, session_cache(s->sess), s->fd, name, key, &e);
+        return rc;
+    s->tls = tls_conn_new(ctx, session_cache(s->sess), s->fd, name, key, &rc);
     tls_ctx_free(ctx);
     if (!s->tls)
-        return e ? -e : -API_ENOMEM;
+        return rc;
     if (s->deadline == CHIP_FOREVER && s->connect_timeout > 0)
         s->deadline = chip_now_ms() + (int64_t)s->connect_timeout * 1000;
     return 0;
@@ -213,7 +213,7 @@ static int handshake(struct chip_sock *s, int64_t deadline)
     }
     switch (hs_state(s)) {
     case SSL_HS_DONE: return 0;
-    case SSL_HS_FAILED: return -API_ECONNABORTED;
+    case SSL_HS_FAILED: return failure(s, NULL); /* the code recorded then */
     }
     int rc = drive(s, OP_HANDSHAKE, NULL, 0, deadline);
     return rc < 0 ? rc : 0;
