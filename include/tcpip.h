@@ -521,6 +521,19 @@ CHIPSSL_API int SSL_Get_ConnState(int sd, void **connStatePtr, int *error);
  * API_EINVAL (NULL pointer, not an SSL socket). */
 CHIPSSL_API int SSL_GetProblem(int sd, SslProblemS *problem, int *error);
 
+/* SSL_IsResumptionOf - extension: prove that the connection on sd resumed
+ * the TLS session that the connection on originSd uses: 1 when sd's
+ * handshake was a resumption of the session made by the full handshake that
+ * originSd's connection made or itself resumed (SSL_CONN_STATE.
+ * sessionOrigin equal), 0 otherwise (a full handshake, or another session's
+ * resumption, or sd == originSd). For an FTPS server: a data connection
+ * must resume its control connection's session (RFC 4217 10.2, vsftpd's
+ * require_ssl_reuse). Both sockets must have completed their handshakes
+ * (they may have been closed with SSL_ConnClose since). Errors: API_EBADF,
+ * API_ENOTSOCK, API_EINVAL (not an SSL socket, handshake not complete or
+ * failed). */
+CHIPSSL_API int SSL_IsResumptionOf(int sd, int originSd, int *error);
+
 /* SSL_GetWaitEvents - extension for event loops: after send/recv/
  * SSL_HandshakeComplete/SSL_ConnClose reported API_EWOULDBLOCK or 0, which
  * readiness the socket waits for: an OR of POLLIN and POLLOUT (0 when it

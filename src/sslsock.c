@@ -532,6 +532,33 @@ int SSL_GetProblem(int sd, SslProblemS *problem, int *error)
     return chip_return(error, rc);
 }
 
+/* The established connection of an SSL socket, its state refreshed. */
+static int established(int sd, struct chip_sock **s)
+{
+    int rc = ssl_sock(sd, s);
+    if (rc == 0) {
+        refresh_state(*s);
+        int hs = (*s)->st.handshakeState;
+        if (hs != SSL_HS_DONE && hs != SSL_HS_CLOSED)
+            rc = -API_EINVAL;
+    }
+    return rc;
+}
+
+int SSL_IsResumptionOf(int sd, int originSd, int *error)
+{
+    if (!error)
+        return API_ERROR;
+    struct chip_sock *s, *o;
+    int rc = established(sd, &s);
+    if (rc == 0)
+        rc = established(originSd, &o);
+    if (rc == 0)
+        rc = sd != originSd && s->st.resumed && s->st.sessionOrigin != 0 &&
+             s->st.sessionOrigin == o->st.sessionOrigin;
+    return chip_return(error, rc);
+}
+
 int SSL_GetWaitEvents(int sd, int *error)
 {
     if (!error)
