@@ -540,6 +540,10 @@ static int cert_cb(SSL *ssl, void *arg)
             continue;
         if (i == 0)
             return 1;
+        /* Only this identity: left beside the default (another key type),
+         * OpenSSL would choose between them by the client's signature
+         * preferences, not by the name. */
+        SSL_certs_clear(ssl);
         return SSL_use_cert_and_key(ssl, x, PKEY_of(t->ids[i].cred->key), t->ids[i].chain,
                                     1) == 1;
     }
