@@ -164,7 +164,7 @@ int main(int argc, char **argv)
                *suites = NULL;
     const char *cas[16], *client_cas[16];
     const char *crls[4], *alpn = NULL;
-    char *identities[CHIPSSL_MAX_IDENTITIES - 1];
+    const char *identities[CHIPSSL_MAX_IDENTITIES - 1];
     int ncrls = 0, nidentities = 0;
     int ncas = 0, nclient = 0, port = 0, version = SSL_VERSION_TLS12 | SSL_VERSION_TLS13,
         caches = 16, max_conns = -1, timeout = -1, opt;
@@ -239,14 +239,15 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < nidentities; i++) {
         /* CERT:KEY, split at the last colon (a path may hold colons). */
-        char id[32], *colon = strrchr(identities[i], ':');
-        *colon = '\0';
+        char id[32], certfile[4096];
+        const char *colon = strrchr(identities[i], ':');
+        snprintf(certfile, sizeof certfile, "%.*s", (int)(colon - identities[i]), identities[i]);
         snprintf(id, sizeof id, "identity%d", i);
-        if (ex_add_own_cert(identities[i], colon + 1, id) != 0)
+        if (ex_add_own_cert(certfile, colon + 1, id) != 0)
             return 1;
         if (SSL_SessionAddIdentity(session, id, &err) != 0) {
-            char what[300];
-            snprintf(what, sizeof what, "SSL_SessionAddIdentity %s%s", identities[i],
+            char what[4200];
+            snprintf(what, sizeof what, "SSL_SessionAddIdentity %s%s", certfile,
                      err == API_EINVAL ? " (a certificate the TLS engine refuses, e.g. "
                                          "signed with SHA-1 or a short RSA key)" : "");
             ex_fail(what, err);

@@ -429,6 +429,35 @@ static void sni_chooses_identity(void **state)
     }
 }
 
+/* The name chooses, not the key type: a TLS 1.2 client that prefers an
+ * RSA suite but offers ECDSA ones too gets the EC identity its SNI names,
+ * not the RSA default. */
+static void sni_identity_wins_over_key_type(void **state)
+{
+    (void)state;
+    static const int rsa_first[] = { 0xC02F, 0xC02B }; /* ECDHE-RSA, ECDHE-ECDSA */
+    static const struct { const char *name, *subject; } rows[] = {
+        { "a.wild.test", "CN=wildcard" },
+        { "cnonly.test", "CN=cnonly.test" },
+    };
+    int err = 0;
+    int srv = new_session("srv", V12), cli = new_session(NULL, V12);
+    assert_int_equal(SSL_SessionAddIdentity(srv, "wild", &err), 0);
+    assert_int_equal(SSL_SessionAddIdentity(srv, "cnonly", &err), 0);
+    assert_int_equal(SSL_SessionProp(cli, rsa_first, 2, &err), 0);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct run r;
+        handshake(srv, cli, rows[i].name, &r);
+        if (r.cli_hs != 1 || strcmp(r.cst.peerSubject, rows[i].subject) != 0)
+            fail_msg("TLS 1.2, RSA suite preferred, SNI %s: handshake %d, presented \"%s\" "
+                     "(suite 0x%04X), want %s; client: %s", rows[i].name, r.cli_hs,
+                     r.cst.peerSubject, (unsigned)r.cst.cipherSuite, rows[i].subject,
+                     r.cprob.reason);
+    }
+    SSL_SessionClose(srv, &err);
+    SSL_SessionClose(cli, &err);
+}
+
 /* Without a certIdentity, the first identity added is the default. */
 static void first_identity_is_default(void **state)
 {
@@ -557,6 +586,7 @@ int main(void)
         cmocka_unit_test(refused_identity_leaves_session_unchanged),
         cmocka_unit_test(alpn_bad_inputs),
         cmocka_unit_test(sni_chooses_identity),
+        cmocka_unit_test(sni_identity_wins_over_key_type),
         cmocka_unit_test(first_identity_is_default),
         cmocka_unit_test(alpn_loopback),
         cmocka_unit_test(alpn_changes),
