@@ -257,10 +257,8 @@ def test_https_get_alpn_with_s_server(pki, start_openssl_server, run_https_get, 
     assert len(r.ok_handshakes) == 1, r.describe()
     h = r.ok_handshakes[0]
     assert h["version"] == version and h["alpn"] == want, r.describe()
-    if want != "-":
-        # s_server reports what it agreed on
-        srv.wait_line(r"ALPN protocols advertised by the client", timeout=WAIT)
-        assert b"200 ok" in r.stdout.lower(), r.describe()
+    # the page s_server -www sends, fetched over that connection
+    assert b"200 ok" in r.stdout.lower(), r.describe()
 
 
 def test_https_get_alpn_refused_by_chipssl_server(pki, start_echo_server, run_https_get):
