@@ -343,3 +343,16 @@ def test_session_origin_https_get(pki, start_echo_server, run_https_get, version
     assert [c["resumed"] for c in conns] == [0, 1, 1], srv.describe()
     assert conns[0]["origin"] > 0 and \
         conns[0]["origin"] == conns[1]["origin"] == conns[2]["origin"], srv.describe()
+
+
+@pytest.mark.parametrize("version,mask", VERSIONS)
+def test_resumed_connection_reports_alpn(pki, start_echo_server, run_https_get, version, mask):
+    """A resumption agrees on ALPN again; both ends report it."""
+    srv = start_echo_server(["-m", "16", "-v", mask, "-L", "h2,http/1.1"])
+    r = run_https_get(["-a", pki / "ca.pem", "-A", "http/1.1,h2", "-r", "2", "-d", "a",
+                       url("localhost", srv.port)])
+    assert r.rc == 0, r.describe()
+    assert [(h["resumed"], h["alpn"]) for h in r.handshakes] == [(0, "h2"), (1, "h2")], \
+        r.describe()
+    conns = srv.wait_conns(2)
+    assert [(c["resumed"], c["alpn"]) for c in conns] == [(0, "h2"), (1, "h2")], srv.describe()
