@@ -471,18 +471,22 @@ CHIPSSL_API int SSL_ClientStart(int sd, const char *srvCommonName, int *error);
 
 /* SSL_HandshakeComplete - advance the handshake, waiting at most timeout ms
  * (0: no wait; SSL_WAIT_FOREVER: no limit but TCP_SSL_CONNECT_TIMEOUT's).
- * Returns 1 done, 0 still in progress (or a TCP socket that is not an SSL
- * socket, a listening socket, or a client socket before SSL_ClientStart),
- * -1 not a TCP socket,
- * -2 invalid descriptor, -3 failed (alert, certificate rejected, protocol
- * error, peer gone, TCP_SSL_CONNECT_TIMEOUT passed): see SSL_GetProblem. A
- * server socket from accept() starts its handshake here or in send/recv; its
- * time limit runs from accept(). A TLS 1.3 client whose certificate the
+ * Returns 1 done, 0 not done, -1 not a TCP socket, -2 invalid descriptor,
+ * -3 failed (alert, certificate rejected, protocol error, peer gone,
+ * TCP_SSL_CONNECT_TIMEOUT passed): see SSL_GetProblem.
+ * 0 keeps the original's two meanings; get_socketerror(sd) tells them apart
+ * (extension): API_EWOULDBLOCK still in progress; API_EINVAL not an SSL
+ * socket (no TCP_SSL_CLIENT/SERVER or no TCP_SSLSESSION) or a listening
+ * socket; API_EPERM a client socket before SSL_ClientStart. After 1 it is 0,
+ * after -3 the failure's code.
+ * A server socket from accept() starts its handshake here or in send/recv;
+ * its time limit runs from accept(). A TLS 1.3 client whose certificate the
  * server refuses may get 1 here and the refusal at its next call (see
  * option 1). There is no timer thread: the limit is checked inside calls on
- * the socket, so an event loop calls
- * SSL_HandshakeComplete(sd, 0) on sockets still in their handshake when its
- * own timer fires (or on every wake-up), not only when they are readable. */
+ * the socket. An event loop asks SSL_GetTimeout when the limit of each
+ * handshaking socket expires, keeps that in its timers, and calls
+ * SSL_HandshakeComplete(sd, 0) when the socket is ready (SSL_GetWaitEvents)
+ * or its timer fires: -3 then reports API_ETIMEDOUT. */
 CHIPSSL_API int SSL_HandshakeComplete(int sd, unsigned int timeout);
 
 /* SSL_SendFlush - send what TCP_SSL_SEND_MIN_SIZE holds back (and anything a
@@ -494,9 +498,15 @@ CHIPSSL_API int SSL_SendFlush(int sd, int *error);
 
 /* SSL_ConnClose - flush pending data, then send close_notify. The TCP socket
  * stays open (closesocket() is still needed) and recv() still reads until the
- * peer's close_notify. Later send(): API_ESHUTDOWN. Errors: API_EINVAL (not
- * an established SSL socket, or already closed), API_EBADF, API_EWOULDBLOCK
- * (non-blocking and the pending data could not be written yet: call again). */
+ * peer's close_notify. Later send(): API_ESHUTDOWN.
+ * Blocking socket: returns once close_notify is written. Non-blocking socket:
+ * never waits; when the pending data or the close_notify cannot be written
+ * yet it returns -1 with API_EWOULDBLOCK, SSL_GetWaitEvents() then includes
+ * POLLOUT, and the application calls SSL_ConnClose again when the socket is
+ * writable until it returns 0 (send() meanwhile: API_ESHUTDOWN).
+ * Errors: API_EINVAL (not an established SSL socket, or already closed),
+ * API_EBADF, API_EWOULDBLOCK (non-blocking: call again), API_ECONNABORTED,
+ * API_ECONNRESET (the connection failed meanwhile). */
 CHIPSSL_API int SSL_ConnClose(int sd, int *error);
 
 /* SSL_GetConnState (alias SSL_Get_ConnState) - extension: point
@@ -512,12 +522,25 @@ CHIPSSL_API int SSL_Get_ConnState(int sd, void **connStatePtr, int *error);
 CHIPSSL_API int SSL_GetProblem(int sd, SslProblemS *problem, int *error);
 
 /* SSL_GetWaitEvents - extension for event loops: after send/recv/
- * SSL_HandshakeComplete reported API_EWOULDBLOCK or 0, which readiness the
- * socket waits for: an OR of POLLIN and POLLOUT (0 when it waits for
- * nothing: call again). Rule for edge-triggered loops: keep calling recv()
- * until API_EWOULDBLOCK, since decrypted data may wait inside the library.
- * Returns the mask, or -1 with API_EBADF. */
+ * SSL_HandshakeComplete/SSL_ConnClose reported API_EWOULDBLOCK or 0, which
+ * readiness the socket waits for: an OR of POLLIN and POLLOUT (0 when it
+ * waits for nothing: call again). Rule for edge-triggered loops: keep calling
+ * recv() until API_EWOULDBLOCK, since decrypted data may wait inside the
+ * library. The handshake time limit is a timer, not an event: see
+ * SSL_GetTimeout. Returns the mask, or -1 with API_EBADF. */
 CHIPSSL_API int SSL_GetWaitEvents(int sd, int *error);
+
+/* SSL_GetTimeout - extension for event loops: milliseconds until the
+ * handshake time limit (TCP_SSL_CONNECT_TIMEOUT) of the socket passes, so
+ * that a timer, not a scan of every socket, drops a silent peer. 0: the
+ * limit has passed (call SSL_HandshakeComplete(sd, 0), which fails with -3,
+ * API_ETIMEDOUT). SSL_NO_TIMEOUT: no limit runs (handshake done or failed,
+ * not started, a client before SSL_ClientStart, or TCP_SSL_CONNECT_TIMEOUT
+ * 0). The limit of an accepted socket runs from accept(), so ask right after
+ * accept(); it does not move, so one answer is enough for a timer. Errors:
+ * API_EBADF, API_ENOTSOCK, API_EINVAL (not an SSL socket). */
+#define SSL_NO_TIMEOUT 0x7FFFFFFF
+CHIPSSL_API int SSL_GetTimeout(int sd, int *error);
 
 /* ------------------------------------------------------------------------
  * 9. RTOS socket calls. Several of them have POSIX names with other
@@ -529,8 +552,11 @@ CHIPSSL_API int SSL_GetWaitEvents(int sd, int *error);
  *    Addresses: struct sockaddr_in or sockaddr_in6 (passed as void *). send/
  *    recv on an SSL socket carry plaintext and advance the handshake first.
  *    End of stream: recv returns 0 with *error 0 once (peer's close_notify or
- *    FIN), then -1 with API_ENOTCONN. A fatal TLS error makes later calls fail
- *    with API_ECONNABORTED. Every TCP socket is created address-reusable.
+ *    FIN), then -1 with API_ENOTCONN. A failed connection makes later calls
+ *    fail with the code of its failure (SslProblemS.errorCode): API_ECONNABORTED
+ *    for a TLS error, API_ETIMEDOUT for the handshake time limit,
+ *    API_ECONNRESET for a vanished peer, API_ENOMEM when memory ran out.
+ *    Every TCP socket is created address-reusable.
  * --------------------------------------------------------------------- */
 
 /* opensocket - new socket, IPv4. type SOCK_STREAM or SOCK_DGRAM. Returns sd.
@@ -541,7 +567,17 @@ CHIPSSL_API int opensocket(unsigned char type, int *error);
 CHIPSSL_API int opensocket_ext(unsigned char family, unsigned char type,
                                int *error);
 /* closesocket - close the socket and free its SSL state (no close_notify:
- * call SSL_ConnClose first for a clean TLS close). API_EBADF. */
+ * call SSL_ConnClose first for a clean TLS close). Returns 0. Errors:
+ * API_EBADF.
+ * A connection that failed with a fatal alert sent by this side is not reset
+ * (a plain close() would discard the alert when the peer already sent more
+ * data): the sending side is shut down (FIN after the alert) and what the
+ * peer still sends is read and dropped until it closes, for 500 ms at most,
+ * as `openssl s_server` does. A blocking socket waits for that inside this
+ * call. A non-blocking socket never waits: the descriptor stays open in the
+ * library (at most 64 such descriptors; the oldest is closed when more come)
+ * and a later opensocket/accept/closesocket call closes it once the peer has
+ * closed or the 500 ms have passed. */
 CHIPSSL_API int closesocket(int sd, int *error);
 
 /* bind - bind to a local address (struct sockaddr_in or sockaddr_in6, told
@@ -566,7 +602,12 @@ CHIPSSL_API int chipssl_connect(int sd, const void *addr, int *error);
 CHIPSSL_API int chipssl_listen(int sd, int backlog, int *error);
 /* accept - returns the new sd; addr (may be NULL) receives a sockaddr_in on
  * an IPv4 listener, a sockaddr_in6 on an IPv6 one. The new socket inherits
- * the listener's SSL options and session, and is blocking. */
+ * the listener's SSL options and session, and its blocking mode: a
+ * non-blocking listener (Set_Blocking_Mode) gives non-blocking sockets. The
+ * handshake time limit of an SSL socket runs from here (SSL_GetTimeout).
+ * Errors: API_EBADF, API_ENOTSOCK, API_EINVAL (not listening),
+ * API_EWOULDBLOCK (non-blocking, no connection waiting), API_EMFILE,
+ * API_ENOMEM. */
 CHIPSSL_API int chipssl_accept(int sd, void *addr, int *error);
 /* send - returns the bytes accepted (all of them on a blocking socket; on a
  * non-blocking one possibly fewer, or -1 with API_EWOULDBLOCK). flags: 0 or
@@ -610,7 +651,9 @@ CHIPSSL_API int chipssl_inet_addr(const char *str, in_addr_t *addr);
  * with this call: SSL sockets consult it on every send/recv. */
 CHIPSSL_API int Set_Blocking_Mode(int sd, unsigned int nonblocking, int *error);
 /* get_socketerror - the last error code of a call on this socket (0 none),
- * or the pending OS socket error mapped; -1 for an invalid sd. */
+ * or the pending OS socket error mapped; -1 for an invalid sd. A call that
+ * fails records its code here, and so does every SSL_HandshakeComplete
+ * (0 after a 1, see there for its 0). */
 CHIPSSL_API int get_socketerror(int sd);
 /* InetToAscii - network-order IPv4 address to dotted quad in str (at least
  * 16 bytes). Returns 0, -1 for NULL arguments. */

@@ -57,7 +57,7 @@ int64_t chip_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int chip_wait_fd(int fd, short events, int64_t deadline, int *error)
+int chip_wait_fd(int fd, short events, int64_t deadline)
 {
     for (;;) {
         int ms;
@@ -73,14 +73,14 @@ int chip_wait_fd(int fd, short events, int64_t deadline, int *error)
         int r = poll(&p, 1, ms);
         if (r > 0) {
             if (p.revents & POLLNVAL)
-                return chip_fail(error, API_EBADF);
+                return -API_EBADF;
             /* POLLERR/POLLHUP: let the next I/O call report what happened. */
             return 1;
         }
         if (r == 0)
             return 0;
         if (errno != EINTR)
-            return chip_fail(error, chipssl_errno_to_api(errno));
+            return -chipssl_errno_to_api(errno);
     }
 }
 

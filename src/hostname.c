@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+/* ASCII letters only: any other byte (digits, '-', '\r', bytes >= 0x80)
+ * compares as itself, so no two different non-letters are ever equal. */
 static int lower(int c)
 {
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
@@ -37,6 +39,18 @@ static size_t count_labels(const char *s, size_t n)
     return len == 0 ? 0 : labels;
 }
 
+/* 1 when the first n bytes of name are an IPv4 or IPv6 literal. */
+static int is_ip_n(const char *name, size_t n)
+{
+    char buf[INET6_ADDRSTRLEN + 1];
+
+    if (n >= sizeof buf)
+        return 0;
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+    return chipssl_name_is_ip(buf);
+}
+
 int chipssl_name_match(const char *pattern, size_t plen, const char *name)
 {
     if (!pattern || !name || memchr(pattern, '\0', plen))
@@ -56,6 +70,10 @@ int chipssl_name_match(const char *pattern, size_t plen, const char *name)
     const char *star = memchr(pattern, '*', plen);
     if (!star)
         return plen == nlen && eq_nocase(pattern, name, nlen);
+    /* A wildcard is for DNS names only: "*.0.0.1" must not match the address
+     * 127.0.0.1 (RFC 6125 6.4.3 applies to DNS-IDs; an IP is matched whole). */
+    if (is_ip_n(name, nlen))
+        return 0;
 
     /* The original's rule: one `*`, in the left-most label, of a name with at
      * least two labels; it matches within that label only. */
@@ -71,13 +89,11 @@ int chipssl_name_match(const char *pattern, size_t plen, const char *name)
     size_t pre = (size_t)(star - pattern), post = pfirst - pre - 1;
     if (nfirst < pre + post)
         return 0;
-    return eq_nocase(pattern, name, pre) &&
-           eq_nocase(star + 1, name + nfirst - post, post);
+    return eq_nocase(pattern, name, pre) && eq_nocase(star + 1, name + nfirst - post, post);
 }
 
 int chipssl_name_is_ip(const char *name)
 {
     unsigned char buf[sizeof(struct in6_addr)];
-    return name && (inet_pton(AF_INET, name, buf) == 1 ||
-                    inet_pton(AF_INET6, name, buf) == 1);
+    return name && (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1);
 }

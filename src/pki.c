@@ -71,22 +71,22 @@ struct input {
     int pem;
 };
 
-/* The bytes of a file or memory input. Returns 0 or an API code. */
+/* The bytes of a file or memory input. Returns 0 or a negated API code. */
 static int input_open(const char *src, int fmt, struct input *in)
 {
     int mem = fmt & PKI_FMT_MEMORY, kind = fmt & ~PKI_FMT_MEMORY;
     memset(in, 0, sizeof *in);
     if (!src || (kind != PKI_FMT_PEM && kind != PKI_FMT_DER))
-        return API_EINVAL;
+        return -API_EINVAL;
     in->pem = kind == PKI_FMT_PEM;
     if (mem) {
         in->data = (const unsigned char *)src;
         in->len = in->pem ? strlen(src) : der_length(in->data);
-        return in->len ? 0 : API_EINVAL;
+        return in->len ? 0 : -API_EINVAL;
     }
     FILE *f = fopen(src, "rb");
     if (!f)
-        return errno == ENOENT ? API_ENOENT : chipssl_errno_to_api(errno);
+        return errno == ENOENT ? -API_ENOENT : -chipssl_errno_to_api(errno);
     int rc = 0;
     size_t cap = 0, n;
     unsigned char *buf = NULL;
@@ -96,7 +96,7 @@ static int input_open(const char *src, int fmt, struct input *in)
             unsigned char *nb = ncap <= (size_t)CHIPSSL_MAX_PKI_FILE + 1 ? realloc(buf, ncap)
                                                                        : NULL;
             if (!nb) {
-                rc = ncap > (size_t)CHIPSSL_MAX_PKI_FILE + 1 ? API_EINVAL : API_ENOMEM;
+                rc = ncap > (size_t)CHIPSSL_MAX_PKI_FILE + 1 ? -API_EINVAL : -API_ENOMEM;
                 break;
             }
             buf = nb;
@@ -106,7 +106,7 @@ static int input_open(const char *src, int fmt, struct input *in)
         in->len += n;
     } while (n > 0);
     if (rc == 0 && (ferror(f) || in->len > (size_t)CHIPSSL_MAX_PKI_FILE || in->len == 0))
-        rc = API_EINVAL;
+        rc = -API_EINVAL;
     fclose(f);
     if (rc) {
         free(buf);
@@ -156,7 +156,7 @@ static int revoked_by_store(const struct tls_cert *x)
 }
 
 /* The issuer chain of a local certificate into cred, following the caId
- * links up to (not including) a self-signed certificate. 0 or API_ENOMEM. */
+ * links up to (not including) a self-signed certificate. 0 or -API_ENOMEM. */
 static int issuer_chain(const char *ca_id, struct pki_cred *cred)
 {
     while (ca_id[0] && cred->nchain < PKI_CHAIN_MAX) {
@@ -164,7 +164,7 @@ static int issuer_chain(const char *ca_id, struct pki_cred *cred)
         if (!ca || (tls_cert_info(ca->cert) & TLS_CERT_SELF_ISSUED))
             break;
         if (!tls_cert_ref(ca->cert))
-            return API_ENOMEM;
+            return -API_ENOMEM;
         cred->chain[cred->nchain++] = ca->cert;
         ca_id = ca->ca_id;
     }
@@ -173,9 +173,11 @@ static int issuer_chain(const char *ca_id, struct pki_cred *cred)
 
 /* ---- checks at add time -------------------------------------------- */
 
-/* Check a certificate against its issuer and the store; returns flags. */
+/* Check a certificate against its issuer and the store; returns flags, or
+ * -API_ENOMEM when a check could not be computed. */
 static int check_cert(const struct tls_cert *x, const char *ca_id, int root)
 {
+    int r;
     int info = tls_cert_info(x), flags = 0;
     if (info & TLS_CERT_NO_KEY)
         return PKI_CERT_BADCERT;
@@ -185,11 +187,11 @@ static int check_cert(const struct tls_cert *x, const char *ca_id, int root)
         struct pki_entry *ca = find_cert(ca_id);
         if (!ca)
             flags |= PKI_CERT_BADCERT | PKI_CERT_UNKNOWNCA;
-        else if (!tls_cert_signed_by(x, ca->cert))
-            flags |= PKI_CERT_BADCERT | PKI_CERT_NOTVERIFIED;
+        else if ((r = tls_cert_signed_by(x, ca->cert)) <= 0)
+            flags |= r < 0 ? r : PKI_CERT_BADCERT | PKI_CERT_NOTVERIFIED;
     } else if (info & TLS_CERT_SELF_ISSUED) {
-        if (!tls_cert_signed_by(x, x))
-            flags |= PKI_CERT_BADCERT | PKI_CERT_NOTVERIFIED;
+        if ((r = tls_cert_signed_by(x, x)) <= 0)
+            flags |= r < 0 ? r : PKI_CERT_BADCERT | PKI_CERT_NOTVERIFIED;
     } else {
         flags |= PKI_CERT_UNKNOWNCA;
     }
@@ -197,7 +199,7 @@ static int check_cert(const struct tls_cert *x, const char *ca_id, int root)
         flags |= PKI_CERT_EXPIRED;
     if (revoked_by_store(x))
         flags |= PKI_CERT_REVOKED;
-    return flags;
+    return flags < 0 ? -API_ENOMEM : flags;
 }
 
 static int check_crl(const struct tls_crl *crl, const char *ca_id)
@@ -212,10 +214,12 @@ static int check_crl(const struct tls_crl *crl, const char *ca_id)
             if (e->cert && tls_crl_issued_by(crl, e->cert))
                 ca = e;
     }
-    int flags = 0;
+    int flags = 0, r;
     if (!ca)
         flags |= PKI_CERT_UNKNOWNCA;
-    else if (!tls_crl_signed_by(crl, ca->cert))
+    else if ((r = tls_crl_signed_by(crl, ca->cert)) < 0)
+        return r;
+    else if (!r)
         flags |= PKI_CERT_BADCERT | PKI_CERT_NOTVERIFIED;
     if (tls_crl_expired(crl))
         flags |= PKI_CERT_EXPIRED;
@@ -237,10 +241,10 @@ static int add_entry(const char *id, size_t idlen, int list, int root, struct tl
                      struct tls_crl *crl, struct pki_cred *cred, const char *ca_id)
 {
     if (find(id, idlen, list))
-        return API_EINVAL;
+        return -API_EINVAL;
     struct pki_entry *e = calloc(1, sizeof *e);
     if (!e)
-        return API_ENOMEM;
+        return -API_ENOMEM;
     memcpy(e->id, id, idlen);
     e->list = list;
     e->root = root;
@@ -259,24 +263,24 @@ static int add_entry(const char *id, size_t idlen, int list, int root, struct tl
 /* A LOCAL certificate takes the key pair added last (API.md 4), which must
  * be its own. Call order pairs them: threads adding key pairs at the same
  * time serialize their two calls (tcpip.h says so). pki_lock held.
- * Returns flags; *cred is the new credential, or NULL with *rc set. */
-static int take_key(struct tls_cert *x, const char *ca_id, struct pki_cred **out, int *rc)
+ * Returns flags (BADCERT|KEYMISMATCH: not its key) or a negated code; on 0,
+ * *out is the new credential. */
+static int take_key(struct tls_cert *x, const char *ca_id, struct pki_cred **out)
 {
-    int k = npending - 1;
+    int k = npending - 1, r = k < 0 ? 0 : tls_key_matches(x, pending[k]);
     *out = NULL;
-    if (k < 0 || !tls_key_matches(x, pending[k]))
-        return PKI_CERT_BADCERT | PKI_CERT_KEYMISMATCH;
+    if (r <= 0)
+        return r < 0 ? r : PKI_CERT_BADCERT | PKI_CERT_KEYMISMATCH;
     struct pki_cred *cred = calloc(1, sizeof *cred);
     if (!cred || !tls_cert_ref(x)) {
         free(cred);
-        *rc = API_ENOMEM;
-        return 0;
+        return -API_ENOMEM;
     }
     atomic_init(&cred->refs, 1);
     cred->cert = x;
-    if ((*rc = issuer_chain(ca_id ? ca_id : "", cred)) != 0) {
+    if ((r = issuer_chain(ca_id ? ca_id : "", cred)) < 0) {
         pki_cred_free(cred);
-        return 0;
+        return r;
     }
     cred->key = pending[k];
     pending[--npending] = NULL;
@@ -284,41 +288,49 @@ static int take_key(struct tls_cert *x, const char *ca_id, struct pki_cred **out
     return 0;
 }
 
+/* The type's list and kind, or -API_EINVAL. */
+static int cert_type(int type, int *list, int *root, int *is_crl)
+{
+    *root = *is_crl = 0;
+    *list = PKI_CERT_NONLOCAL;
+    switch (type) {
+    case PKI_CERT_LOCAL: *list = PKI_CERT_LOCAL; return 0;
+    case PKI_CERT_NONLOCAL: return 0;
+    case PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA: *root = 1; return 0;
+    case PKI_CERT_CRL:
+    case PKI_CERT_CRL | PKI_CERT_NONLOCAL: *is_crl = 1; return 0;
+    default: return -API_EINVAL;
+    }
+}
+
 int PKI_CertificateAdd(const PKI_CERT_ADD_Entry *e, int *error)
 {
     if (!error)
         return API_ERROR;
+    int list, root, is_crl;
     if (!e || !e->idPtr || e->idLength < 1 || e->idLength > CHIPSSL_MAX_ID_LEN ||
         memchr(e->idPtr, '\0', (size_t)e->idLength) ||
-        (e->caIdPtr && !id_length(e->caIdPtr)))
-        return chip_fail(error, API_EINVAL);
-    int list, root = 0, is_crl = 0;
-    switch (e->certType) {
-    case PKI_CERT_LOCAL: list = PKI_CERT_LOCAL; break;
-    case PKI_CERT_NONLOCAL: list = PKI_CERT_NONLOCAL; break;
-    case PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA: list = PKI_CERT_NONLOCAL; root = 1; break;
-    case PKI_CERT_CRL:
-    case PKI_CERT_CRL | PKI_CERT_NONLOCAL: list = PKI_CERT_NONLOCAL; is_crl = 1; break;
-    default: return chip_fail(error, API_EINVAL);
-    }
+        (e->caIdPtr && !id_length(e->caIdPtr)) ||
+        cert_type(e->certType, &list, &root, &is_crl) < 0)
+        return chip_return(error, -API_EINVAL);
 
     struct input in;
     struct tls_cert *x = NULL;
     struct tls_crl *crl = NULL;
-    int rc = input_open(e->fileNamePtr, e->fileFormat, &in);
+    struct pki_cred *cred = NULL;
+    int flags = 0, rc = input_open(e->fileNamePtr, e->fileFormat, &in);
     if (rc == 0)
         rc = is_crl ? tls_crl_parse(in.data, in.len, in.pem, &crl)
                     : tls_cert_parse(in.data, in.len, in.pem, &x);
     input_free(&in);
-    if (rc)
-        return chip_fail(error, rc);
+    if (rc < 0)
+        goto out;
 
-    struct pki_cred *cred = NULL;
     pthread_mutex_lock(&pki_lock);
-    int flags = is_crl ? check_crl(crl, e->caIdPtr) : check_cert(x, e->caIdPtr, root);
-    if (!(flags & PKI_CERT_BADCERT) && list == PKI_CERT_LOCAL)
-        flags |= take_key(x, e->caIdPtr, &cred, &rc);
-    if (rc == 0 && !(flags & PKI_CERT_BADCERT)) {
+    rc = flags = is_crl ? check_crl(crl, e->caIdPtr) : check_cert(x, e->caIdPtr, root);
+    if (rc >= 0 && !(flags & PKI_CERT_BADCERT) && list == PKI_CERT_LOCAL)
+        rc = flags |= take_key(x, e->caIdPtr, &cred);
+    if (rc >= 0 && !(flags & PKI_CERT_BADCERT)) {
         rc = add_entry(e->idPtr, (size_t)e->idLength, list, root, x, crl, cred, e->caIdPtr);
         if (rc == 0) {
             x = NULL;
@@ -331,10 +343,12 @@ int PKI_CertificateAdd(const PKI_CERT_ADD_Entry *e, int *error)
         }
     }
     pthread_mutex_unlock(&pki_lock);
+out:
     tls_cert_free(x);
     tls_crl_free(crl);
-    if (rc)
-        return chip_fail(error, rc);
+    if (rc < 0)
+        return chip_return(error, rc);
+    /* Stored or not, the flags are the answer (API.md 4). */
     *error = flags;
     return (flags & PKI_CERT_BADCERT) ? API_ERROR : 0;
 }
@@ -345,10 +359,10 @@ int PKI_CertificateDel(const void *idPtr, int certType, int *error)
         return API_ERROR;
     int lists = certType & (PKI_CERT_LOCAL | PKI_CERT_NONLOCAL);
     if (!idPtr || lists == 0)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     size_t n = id_length(idPtr);
     if (!n)
-        return chip_fail(error, API_ENOENT);
+        return chip_return(error, -API_ENOENT);
     int found = 0;
     pthread_mutex_lock(&pki_lock);
     for (struct pki_entry **pp = &pki_head; *pp;) {
@@ -365,7 +379,7 @@ int PKI_CertificateDel(const void *idPtr, int certType, int *error)
     if (found)
         atomic_fetch_add(&pki_gen, 1);
     pthread_mutex_unlock(&pki_lock);
-    return found ? chip_ok(error) : chip_fail(error, API_ENOENT);
+    return found ? chip_return(error, 0) : chip_return(error, -API_ENOENT);
 }
 
 int PKI_OwnKeyPairAdd(const PKI_OWNKEYPAIR_ADD_Entry *e, int *error)
@@ -373,18 +387,18 @@ int PKI_OwnKeyPairAdd(const PKI_OWNKEYPAIR_ADD_Entry *e, int *error)
     if (!error)
         return API_ERROR;
     if (!e)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     if (e->keyType != PKI_KEY_RSA && e->keyType != PKI_KEY_EC &&
         e->keyType != PKI_KEY_ED25519)
-        return chip_fail(error, API_EINVAL); /* DSA and unknown */
+        return chip_return(error, -API_EINVAL); /* DSA and unknown */
     struct input in;
     struct tls_key *k = NULL;
     int rc = input_open(e->fileNamePtr, e->fileFormat, &in);
     if (rc == 0)
         rc = tls_key_parse(in.data, in.len, in.pem, e->keyType, &k);
     input_free(&in);
-    if (rc)
-        return chip_fail(error, rc);
+    if (rc < 0)
+        return chip_return(error, rc);
     pthread_mutex_lock(&pki_lock);
     if (npending < CHIPSSL_MAX_PENDING_KEYS) {
         pending[npending++] = k;
@@ -393,9 +407,9 @@ int PKI_OwnKeyPairAdd(const PKI_OWNKEYPAIR_ADD_Entry *e, int *error)
     pthread_mutex_unlock(&pki_lock);
     if (k) {
         tls_key_free(k);
-        return chip_fail(error, API_ENOBUFS);
+        return chip_return(error, -API_ENOBUFS);
     }
-    return chip_ok(error);
+    return chip_return(error, 0);
 }
 
 struct bundle {
@@ -410,15 +424,17 @@ static int bundle_add(void *arg, struct tls_cert *x)
     struct bundle *b = arg;
     char id[CHIPSSL_MAX_ID_LEN + 1];
     snprintf(id, sizeof id, "%s%d", b->prefix, b->seen++);
-    int rc = API_EINVAL;
-    if (!(check_cert(x, NULL, 1) & (PKI_CERT_BADCERT | PKI_CERT_EXPIRED)))
-        rc = add_entry(id, strlen(id), PKI_CERT_NONLOCAL, 1, x, NULL, NULL, NULL);
+    int rc = check_cert(x, NULL, 1);
+    if (rc >= 0)
+        rc = (rc & (PKI_CERT_BADCERT | PKI_CERT_EXPIRED))
+                 ? -API_EINVAL
+                 : add_entry(id, strlen(id), PKI_CERT_NONLOCAL, 1, x, NULL, NULL, NULL);
     if (rc == 0) {
         b->added++;
         return 0;
     }
     tls_cert_free(x);
-    return rc == API_ENOMEM ? API_ENOMEM : 0;
+    return rc == -API_ENOMEM ? rc : 0;
 }
 
 int PKI_RootCABundleAdd(const char *fileName, const char *idPrefix, int *error)
@@ -428,22 +444,22 @@ int PKI_RootCABundleAdd(const char *fileName, const char *idPrefix, int *error)
     if (!idPrefix)
         idPrefix = "sys:";
     if (strlen(idPrefix) + 6 > CHIPSSL_MAX_ID_LEN)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     if (!fileName)
         fileName = "/etc/ssl/certs/ca-certificates.crt"; /* Debian's bundle */
     struct input in;
     int rc = input_open(fileName, PKI_FMT_PEM, &in);
-    if (rc)
-        return chip_fail(error, rc);
+    if (rc < 0)
+        return chip_return(error, rc);
     struct bundle b = { idPrefix, 0, 0 };
     pthread_mutex_lock(&pki_lock);
     int r = tls_cert_bundle(in.data, in.len, bundle_add, &b);
     pthread_mutex_unlock(&pki_lock);
     input_free(&in);
     if (r < 0)
-        return chip_fail(error, -r);
+        return chip_return(error, r);
     if (b.seen == 0)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     *error = 0;
     return b.added;
 }

@@ -83,7 +83,7 @@ struct tls_cache *session_cache(struct chip_session *s)
 /* Build a context from a copy of the settings, holding no lock: a session
  * whose settings change rebuilds without stalling handshakes on it or on
  * other sessions, and PKI calls go on meanwhile. */
-static struct tls_ctx *build_ctx(struct tls_config *cfg, int server, int *error)
+static struct tls_ctx *build_ctx(struct tls_config *cfg, int server, int *rc)
 {
     struct tls_trust *trust;
     if (server && cfg->client_auth && cfg->nclient_cas > 0) {
@@ -95,15 +95,15 @@ static struct tls_ctx *build_ctx(struct tls_config *cfg, int server, int *error)
         trust = pki_trust(NULL);
     }
     if (!trust) {
-        chip_fail(error, API_ENOMEM);
+        *rc = -API_ENOMEM;
         return NULL;
     }
-    struct tls_ctx *c = tls_ctx_new(cfg, trust, server, error);
+    struct tls_ctx *c = tls_ctx_new(cfg, trust, server, rc);
     tls_trust_free(trust);
     return c;
 }
 
-struct tls_ctx *session_tls_ctx(struct chip_session *s, int server, int *error)
+struct tls_ctx *session_tls_ctx(struct chip_session *s, int server, int *rc)
 {
     pthread_mutex_lock(&s->lock);
     unsigned pg = pki_generation(), cg = s->cfg_gen;
@@ -120,7 +120,7 @@ struct tls_ctx *session_tls_ctx(struct chip_session *s, int server, int *error)
 
     /* Never fall back to the old context when this fails: it may trust
      * what was deleted or skip checks that were turned on since. */
-    c = build_ctx(&cfg, server, error);
+    c = build_ctx(&cfg, server, rc);
     for (int i = 0; i < cfg.ncreds; i++)
         pki_cred_free(cfg.creds[i]);
     if (!c)
@@ -166,10 +166,10 @@ int SSL_SessionNew(const SSL_SESSION_NEW_Entry *e, int *error)
         return API_ERROR;
     if (!e || e->version == 0 || (e->version & ~0x1F) ||
         e->maxCaches < 0 || e->maxCaches > CHIPSSL_MAX_CACHES)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     struct pki_cred *cred = NULL;
     if (e->certIdentity && !(cred = pki_cred_get(e->certIdentity)))
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
 
     struct chip_session *s = calloc(1, sizeof *s);
     if (s && e->maxCaches > 0)
@@ -177,7 +177,7 @@ int SSL_SessionNew(const SSL_SESSION_NEW_Entry *e, int *error)
     if (!s || (e->maxCaches > 0 && !s->cache)) {
         free(s);
         pki_cred_free(cred);
-        return chip_fail(error, API_ENOMEM);
+        return chip_return(error, -API_ENOMEM);
     }
     atomic_init(&s->refs, 1);
     atomic_init(&s->closed, 0);
@@ -205,7 +205,7 @@ int SSL_SessionNew(const SSL_SESSION_NEW_Entry *e, int *error)
         struct tls_ctx *c = session_tls_ctx(s, 1, &err);
         if (!c) {
             session_put(s);
-            return chip_fail(error, err);
+            return chip_return(error, err);
         }
         tls_ctx_free(c);
     }
@@ -222,10 +222,9 @@ int SSL_SessionNew(const SSL_SESSION_NEW_Entry *e, int *error)
     pthread_mutex_unlock(&table_lock);
     if (id < 0) {
         session_put(s);
-        return chip_fail(error, API_ENOENT);
+        return chip_return(error, -API_ENOENT);
     }
-    *error = 0;
-    return id;
+    return chip_return(error, id);
 }
 
 int SSL_SessionClose(int sessionID, int *error)
@@ -240,10 +239,10 @@ int SSL_SessionClose(int sessionID, int *error)
     }
     pthread_mutex_unlock(&table_lock);
     if (!s)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     atomic_store(&s->closed, 1);
     session_put(s);
-    return chip_ok(error);
+    return chip_return(error, 0);
 }
 
 int SSL_SessionProp(int sessionID, const int *proposals, int count, int *error)
@@ -251,31 +250,31 @@ int SSL_SessionProp(int sessionID, const int *proposals, int count, int *error)
     if (!error)
         return API_ERROR;
     if (!proposals || count < 1 || count > CHIPSSL_MAX_PROPOSALS)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     int has12 = 0, has13 = 0;
     for (int i = 0; i < count; i++) {
         const struct chip_suite *cs = chip_suite_find(proposals[i]);
         if (!cs)
-            return chip_fail(error, API_EINVAL);
+            return chip_return(error, -API_EINVAL);
         for (int j = 0; j < i; j++)
             if (proposals[j] == proposals[i])
-                return chip_fail(error, API_EINVAL);
+                return chip_return(error, -API_EINVAL);
         has13 |= cs->tls13;
         has12 |= !cs->tls13;
     }
     struct chip_session *s = lock_session(sessionID);
     if (!s)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     int rc = 0;
     if (!((has12 && s->cfg.tls12) || (has13 && s->cfg.tls13))) {
-        rc = API_EINVAL; /* no suite for any version the session allows */
+        rc = -API_EINVAL; /* no suite for any version the session allows */
     } else {
         memcpy(s->cfg.suites, proposals, sizeof(int) * (size_t)count);
         s->cfg.nsuites = count;
         s->cfg_gen++;
     }
     unlock_session(s);
-    return rc ? chip_fail(error, rc) : chip_ok(error);
+    return chip_return(error, rc);
 }
 
 int SSL_SessionOpt(int sessionID, int option, int value, int *error)
@@ -284,10 +283,10 @@ int SSL_SessionOpt(int sessionID, int option, int value, int *error)
         return API_ERROR;
     if (option < SSL_OPT_CLIENT_AUTH || option > SSL_OPT_SKIP_CERT_VALIDATION ||
         (value != 0 && value != 1))
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     struct chip_session *s = lock_session(sessionID);
     if (!s)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     int *slot = option == SSL_OPT_CLIENT_AUTH ? &s->cfg.client_auth
               : option == SSL_OPT_SERVER_PROPOSALS ? &s->cfg.server_pref
                                                    : &s->cfg.skip_verify;
@@ -296,7 +295,7 @@ int SSL_SessionOpt(int sessionID, int option, int value, int *error)
         s->cfg_gen++;
     }
     unlock_session(s);
-    return chip_ok(error);
+    return chip_return(error, 0);
 }
 
 int SSL_AddClientCA(int sessionID, const void *caIdPtr, int *error)
@@ -305,19 +304,19 @@ int SSL_AddClientCA(int sessionID, const void *caIdPtr, int *error)
         return API_ERROR;
     if (!caIdPtr || strnlen(caIdPtr, CHIPSSL_MAX_ID_LEN + 1) > CHIPSSL_MAX_ID_LEN ||
         !pki_is_ca(caIdPtr))
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     struct chip_session *s = lock_session(sessionID);
     if (!s)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     int rc = 0, i;
     for (i = 0; i < s->cfg.nclient_cas; i++)
         if (strcmp(s->cfg.client_cas[i], caIdPtr) == 0)
             break;
     if (!s->cfg.client_auth) {
-        rc = API_EINVAL;
+        rc = -API_EINVAL;
     } else if (i == s->cfg.nclient_cas) {
         if (i == CHIPSSL_MAX_CLIENT_CAS) {
-            rc = API_ENOBUFS;
+            rc = -API_ENOBUFS;
         } else {
             chip_strlcpy(s->cfg.client_cas[i], caIdPtr, sizeof s->cfg.client_cas[i]);
             s->cfg.nclient_cas++;
@@ -325,7 +324,7 @@ int SSL_AddClientCA(int sessionID, const void *caIdPtr, int *error)
         }
     }
     unlock_session(s);
-    return rc ? chip_fail(error, rc) : chip_ok(error);
+    return chip_return(error, rc);
 }
 
 int SSL_SessionAddIdentity(int sessionID, const char *certIdentity, int *error)
@@ -334,11 +333,11 @@ int SSL_SessionAddIdentity(int sessionID, const char *certIdentity, int *error)
         return API_ERROR;
     struct pki_cred *cred = certIdentity ? pki_cred_get(certIdentity) : NULL;
     if (!cred)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     struct chip_session *s = lock_session(sessionID);
     if (!s) {
         pki_cred_free(cred);
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     }
     int rc = 0, i;
     for (i = 0; i < s->cfg.ncreds && s->cfg.creds[i] != cred; i++)
@@ -346,12 +345,12 @@ int SSL_SessionAddIdentity(int sessionID, const char *certIdentity, int *error)
     if (i < s->cfg.ncreds) {
         pki_cred_free(cred); /* already there */
         unlock_session(s);
-        return chip_ok(error);
+        return chip_return(error, 0);
     }
     if (i == CHIPSSL_MAX_IDENTITIES) {
         pki_cred_free(cred);
         unlock_session(s);
-        return chip_fail(error, API_ENOBUFS);
+        return chip_return(error, -API_ENOBUFS);
     }
     s->cfg.creds[s->cfg.ncreds++] = cred;
     s->cfg_gen++;
@@ -375,7 +374,7 @@ int SSL_SessionAddIdentity(int sessionID, const char *certIdentity, int *error)
         pthread_mutex_unlock(&s->lock);
     }
     session_put(s);
-    return c ? chip_ok(error) : chip_fail(error, rc);
+    return chip_return(error, c ? 0 : rc);
 }
 
 int SSL_SessionALPN(int sessionID, const char *protocols, int *error)
@@ -386,25 +385,25 @@ int SSL_SessionALPN(int sessionID, const char *protocols, int *error)
         protocols = "";
     size_t len = strnlen(protocols, 256);
     if (len > 255)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     /* Every name 1..255 bytes: no empty ones between, before or after commas. */
     for (const char *p = protocols; len > 0;) {
         size_t n = strcspn(p, ",");
         if (n == 0)
-            return chip_fail(error, API_EINVAL);
+            return chip_return(error, -API_EINVAL);
         if (!p[n])
             break;
         p += n + 1;
         if (!*p)
-            return chip_fail(error, API_EINVAL);
+            return chip_return(error, -API_EINVAL);
     }
     struct chip_session *s = lock_session(sessionID);
     if (!s)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     if (strcmp(s->cfg.alpn, protocols) != 0) {
         chip_strlcpy(s->cfg.alpn, protocols, sizeof s->cfg.alpn);
         s->cfg_gen++;
     }
     unlock_session(s);
-    return chip_ok(error);
+    return chip_return(error, 0);
 }

@@ -18,8 +18,8 @@ int session_is_closed(struct chip_session *s);
 
 /* The session's TLS context for a role (server 1 / client 0), rebuilt first
  * when the session's settings or the PKI changed since it was built. A
- * counted reference (tls_ctx_free), or NULL with *error set. */
-struct tls_ctx *session_tls_ctx(struct chip_session *s, int server, int *error);
+ * counted reference (tls_ctx_free), or NULL with *rc a negated API code. */
+struct tls_ctx *session_tls_ctx(struct chip_session *s, int server, int *rc);
 
 /* The client resumption cache, or NULL when maxCaches is 0. */
 struct tls_cache *session_cache(struct chip_session *s);

@@ -8,21 +8,34 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Fail a call on a socket, remembering the code for get_socketerror(). */
-static int sock_fail(struct chip_sock *s, int *error, int code)
+/* Free a record taken out of the table, its SSL part first. */
+static void record_free(struct chip_sock *s)
 {
-    if (s)
-        s->last_error = code;
-    return chip_fail(error, code);
+    if (!s)
+        return;
+    sslsock_release(s);
+    free(s);
 }
 
-static int os_fail(struct chip_sock *s, int *error)
+/* The record of a descriptor the OS just handed out (see sock_new). */
+static int record_new(int fd, int family, int type, struct chip_sock **s)
 {
-    return sock_fail(s, error, chipssl_errno_to_api(errno));
+    struct chip_sock *stale = NULL;
+    int rc = sock_new(fd, family, type, s, &stale);
+    record_free(stale);
+    return rc;
+}
+
+static int os_error(void)
+{
+    return -chipssl_errno_to_api(errno);
 }
 
 /* Length of a sockaddr_in / sockaddr_in6 by its family, 0 when neither. */
@@ -34,28 +47,114 @@ static socklen_t addr_len(const void *addr)
                          : 0;
 }
 
+/* ---- closing a socket whose connection failed with our fatal alert -----
+ * close() of a socket whose receive queue holds data the peer pipelined
+ * makes the kernel answer with a reset, and the reset can take the alert
+ * still in flight with it: the peer's next write fails with EPIPE or its
+ * read with ECONNRESET, and it never reads why. As `openssl s_server` does
+ * "to allow the peer to read the alert data", the sending side is shut first
+ * (FIN after the alert) and what the peer still sends is read and dropped
+ * until it closes too, for LINGER_MS at most. A blocking socket does that
+ * inside closesocket(). A non-blocking caller is never made to wait: what
+ * has arrived is read at once and the descriptor is parked in a short list
+ * (LINGER_MAX entries, the oldest closed first when it is full); the next
+ * opensocket/accept/closesocket drains the list and closes the descriptors
+ * whose peer closed or whose time is up. */
+#define LINGER_MS 500
+#define LINGER_MAX 64
+#define DRAIN_READS 64 /* at most this many reads per drain (256 KiB) */
+
+static pthread_mutex_t linger_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    int fd;
+    int64_t until;
+} lingering[LINGER_MAX];
+static atomic_int nlinger;
+
+/* Read and drop what fd holds now. 1 the peer closed (or the socket
+ * failed): nothing more will come; 0 not yet. */
+static int drain(int fd)
+{
+    char sink[4096];
+    for (int i = 0; i < DRAIN_READS; i++) {
+        ssize_t n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n > 0 || (n < 0 && errno == EINTR))
+            continue;
+        return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    }
+    return 0;
+}
+
+static void linger_reap(void)
+{
+    if (atomic_load(&nlinger) == 0)
+        return;
+    pthread_mutex_lock(&linger_lock);
+    int64_t now = chip_now_ms();
+    int n = atomic_load(&nlinger), k = 0;
+    for (int i = 0; i < n; i++) {
+        if (drain(lingering[i].fd) || now >= lingering[i].until)
+            close(lingering[i].fd);
+        else
+            lingering[k++] = lingering[i];
+    }
+    atomic_store(&nlinger, k);
+    pthread_mutex_unlock(&linger_lock);
+}
+
+static void linger_close(int fd, int nonblocking)
+{
+    shutdown(fd, SHUT_WR);
+    int64_t until = chip_now_ms() + LINGER_MS;
+    if (!nonblocking) {
+        while (!drain(fd) && chip_wait_fd(fd, POLLIN, until) > 0)
+            ;
+        close(fd);
+        return;
+    }
+    if (drain(fd)) {
+        close(fd);
+        return;
+    }
+    pthread_mutex_lock(&linger_lock);
+    int n = atomic_load(&nlinger);
+    if (n == LINGER_MAX) {
+        close(lingering[0].fd);
+        memmove(&lingering[0], &lingering[1], (size_t)(n - 1) * sizeof lingering[0]);
+        n--;
+    }
+    lingering[n].fd = fd;
+    lingering[n].until = until;
+    atomic_store(&nlinger, n + 1);
+    pthread_mutex_unlock(&linger_lock);
+}
+
+/* ---- the calls ---------------------------------------------------------- */
+
 int opensocket_ext(unsigned char family, unsigned char type, int *error)
 {
     if (!error)
         return API_ERROR;
+    linger_reap();
     if (family != AF_INET && family != AF_INET6)
-        return chip_fail(error, API_EAFNOSUPPORT);
+        return chip_return(error, -API_EAFNOSUPPORT);
     if (type != SOCK_STREAM && type != SOCK_DGRAM)
-        return chip_fail(error, API_EINVAL);
+        return chip_return(error, -API_EINVAL);
     int fd = socket(family, type | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return chip_fail(error, chipssl_errno_to_api(errno));
+        return chip_return(error, os_error());
     if (type == SOCK_STREAM) {
         /* As on the original: every TCP socket is address-reusable. */
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     }
-    if (!sock_new(fd, family, type, error)) {
+    struct chip_sock *s;
+    int rc = record_new(fd, family, type, &s);
+    if (rc < 0) {
         close(fd);
-        return API_ERROR;
+        return chip_return(error, rc);
     }
-    *error = 0;
-    return fd;
+    return chip_return(error, fd);
 }
 
 int opensocket(unsigned char type, int *error)
@@ -67,119 +166,156 @@ int closesocket(int sd, int *error)
 {
     if (!error)
         return API_ERROR;
-    sock_remove(sd);
-    if (sd < 0 || close(sd) != 0)
-        return chip_fail(error, sd < 0 ? API_EBADF : chipssl_errno_to_api(errno));
-    return chip_ok(error);
+    linger_reap();
+    if (sd < 0)
+        return chip_return(error, -API_EBADF);
+    struct chip_sock *s = sock_take(sd);
+    int linger = s && sslsock_alert_sent(s);
+    record_free(s);
+    if (linger) {
+        linger_close(sd, fd_nonblocking(sd));
+        return chip_return(error, 0);
+    }
+    return chip_return(error, close(sd) == 0 ? 0 : os_error());
 }
 
 /* bind() or connect() with an RTOS address argument. */
-static int addr_call(int sd, const void *addr, int *error, int connecting)
+static int addr_call(struct chip_sock *s, const void *addr, int connecting)
 {
-    if (!error)
-        return API_ERROR;
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (!s)
-        return API_ERROR;
     if (!addr)
-        return sock_fail(s, error, API_EINVAL);
+        return -API_EINVAL;
     socklen_t len = addr_len(addr);
     if (!len)
-        return sock_fail(s, error, API_EAFNOSUPPORT);
+        return -API_EAFNOSUPPORT;
     if (!connecting)
-        return bind(sd, addr, len) == 0 ? chip_ok(error) : os_fail(s, error);
-    if (connect(sd, addr, len) == 0)
-        return chip_ok(error);
-    if (errno != EINTR || fd_nonblocking(sd))
-        return os_fail(s, error);
+        return bind(s->fd, addr, len) == 0 ? 0 : os_error();
+    if (connect(s->fd, addr, len) == 0)
+        return 0;
+    if (errno != EINTR || fd_nonblocking(s->fd))
+        return os_error();
     /* Interrupted: the connection goes on (POSIX); wait for its outcome. */
     int so = 0;
     socklen_t sl = sizeof so;
-    if (chip_wait_fd(sd, POLLOUT, CHIP_FOREVER, error) < 0)
-        return sock_fail(s, error, *error);
-    if (getsockopt(sd, SOL_SOCKET, SO_ERROR, &so, &sl) != 0)
-        return os_fail(s, error);
-    return so ? sock_fail(s, error, chipssl_errno_to_api(so)) : chip_ok(error);
+    int rc = chip_wait_fd(s->fd, POLLOUT, CHIP_FOREVER);
+    if (rc < 0)
+        return rc;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &so, &sl) != 0)
+        return os_error();
+    return -chipssl_errno_to_api(so);
 }
 
 int chipssl_bind(int sd, const void *addr, int *error)
 {
-    return addr_call(sd, addr, error, 0);
+    if (!error)
+        return API_ERROR;
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s);
+    if (rc == 0)
+        rc = addr_call(s, addr, 0);
+    return sock_return(s, error, rc);
 }
 
 int chipssl_connect(int sd, const void *addr, int *error)
 {
-    return addr_call(sd, addr, error, 1);
+    if (!error)
+        return API_ERROR;
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s);
+    if (rc == 0)
+        rc = addr_call(s, addr, 1);
+    return sock_return(s, error, rc);
 }
 
 int chipssl_listen(int sd, int backlog, int *error)
 {
     if (!error)
         return API_ERROR;
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (!s)
-        return API_ERROR;
-    if (listen(sd, backlog) != 0)
-        return os_fail(s, error);
-    s->listening = 1;
-    return chip_ok(error);
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s);
+    if (rc == 0 && listen(sd, backlog) != 0)
+        rc = os_error();
+    if (rc == 0)
+        s->listening = 1;
+    return sock_return(s, error, rc);
 }
 
-int chipssl_accept(int sd, void *addr, int *error)
+static int accept_one(struct chip_sock *l, void *addr)
 {
-    if (!error)
-        return API_ERROR;
-    struct chip_sock *l = sock_lookup(sd, error);
-    if (!l)
-        return API_ERROR;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
+    /* A non-blocking listener (an event loop's) hands out non-blocking
+     * sockets: one call less per connection. */
+    int flags = SOCK_CLOEXEC | (fd_nonblocking(l->fd) ? SOCK_NONBLOCK : 0);
     int fd;
     do
-        fd = accept4(sd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+        fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, flags);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
-        return os_fail(l, error);
-    struct chip_sock *s = sock_new(fd, ss.ss_family, SOCK_STREAM, error);
-    if (!s) {
+        return os_error();
+    struct chip_sock *s;
+    int rc = record_new(fd, ss.ss_family, SOCK_STREAM, &s);
+    if (rc < 0) {
         close(fd);
-        return sock_fail(l, error, *error);
+        return rc;
     }
     sslsock_inherit(s, l);
     /* The peer's address has the listener's family (a v4 peer on a
      * dual-stack v6 listener is v4-mapped), so it fits the caller's type. */
     if (addr)
         memcpy(addr, &ss, addr_len(&ss));
-    *error = 0;
     return fd;
+}
+
+int chipssl_accept(int sd, void *addr, int *error)
+{
+    if (!error)
+        return API_ERROR;
+    linger_reap();
+    struct chip_sock *l;
+    int rc = sock_lookup(sd, &l);
+    if (rc == 0)
+        rc = accept_one(l, addr);
+    return sock_return(l, error, rc);
 }
 
 int chipssl_send(int sd, const void *buf, int len, int flags, int *error)
 {
     if (!error)
         return API_ERROR;
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (!s)
-        return API_ERROR;
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s);
+    if (rc < 0)
+        return chip_return(error, rc);
     if (len < 0 || (!buf && len > 0))
-        return sock_fail(s, error, API_EINVAL);
+        return sock_return(s, error, -API_EINVAL);
     if (s->shut_wr)
-        return sock_fail(s, error, API_ESHUTDOWN);
+        return sock_return(s, error, -API_ESHUTDOWN);
     if (s->ssl_mode != SSL_MODE_NONE && s->type == SOCK_STREAM) {
-        int blocking = !(flags & MSG_DONTWAIT) && !fd_nonblocking(sd);
-        int n = sslsock_send(s, buf, len, blocking, error);
-        if (n < 0)
-            s->last_error = *error;
-        return n;
+        int wait = !(flags & MSG_DONTWAIT) && !fd_nonblocking(sd);
+        return sock_return(s, error, sslsock_send(s, buf, len, wait ? CHIP_FOREVER : 0));
     }
     ssize_t n;
     do
         n = send(sd, buf, (size_t)len, (flags & ~(MSG_BLOCKING | MSG_TIMEOUT)) | MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return os_fail(s, error);
-    *error = 0;
-    return (int)n;
+    return sock_return(s, error, n < 0 ? os_error() : (int)n);
+}
+
+/* recv on a plain socket, waiting until deadline. */
+static int plain_recv(int sd, void *buf, int len, int peek, int64_t deadline)
+{
+    for (;;) {
+        ssize_t r = recv(sd, buf, (size_t)len, MSG_DONTWAIT | (peek ? MSG_PEEK : 0));
+        if (r >= 0)
+            return (int)r;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return os_error();
+        int w = chip_wait_fd(sd, POLLIN, deadline);
+        if (w <= 0)
+            return w == 0 ? -API_EWOULDBLOCK : w;
+    }
 }
 
 int chipssl_recv(int sd, void *buf, int len, int flags, unsigned long timeout,
@@ -187,13 +323,14 @@ int chipssl_recv(int sd, void *buf, int len, int flags, unsigned long timeout,
 {
     if (!error)
         return API_ERROR;
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (!s)
-        return API_ERROR;
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s);
+    if (rc < 0)
+        return chip_return(error, rc);
     if (!buf || len <= 0)
-        return sock_fail(s, error, API_EINVAL);
+        return sock_return(s, error, -API_EINVAL);
     if (s->eof)
-        return sock_fail(s, error, API_ENOTCONN);
+        return sock_return(s, error, -API_ENOTCONN);
     int64_t deadline;
     if (flags & MSG_DONTWAIT)
         deadline = 0;
@@ -204,102 +341,90 @@ int chipssl_recv(int sd, void *buf, int len, int flags, unsigned long timeout,
     else
         deadline = fd_nonblocking(sd) ? 0 : CHIP_FOREVER;
     int peek = (flags & MSG_PEEK) != 0;
-    int n;
-    if (s->ssl_mode != SSL_MODE_NONE && s->type == SOCK_STREAM) {
-        n = sslsock_recv(s, buf, len, peek, deadline, error);
-    } else {
-        for (;;) {
-            ssize_t r = recv(sd, buf, (size_t)len, MSG_DONTWAIT | (peek ? MSG_PEEK : 0));
-            if (r >= 0) {
-                n = (int)r;
-                *error = 0;
-                break;
-            }
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                return os_fail(s, error);
-            int w = chip_wait_fd(sd, POLLIN, deadline, error);
-            if (w <= 0) {
-                n = w == 0 ? chip_fail(error, API_EWOULDBLOCK) : API_ERROR;
-                break;
-            }
-        }
-    }
+    int n = s->ssl_mode != SSL_MODE_NONE && s->type == SOCK_STREAM
+                ? sslsock_recv(s, buf, len, peek, deadline)
+                : plain_recv(sd, buf, len, peek, deadline);
     if (n == 0 && !peek && s->type == SOCK_STREAM)
         s->eof = 1; /* reported once; the next call says ENOTCONN */
-    if (n < 0)
-        s->last_error = *error;
-    return n;
+    return sock_return(s, error, n);
+}
+
+static int set_option(struct chip_sock *s, const SetSocketOption *opt)
+{
+    if (!opt || (!opt->optionValue && opt->optionLength != 0) || opt->optionLength < 0)
+        return -API_EINVAL;
+    if (opt->protocol_level == IP_PROTOTCP_LEVEL &&
+        opt->optionName >= TCP_SSL_CLIENT && opt->optionName <= TCP_SSL_SEND_MAX_SIZE) {
+        if (opt->optionLength != (int)sizeof(int))
+            return -API_EINVAL;
+        if (s->type != SOCK_STREAM)
+            return -API_EOPNOTSUPP;
+        int v;
+        memcpy(&v, opt->optionValue, sizeof v);
+        return sslsock_set_option(s, opt->optionName, v);
+    }
+    if (setsockopt(s->fd, opt->protocol_level, opt->optionName, opt->optionValue,
+                   (socklen_t)opt->optionLength) != 0)
+        return os_error();
+    return 0;
 }
 
 int chipssl_setsockopt(int sd, const SetSocketOption *opt, int *error)
 {
     if (!error)
         return API_ERROR;
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (!s)
-        return API_ERROR;
-    if (!opt || (!opt->optionValue && opt->optionLength != 0) || opt->optionLength < 0)
-        return sock_fail(s, error, API_EINVAL);
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s);
+    if (rc == 0)
+        rc = set_option(s, opt);
+    return sock_return(s, error, rc);
+}
+
+static int get_option(struct chip_sock *s, const GetSocketOption *opt)
+{
+    if (!opt || !opt->optionValue || !opt->optionLength || *opt->optionLength < 0)
+        return -API_EINVAL;
     if (opt->protocol_level == IP_PROTOTCP_LEVEL &&
         opt->optionName >= TCP_SSL_CLIENT && opt->optionName <= TCP_SSL_SEND_MAX_SIZE) {
-        if (opt->optionLength != (int)sizeof(int))
-            return sock_fail(s, error, API_EINVAL);
-        if (s->type != SOCK_STREAM)
-            return sock_fail(s, error, API_EOPNOTSUPP);
         int v;
-        memcpy(&v, opt->optionValue, sizeof v);
-        if (sslsock_set_option(s, opt->optionName, v, error) < 0)
-            return sock_fail(s, error, *error);
+        if (*opt->optionLength < (int)sizeof(int))
+            return -API_EINVAL;
+        sslsock_get_option(s, opt->optionName, &v);
+        memcpy(opt->optionValue, &v, sizeof v);
+        *opt->optionLength = sizeof v;
         return 0;
     }
-    if (setsockopt(sd, opt->protocol_level, opt->optionName, opt->optionValue,
-                   (socklen_t)opt->optionLength) != 0)
-        return os_fail(s, error);
-    return chip_ok(error);
+    socklen_t len = (socklen_t)*opt->optionLength;
+    if (getsockopt(s->fd, opt->protocol_level, opt->optionName, opt->optionValue, &len) != 0)
+        return os_error();
+    *opt->optionLength = (int)len;
+    return 0;
 }
 
 int chipssl_getsockopt(int sd, const GetSocketOption *opt, int *error)
 {
     if (!error)
         return API_ERROR;
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (!s)
-        return API_ERROR;
-    if (!opt || !opt->optionValue || !opt->optionLength || *opt->optionLength < 0)
-        return sock_fail(s, error, API_EINVAL);
-    if (opt->protocol_level == IP_PROTOTCP_LEVEL &&
-        opt->optionName >= TCP_SSL_CLIENT && opt->optionName <= TCP_SSL_SEND_MAX_SIZE) {
-        int v;
-        if (*opt->optionLength < (int)sizeof(int))
-            return sock_fail(s, error, API_EINVAL);
-        sslsock_get_option(s, opt->optionName, &v);
-        memcpy(opt->optionValue, &v, sizeof v);
-        *opt->optionLength = sizeof v;
-        return chip_ok(error);
-    }
-    socklen_t len = (socklen_t)*opt->optionLength;
-    if (getsockopt(sd, opt->protocol_level, opt->optionName, opt->optionValue, &len) != 0)
-        return os_fail(s, error);
-    *opt->optionLength = (int)len;
-    return chip_ok(error);
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s);
+    if (rc == 0)
+        rc = get_option(s, opt);
+    return sock_return(s, error, rc);
 }
 
 int chipssl_shutdown(int sd, int how, int *error)
 {
     if (!error)
         return API_ERROR;
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (!s)
-        return API_ERROR;
-    if (how < 0 || how > 2)
-        return sock_fail(s, error, API_EINVAL);
-    if (shutdown(sd, how) != 0)
-        return os_fail(s, error);
-    if (how != SHUT_RD)
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s);
+    if (rc == 0 && (how < 0 || how > 2))
+        rc = -API_EINVAL;
+    if (rc == 0 && shutdown(sd, how) != 0)
+        rc = os_error();
+    if (rc == 0 && how != SHUT_RD)
         s->shut_wr = 1;
-    return chip_ok(error);
+    return sock_return(s, error, rc);
 }
 
 int chipssl_inet_addr(const char *str, in_addr_t *addr)
@@ -315,22 +440,22 @@ int Set_Blocking_Mode(int sd, unsigned int nonblocking, int *error)
 {
     if (!error)
         return API_ERROR;
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (!s)
-        return API_ERROR;
-    if (nonblocking > 1)
-        return sock_fail(s, error, API_EINVAL);
-    int fl = fcntl(sd, F_GETFL);
-    if (fl < 0 || fcntl(sd, F_SETFL, nonblocking ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) < 0)
-        return os_fail(s, error);
-    return chip_ok(error);
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s);
+    if (rc == 0 && nonblocking > 1)
+        rc = -API_EINVAL;
+    if (rc == 0) {
+        int fl = fcntl(sd, F_GETFL);
+        if (fl < 0 || fcntl(sd, F_SETFL, nonblocking ? fl | O_NONBLOCK : fl & ~O_NONBLOCK) < 0)
+            rc = os_error();
+    }
+    return sock_return(s, error, rc);
 }
 
 int get_socketerror(int sd)
 {
-    int e = 0;
-    struct chip_sock *s = sock_lookup(sd, &e);
-    if (!s)
+    struct chip_sock *s;
+    if (sock_lookup(sd, &s) < 0)
         return API_ERROR;
     if (s->last_error)
         return s->last_error;

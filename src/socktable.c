@@ -1,5 +1,7 @@
 /*
- * socktable.c - descriptor -> record table of the socket layer.
+ * socktable.c - descriptor -> record table of the socket layer. It knows the
+ * record's defaults and nothing of TLS: freeing a record's SSL part is
+ * sockets.c's (sslsock_release), so this file calls no other layer.
  */
 #include "socket.h"
 
@@ -42,61 +44,68 @@ struct chip_sock *sock_get(int fd)
     return sl ? atomic_load(sl) : NULL;
 }
 
-static void sock_free(struct chip_sock *s)
+static int record_alloc(int fd, int family, int type, slot_t **sl, struct chip_sock **out)
 {
+    if (fd < 0)
+        return -API_EBADF;
+    if (fd >= CHIPSSL_MAX_FD)
+        return -API_EMFILE;
+    *sl = slot_of(fd, 1);
+    struct chip_sock *s = *sl ? calloc(1, sizeof *s) : NULL;
     if (!s)
-        return;
-    sslsock_release(s);
-    free(s);
-}
-
-struct chip_sock *sock_new(int fd, int family, int type, int *error)
-{
-    slot_t *sl = slot_of(fd, 1);
-    struct chip_sock *s = sl ? calloc(1, sizeof *s) : NULL;
-    if (!s) {
-        chip_fail(error, fd >= CHIPSSL_MAX_FD ? API_EMFILE : API_ENOMEM);
-        return NULL;
-    }
+        return -API_ENOMEM;
     s->fd = fd;
     s->family = family;
     s->type = type;
     s->connect_timeout = CHIPSSL_DEFAULT_CONNECT_TIMEOUT;
     s->send_max = CHIP_RECORD_MAX;
     s->deadline = CHIP_FOREVER;
-    s->st.problem.alert = -1;
-    sock_free(atomic_exchange(sl, s));
-    return s;
+    *out = s;
+    return 0;
 }
 
-struct chip_sock *sock_lookup(int fd, int *error)
+int sock_new(int fd, int family, int type, struct chip_sock **out, struct chip_sock **stale)
 {
-    struct chip_sock *s = sock_get(fd);
-    if (s)
-        return s;
+    slot_t *sl;
+    int rc = record_alloc(fd, family, type, &sl, out);
+    *stale = rc == 0 ? atomic_exchange(sl, *out) : NULL;
+    return rc;
+}
+
+int sock_lookup(int fd, struct chip_sock **out)
+{
+    if ((*out = sock_get(fd)))
+        return 0;
     struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        chip_fail(error, API_EBADF);
-        return NULL;
-    }
-    if (!S_ISSOCK(sb.st_mode)) {
-        chip_fail(error, API_ENOTSOCK);
-        return NULL;
-    }
+    if (fd < 0 || fstat(fd, &sb) != 0)
+        return -API_EBADF;
+    if (!S_ISSOCK(sb.st_mode))
+        return -API_ENOTSOCK;
     int type = 0;
     socklen_t tl = sizeof type;
     struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
+    socklen_t ssl = sizeof ss;
     getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl);
-    int family = getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 ? ss.ss_family : 0;
-    return sock_new(fd, family, type, error);
+    int family = getsockname(fd, (struct sockaddr *)&ss, &ssl) == 0 ? ss.ss_family : 0;
+    slot_t *sl;
+    struct chip_sock *s;
+    int rc = record_alloc(fd, family, type, &sl, &s);
+    if (rc < 0)
+        return rc;
+    /* Another thread may have made the record meanwhile: keep the first. */
+    struct chip_sock *none = NULL;
+    if (!atomic_compare_exchange_strong(sl, &none, s)) {
+        free(s);
+        s = none;
+    }
+    *out = s;
+    return 0;
 }
 
-void sock_remove(int fd)
+struct chip_sock *sock_take(int fd)
 {
     slot_t *sl = slot_of(fd, 0);
-    if (sl)
-        sock_free(atomic_exchange(sl, NULL));
+    return sl ? atomic_exchange(sl, NULL) : NULL;
 }
 
 int fd_nonblocking(int fd)

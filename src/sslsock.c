@@ -4,8 +4,13 @@
  * and recv, the hold-back buffer, close_notify, and the state record.
  *
  * No engine types here: the TLS work goes through tls.h. The engine always
- * works non-blocking; this file decides whether and how long to wait, so one
- * code path serves blocking sockets, non-blocking sockets and timeouts.
+ * works non-blocking; this file decides whether and how long to wait, in one
+ * place (drive()), so one code path serves blocking sockets, non-blocking
+ * sockets and timeouts. The engine owns the connection's handshake state and
+ * failure record; this file reads them and adds only what the socket knows
+ * (SSL_HS_CLOSED, the handshake time limit, reported through tls_conn_fail).
+ * Errors follow internal.h: negated codes inside, *error written once by the
+ * SSL_* call that returns.
  */
 #include "socket.h"
 
@@ -45,7 +50,7 @@ void sslsock_inherit(struct chip_sock *child, const struct chip_sock *l)
         child->deadline = chip_now_ms() + (int64_t)child->connect_timeout * 1000;
 }
 
-int sslsock_set_option(struct chip_sock *s, int name, int v, int *error)
+int sslsock_set_option(struct chip_sock *s, int name, int v)
 {
     int started = s->tls != NULL;
     switch (name) {
@@ -53,9 +58,9 @@ int sslsock_set_option(struct chip_sock *s, int name, int v, int *error)
     case TCP_SSL_SERVER: {
         int mode = name == TCP_SSL_CLIENT ? SSL_MODE_CLIENT : SSL_MODE_SERVER;
         if ((v != 0 && v != 1) || started)
-            return chip_fail(error, API_EINVAL);
+            return -API_EINVAL;
         if (v == 1 && s->ssl_mode != SSL_MODE_NONE && s->ssl_mode != mode)
-            return chip_fail(error, API_EINVAL); /* both on */
+            return -API_EINVAL; /* both on */
         if (v == 1)
             s->ssl_mode = mode;
         else if (s->ssl_mode == mode)
@@ -65,33 +70,33 @@ int sslsock_set_option(struct chip_sock *s, int name, int v, int *error)
     case TCP_SSLSESSION: {
         struct chip_session *sess = started ? NULL : session_get(v);
         if (!sess)
-            return chip_fail(error, API_EINVAL);
+            return -API_EINVAL;
         session_put(s->sess);
         s->sess = sess;
         break;
     }
     case TCP_SSL_CONNECT_TIMEOUT:
         if (v < 0)
-            return chip_fail(error, API_EINVAL);
+            return -API_EINVAL;
         s->connect_timeout = v;
         break;
     case TCP_SSL_SEND_MIN_SIZE:
         if (v < 0 || v > CHIP_RECORD_MAX)
-            return chip_fail(error, API_EINVAL);
+            return -API_EINVAL;
         s->send_min = v;
         break;
     case TCP_SSL_SEND_MAX_SIZE:
         if (v < 100 || v > CHIP_RECORD_MAX)
-            return chip_fail(error, API_EINVAL);
+            return -API_EINVAL;
         s->send_max = v;
         break;
     default:
-        return chip_fail(error, API_ENOPROTOOPT);
+        return -API_ENOPROTOOPT;
     }
-    return chip_ok(error);
+    return 0;
 }
 
-int sslsock_get_option(struct chip_sock *s, int name, int *v)
+int sslsock_get_option(const struct chip_sock *s, int name, int *v)
 {
     switch (name) {
     case TCP_SSL_CLIENT: *v = s->ssl_mode == SSL_MODE_CLIENT; return 0;
@@ -100,128 +105,152 @@ int sslsock_get_option(struct chip_sock *s, int name, int *v)
     case TCP_SSL_CONNECT_TIMEOUT: *v = s->connect_timeout; return 0;
     case TCP_SSL_SEND_MIN_SIZE: *v = s->send_min; return 0;
     case TCP_SSL_SEND_MAX_SIZE: *v = s->send_max; return 0;
-    default: return API_ENOPROTOOPT;
+    default: return -API_ENOPROTOOPT;
     }
 }
 
-/* ---- handshake ------------------------------------------------------- */
+/* ---- the drive loop ---------------------------------------------------- */
 
 static int is_ssl(const struct chip_sock *s)
 {
     return s->ssl_mode != SSL_MODE_NONE && s->sess != NULL && s->type == SOCK_STREAM;
 }
 
-/* Mark the connection dead; later calls report API_ECONNABORTED. */
-static int conn_failed(struct chip_sock *s, int *error)
+/* The handshake state: the engine's, SSL_HS_NONE before the connection. */
+static int hs_state(const struct chip_sock *s)
 {
-    s->hs = HS_FAILED;
-    SslProblemS *p = tls_conn_problem(s->tls);
-    if (p->errorCode == 0)
-        p->errorCode = API_ECONNABORTED;
-    return chip_fail(error, p->errorCode);
+    return s->tls ? tls_conn_hs_state(s->tls) : SSL_HS_NONE;
 }
 
-static int start_tls(struct chip_sock *s, const char *name, const char *key,
-                     int *error)
+/* The code of the connection's recorded failure, negated. */
+static int failure(struct chip_sock *s, const char *why)
 {
-    struct tls_ctx *ctx = session_tls_ctx(s->sess, s->ssl_mode == SSL_MODE_SERVER, error);
+    tls_conn_fail(s->tls, API_ECONNABORTED, why); /* no-op when one is recorded */
+    return -tls_conn_problem(s->tls)->errorCode;
+}
+
+enum op { OP_HANDSHAKE, OP_READ, OP_PEEK, OP_WRITE, OP_CLOSE };
+
+/* The one drive loop: run an engine operation, waiting for the readiness it
+ * asks for until `deadline` (0: no wait) and, while handshaking, never past
+ * the handshake time limit. The engine never blocks; waiting is decided
+ * here, so blocking sockets, non-blocking ones and timeouts share one path.
+ * Returns >= 0 done (bytes for a read or write; a read's 0 is the end of the
+ * stream), -API_EWOULDBLOCK when the deadline came first (a write's record
+ * is then built and held by the engine: the retry must offer the same
+ * bytes), or another negated code when the connection failed (the engine's
+ * failure record says why). */
+static int drive(struct chip_sock *s, enum op op, void *buf, int len, int64_t deadline)
+{
+    for (;;) {
+        int n = 0, r;
+        switch (op) {
+        case OP_HANDSHAKE: r = tls_conn_handshake(s->tls); break;
+        case OP_READ:
+        case OP_PEEK: r = tls_conn_read(s->tls, buf, len, op == OP_PEEK, &n); break;
+        case OP_WRITE: r = tls_conn_write(s->tls, buf, len, &n); break;
+        default: r = tls_conn_close_notify(s->tls); break;
+        }
+        if (r == TLS_DONE) {
+            if (op == OP_HANDSHAKE) {
+                s->want = 0;
+                s->deadline = CHIP_FOREVER;
+            }
+            return n;
+        }
+        if (r == TLS_EOF && (op == OP_READ || op == OP_PEEK))
+            return 0;
+        if (r == TLS_EOF || r == TLS_FAIL)
+            return failure(s, "the peer closed the connection");
+        s->want = r == TLS_WANT_READ ? POLLIN : POLLOUT;
+        int64_t until = op == OP_HANDSHAKE && s->deadline < deadline ? s->deadline : deadline;
+        int w = chip_wait_fd(s->fd, s->want, until);
+        if (w < 0) {
+            tls_conn_fail(s->tls, -w, "waiting for the socket failed");
+            return w;
+        }
+        if (w == 0) {
+            if (op == OP_HANDSHAKE && chip_now_ms() >= s->deadline) {
+                tls_conn_fail(s->tls, API_ETIMEDOUT, "handshake time limit passed");
+                return -API_ETIMEDOUT;
+            }
+            return -API_EWOULDBLOCK;
+        }
+    }
+}
+
+/* ---- handshake ------------------------------------------------------- */
+
+static int start_tls(struct chip_sock *s, const char *name, const char *key)
+{
+    int rc = -API_ENOMEM;
+    struct tls_ctx *ctx = session_tls_ctx(s->sess, s->ssl_mode == SSL_MODE_SERVER, &rc);
     if (!ctx)
-        return API_ERROR;
-    s->tls = tls_conn_new(ctx, session_cache(s->sess), s->fd, name, key, error);
+        return rc;
+    s->tls = tls_conn_new(ctx, session_cache(s->sess), s->fd, name, key, &rc);
     tls_ctx_free(ctx);
     if (!s->tls)
-        return API_ERROR;
-    s->hs = HS_RUNNING;
+        return rc;
     if (s->deadline == CHIP_FOREVER && s->connect_timeout > 0)
         s->deadline = chip_now_ms() + (int64_t)s->connect_timeout * 1000;
     return 0;
 }
 
-/* Advance the handshake, waiting until `limit` at most (and never past the
- * handshake time limit). 1 done, 0 not yet (*error API_EWOULDBLOCK), -1
- * failed (*error the reason). */
-static int hs_drive(struct chip_sock *s, int64_t limit, int *error)
+/* Advance the handshake until it is done or `deadline`. 0 done,
+ * -API_EWOULDBLOCK not yet, else why it failed. */
+static int handshake(struct chip_sock *s, int64_t deadline)
 {
-    if (s->hs == HS_DONE)
-        return 1;
-    if (s->hs == HS_FAILED)
-        return chip_fail(error, API_ECONNABORTED);
     if (!s->tls) {
         /* Fail closed: an SSL socket never carries plaintext, so without a
          * session, or on a client before SSL_ClientStart, nothing moves. */
         if (s->listening)
-            return chip_fail(error, API_ENOTCONN);
+            return -API_ENOTCONN;
         if (s->ssl_mode == SSL_MODE_CLIENT || !s->sess)
-            return chip_fail(error, API_EPERM);
-        if (start_tls(s, NULL, NULL, error) < 0)
-            return API_ERROR;
+            return -API_EPERM;
+        int rc = start_tls(s, NULL, NULL);
+        if (rc < 0)
+            return rc;
     }
-    for (;;) {
-        int r = tls_conn_handshake(s->tls);
-        if (r == TLS_DONE) {
-            s->hs = HS_DONE;
-            s->want = 0;
-            s->deadline = CHIP_FOREVER;
-            return 1;
-        }
-        if (r == TLS_FAIL || r == TLS_EOF)
-            return conn_failed(s, error);
-        s->want = r == TLS_WANT_READ ? POLLIN : POLLOUT;
-        int64_t until = limit < s->deadline ? limit : s->deadline;
-        int w = chip_wait_fd(s->fd, s->want, until, error);
-        if (w < 0)
-            return API_ERROR;
-        if (w == 0) {
-            if (chip_now_ms() >= s->deadline) {
-                tls_conn_fail(s->tls, API_ETIMEDOUT, "handshake time limit passed");
-                return conn_failed(s, error);
-            }
-            return chip_fail(error, API_EWOULDBLOCK);
-        }
+    switch (hs_state(s)) {
+    case SSL_HS_DONE: return 0;
+    case SSL_HS_FAILED: return failure(s, NULL); /* the code recorded then */
     }
+    int rc = drive(s, OP_HANDSHAKE, NULL, 0, deadline);
+    return rc < 0 ? rc : 0;
 }
 
 /* ---- sending --------------------------------------------------------- */
 
 /* Write the hold-back buffer. force: also what is below TCP_SSL_SEND_MIN_SIZE.
- * 1 written (or held back), 0 would block, -1 error. */
-static int flush_out(struct chip_sock *s, int blocking, int force, int *error)
+ * 0 written (or held back), else a negated code (-API_EWOULDBLOCK). */
+static int flush_out(struct chip_sock *s, int64_t deadline, int force)
 {
     while (s->out_len > 0) {
         if (!force && !s->out_committed && s->out_len < s->send_min)
-            return 1;
+            return 0;
         int n = s->out_len < s->send_max ? s->out_len : s->send_max;
         if (s->out_committed && n < s->committed_len)
             n = s->committed_len; /* a retry must offer what was offered */
-        int w = 0, r = tls_conn_write(s->tls, s->out + s->out_off, n, &w);
-        if (r == TLS_DONE) {
-            s->out_off += w;
-            s->out_len -= w;
-            s->out_committed = 0;
-            if (s->out_len == 0)
-                s->out_off = 0;
-            continue;
+        int w = drive(s, OP_WRITE, s->out + s->out_off, n, deadline);
+        if (w == -API_EWOULDBLOCK) {
+            s->out_committed = 1; /* the bytes must stay until written */
+            s->committed_len = n;
         }
-        if (r == TLS_FAIL || r == TLS_EOF)
-            return conn_failed(s, error);
-        /* The engine built the record and keeps it: the bytes must stay. */
-        s->out_committed = 1;
-        s->committed_len = n;
-        s->want = r == TLS_WANT_READ ? POLLIN : POLLOUT;
-        if (!blocking) {
-            chip_fail(error, API_EWOULDBLOCK);
-            return 0;
-        }
-        if (chip_wait_fd(s->fd, s->want, CHIP_FOREVER, error) < 0)
-            return API_ERROR;
+        if (w < 0)
+            return w;
+        s->out_off += w;
+        s->out_len -= w;
+        s->out_committed = 0;
+        if (s->out_len == 0)
+            s->out_off = 0;
     }
-    return 1;
+    return 0;
 }
 
-static int ensure_out(struct chip_sock *s, int *error)
+static int ensure_out(struct chip_sock *s)
 {
     if (!s->out && !(s->out = malloc(CHIP_RECORD_MAX)))
-        return chip_fail(error, API_ENOMEM);
+        return -API_ENOMEM;
     return 0;
 }
 
@@ -239,141 +268,108 @@ static int buffer_out(struct chip_sock *s, const unsigned char *buf, int len)
     return k;
 }
 
-int sslsock_send(struct chip_sock *s, const unsigned char *buf, int len,
-                 int blocking, int *error)
+int sslsock_send(struct chip_sock *s, const unsigned char *buf, int len, int64_t deadline)
 {
-    if (s->shut_wr)
-        return chip_fail(error, API_ESHUTDOWN);
-    int r = hs_drive(s, blocking ? CHIP_FOREVER : 0, error);
-    if (r < 0 && *error != API_EWOULDBLOCK)
-        return API_ERROR;
+    if (s->shut_wr || s->close_pending)
+        return -API_ESHUTDOWN;
+    int rc = handshake(s, deadline);
+    if (rc < 0 && rc != -API_EWOULDBLOCK)
+        return rc;
+    int running = rc < 0; /* non-blocking and the handshake goes on */
     int done = 0;
     while (done < len) {
-        if (s->hs != HS_DONE || s->out_len > 0 || s->send_min > 0) {
+        if (running || s->out_len > 0 || s->send_min > 0) {
             /* Before the handshake ends, behind held-back data, or with a
              * minimum size: through the buffer, so order is kept. */
-            if (ensure_out(s, error) < 0)
+            if ((rc = ensure_out(s)) < 0)
                 break;
             int k = buffer_out(s, buf + done, len - done);
             done += k;
-            if (s->hs != HS_DONE)
+            if (running)
                 break; /* sent once the handshake finishes */
-            int f = flush_out(s, blocking, 0, error);
-            if (f < 0)
-                goto out;
-            if (k == 0 && f == 0)
-                break; /* full and the peer is not reading */
+            rc = flush_out(s, deadline, 0);
+            if (rc < 0 && (rc != -API_EWOULDBLOCK || k == 0))
+                break; /* failed, or full and the peer is not reading */
             continue;
         }
-        /* Fast path: straight from the caller's buffer, one record a time. */
-        int n = len - done < s->send_max ? len - done : s->send_max, w = 0;
-        r = tls_conn_write(s->tls, buf + done, n, &w);
-        if (r == TLS_DONE) {
-            done += w;
-            continue;
-        }
-        if (r == TLS_FAIL || r == TLS_EOF) {
-            conn_failed(s, error);
-            goto out;
-        }
-        /* The record is built and in flight: keep its plaintext for the
-         * retry, and count it as accepted. Without memory for that copy the
-         * connection cannot go on (the retry must offer the same bytes). */
-        if (ensure_out(s, error) < 0) {
-            tls_conn_fail(s->tls, API_ENOMEM, "no memory for a pending record");
-            conn_failed(s, error);
-            goto out;
-        }
-        memcpy(s->out, buf + done, (size_t)n);
-        s->out_off = 0;
-        s->out_len = n;
-        s->out_committed = 1;
-        s->committed_len = n;
-        s->want = r == TLS_WANT_READ ? POLLIN : POLLOUT;
-        done += n;
-        if (!blocking)
+        /* Fast path: straight from the caller's buffer, one record a time.
+         * A call that may not wait needs the hold-back buffer first: when
+         * the record cannot go at once, its plaintext is kept there. */
+        int n = len - done < s->send_max ? len - done : s->send_max;
+        if (deadline != CHIP_FOREVER && (rc = ensure_out(s)) < 0)
             break;
-        if (flush_out(s, 1, 0, error) < 0)
-            goto out;
+        rc = drive(s, OP_WRITE, (void *)(buf + done), n, deadline);
+        if (rc == -API_EWOULDBLOCK) {
+            /* Built and in flight: keep it for the retry; it is accepted. */
+            memcpy(s->out, buf + done, (size_t)n);
+            s->out_off = 0;
+            s->out_len = n;
+            s->out_committed = 1;
+            s->committed_len = n;
+            done += n;
+            break;
+        }
+        if (rc < 0)
+            break;
+        done += rc;
     }
-    *error = 0;
-out:
     /* Bytes accepted count even when a later part failed: they are the
-     * caller's no more (and an error is reported by the next call). */
+     * caller's no more (and the failure is reported by the next call). */
     s->st.bytesOut += (unsigned long long)done;
-    if (done > 0)
-        *error = 0;
-    if (done == 0 && len > 0) {
-        if (*error == 0)
-            *error = API_EWOULDBLOCK;
-        return API_ERROR;
-    }
-    return done;
+    if (done > 0 || len == 0)
+        return done;
+    return rc < 0 ? rc : -API_EWOULDBLOCK;
 }
 
 /* ---- receiving ------------------------------------------------------- */
 
-int sslsock_recv(struct chip_sock *s, unsigned char *buf, int len, int peek,
-                 int64_t deadline, int *error)
+int sslsock_recv(struct chip_sock *s, unsigned char *buf, int len, int peek, int64_t deadline)
 {
-    if (hs_drive(s, deadline, error) <= 0)
-        return API_ERROR;
+    int rc = handshake(s, deadline);
+    if (rc < 0)
+        return rc;
     /* Data held back by a non-blocking send goes out when it can. */
-    if (s->out_len > 0 && flush_out(s, 0, 0, error) < 0)
-        return API_ERROR;
-    for (;;) {
-        int n = 0, r = tls_conn_read(s->tls, buf, len, peek, &n);
-        if (r == TLS_DONE) {
-            if (!peek)
-                s->st.bytesIn += (unsigned long long)n;
-            *error = 0;
-            return n;
-        }
-        if (r == TLS_EOF)
-            return chip_ok(error);
-        if (r == TLS_FAIL)
-            return conn_failed(s, error);
-        s->want = r == TLS_WANT_READ ? POLLIN : POLLOUT;
-        int w = chip_wait_fd(s->fd, s->want, deadline, error);
-        if (w < 0)
-            return API_ERROR;
-        if (w == 0)
-            return chip_fail(error, API_EWOULDBLOCK);
-    }
+    if (s->out_len > 0 && (rc = flush_out(s, 0, 0)) < 0 && rc != -API_EWOULDBLOCK)
+        return rc;
+    rc = drive(s, peek ? OP_PEEK : OP_READ, buf, len, deadline);
+    if (rc > 0 && !peek)
+        s->st.bytesIn += (unsigned long long)rc;
+    return rc;
+}
+
+int sslsock_alert_sent(const struct chip_sock *s)
+{
+    if (!s->tls)
+        return 0;
+    const SslProblemS *p = tls_conn_problem(s->tls);
+    return p->errorCode != 0 && p->alert >= 0 && p->alertSent;
 }
 
 /* ---- the SSL_* socket calls ------------------------------------------ */
 
-/* The record of an SSL socket for an SSL_* call, or NULL with *error. */
-static struct chip_sock *ssl_sock(int sd, int *error)
+/* The record of an SSL socket for an SSL_* call. */
+static int ssl_sock(int sd, struct chip_sock **s)
 {
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (s && !is_ssl(s)) {
-        chip_fail(error, API_EINVAL);
-        return NULL;
-    }
-    return s;
+    int rc = sock_lookup(sd, s);
+    if (rc == 0 && !is_ssl(*s))
+        rc = -API_EINVAL;
+    return rc;
 }
 
-int SSL_ClientStart(int sd, const char *srvCommonName, int *error)
+static int client_start(struct chip_sock *s, const char *name)
 {
-    if (!error)
-        return API_ERROR;
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (!s)
-        return API_ERROR;
     if (s->ssl_mode != SSL_MODE_CLIENT || !s->sess || s->type != SOCK_STREAM)
-        return chip_fail(error, API_EPERM);
+        return -API_EPERM;
     if (session_is_closed(s->sess))
-        return chip_fail(error, API_ENOENT);
+        return -API_ENOENT;
     if (s->tls)
-        return chip_fail(error, API_EALREADY);
-    if (srvCommonName && strlen(srvCommonName) > 255)
-        return chip_fail(error, API_EINVAL);
+        return -API_EALREADY;
+    if (name && strlen(name) > 255)
+        return -API_EINVAL;
     struct sockaddr_storage peer;
     socklen_t pl = sizeof peer;
-    if (getpeername(sd, (struct sockaddr *)&peer, &pl) != 0)
-        return chip_fail(error, API_ENOTCONN);
+    if (getpeername(s->fd, (struct sockaddr *)&peer, &pl) != 0)
+        return -API_ENOTCONN;
 
     /* The resumption cache key: peer address, port and expected name. */
     char host[INET6_ADDRSTRLEN] = "", key[INET6_ADDRSTRLEN + 300];
@@ -387,81 +383,109 @@ int SSL_ClientStart(int sd, const char *srvCommonName, int *error)
         inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
         port = ntohs(a->sin_port);
     }
-    snprintf(key, sizeof key, "%s|%d|%s", host, port,
-             srvCommonName ? srvCommonName : "");
-    if (start_tls(s, srvCommonName, key, error) < 0)
+    snprintf(key, sizeof key, "%s|%d|%s", host, port, name ? name : "");
+    int rc = start_tls(s, name, key);
+    if (rc < 0)
+        return rc;
+    /* Send the ClientHello now; completion is SSL_HandshakeComplete's, and
+     * so is reporting a failure of this first step. */
+    handshake(s, 0);
+    return 0;
+}
+
+int SSL_ClientStart(int sd, const char *srvCommonName, int *error)
+{
+    if (!error)
         return API_ERROR;
-    /* Send the ClientHello now; completion is SSL_HandshakeComplete's. */
-    int e = 0;
-    hs_drive(s, 0, &e);
-    return chip_ok(error);
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s); /* s is NULL when it fails */
+    if (rc == 0)
+        rc = client_start(s, srvCommonName);
+    return sock_return(s, error, rc);
 }
 
 int SSL_HandshakeComplete(int sd, unsigned int timeout)
 {
-    int e = 0;
-    struct chip_sock *s = sock_lookup(sd, &e);
-    if (!s)
-        return e == API_ENOTSOCK ? -1 : -2;
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s);
+    if (rc < 0)
+        return rc == -API_ENOTSOCK ? -1 : -2;
     if (s->type != SOCK_STREAM)
         return -1;
-    if (!is_ssl(s) || s->listening || (s->ssl_mode == SSL_MODE_CLIENT && !s->tls))
+    /* 0 as the original answers, get_socketerror() tells why. */
+    if (!is_ssl(s) || s->listening) {
+        s->last_error = API_EINVAL;
         return 0;
+    }
+    if (s->ssl_mode == SSL_MODE_CLIENT && !s->tls) {
+        s->last_error = API_EPERM;
+        return 0;
+    }
     int64_t limit = timeout == SSL_WAIT_FOREVER ? CHIP_FOREVER
                                                 : chip_now_ms() + (int64_t)timeout;
-    int r = hs_drive(s, limit, &e);
-    if (r < 0 && e != API_EWOULDBLOCK)
-        return -3;
-    if (r > 0 && s->out_len > 0)
-        flush_out(s, 0, 0, &e); /* data sent before the handshake ended */
-    return r > 0 ? 1 : 0;
+    rc = handshake(s, limit);
+    if (rc == 0 && s->out_len > 0)
+        flush_out(s, 0, 0); /* data sent before the handshake ended */
+    s->last_error = -rc;
+    return rc == 0 ? 1 : rc == -API_EWOULDBLOCK ? 0 : -3;
+}
+
+int SSL_GetTimeout(int sd, int *error)
+{
+    if (!error)
+        return API_ERROR;
+    struct chip_sock *s;
+    int rc = ssl_sock(sd, &s);
+    if (rc < 0)
+        return chip_return(error, rc);
+    int st = hs_state(s);
+    if (st == SSL_HS_DONE || st == SSL_HS_FAILED || s->deadline == CHIP_FOREVER)
+        return chip_return(error, SSL_NO_TIMEOUT);
+    int64_t left = s->deadline - chip_now_ms();
+    return chip_return(error, left <= 0 ? 0 : left >= SSL_NO_TIMEOUT ? SSL_NO_TIMEOUT - 1
+                                                                      : (int)left);
 }
 
 int SSL_SendFlush(int sd, int *error)
 {
     if (!error)
         return API_ERROR;
-    struct chip_sock *s = ssl_sock(sd, error);
-    if (!s)
-        return API_ERROR;
-    if (s->hs != HS_DONE)
-        return chip_fail(error, s->hs == HS_FAILED ? API_ECONNABORTED : API_EINVAL);
-    int f = flush_out(s, !fd_nonblocking(sd), 1, error);
-    return f == 1 ? chip_ok(error) : API_ERROR;
+    struct chip_sock *s;
+    int rc = ssl_sock(sd, &s);
+    if (rc < 0)
+        return chip_return(error, rc);
+    int st = hs_state(s);
+    if (st != SSL_HS_DONE)
+        rc = st == SSL_HS_FAILED ? -API_ECONNABORTED : -API_EINVAL;
+    else
+        rc = flush_out(s, fd_nonblocking(sd) ? 0 : CHIP_FOREVER, 1);
+    return sock_return(s, error, rc);
 }
 
 int SSL_ConnClose(int sd, int *error)
 {
     if (!error)
         return API_ERROR;
-    struct chip_sock *s = ssl_sock(sd, error);
-    if (!s)
-        return API_ERROR;
-    if (s->hs != HS_DONE || s->shut_wr)
-        return chip_fail(error, API_EINVAL);
-    int blocking = !fd_nonblocking(sd);
-    /* Non-blocking: whatever cannot go now waits for POLLOUT (and
-     * SSL_GetWaitEvents says so until a later call finishes the close). */
+    struct chip_sock *s;
+    int rc = ssl_sock(sd, &s);
+    if (rc < 0)
+        return chip_return(error, rc);
+    if (hs_state(s) != SSL_HS_DONE || s->shut_wr)
+        return sock_return(s, error, -API_EINVAL);
+    /* Non-blocking: what cannot go now waits for POLLOUT, SSL_GetWaitEvents
+     * says so, and a later call goes on from where this one stopped. */
+    int64_t deadline = fd_nonblocking(sd) ? 0 : CHIP_FOREVER;
     s->close_pending = 1;
-    int f = flush_out(s, blocking, 1, error);
-    if (f != 1)
-        return API_ERROR;
-    for (;;) {
-        int r = tls_conn_close_notify(s->tls);
-        if (r == TLS_DONE)
-            break;
-        if (r == TLS_FAIL || r == TLS_EOF)
-            return conn_failed(s, error);
-        s->want = r == TLS_WANT_READ ? POLLIN : POLLOUT;
-        if (!blocking)
-            return chip_fail(error, API_EWOULDBLOCK);
-        if (chip_wait_fd(sd, s->want, CHIP_FOREVER, error) < 0)
-            return API_ERROR;
+    rc = flush_out(s, deadline, 1);
+    if (rc == 0)
+        rc = drive(s, OP_CLOSE, NULL, 0, deadline);
+    if (rc >= 0) {
+        s->close_pending = 0;
+        s->close_sent = 1;
+        s->shut_wr = 1;
+        rc = 0;
     }
-    s->close_pending = 0;
-    s->close_sent = 1;
-    s->shut_wr = 1;
-    return chip_ok(error);
+    return sock_return(s, error, rc);
 }
 
 static void refresh_state(struct chip_sock *s)
@@ -471,27 +495,25 @@ static void refresh_state(struct chip_sock *s)
     st->sessionID = s->sess ? session_id(s->sess) : 0;
     if (s->tls)
         tls_conn_state(s->tls, st);
-    if (s->hs == HS_IDLE)
-        st->handshakeState = SSL_HS_NONE;
-    else if (s->hs == HS_FAILED)
-        st->handshakeState = SSL_HS_FAILED;
-    else if (s->hs == HS_DONE)
-        st->handshakeState = (s->close_sent || s->eof || st->closeNotify) ? SSL_HS_CLOSED
-                                                                           : SSL_HS_DONE;
+    else
+        st->problem = (SslProblemS){ .alert = -1 };
+    int hs = hs_state(s);
+    if (hs == SSL_HS_DONE && (s->close_sent || s->eof || st->closeNotify))
+        hs = SSL_HS_CLOSED;
+    st->handshakeState = hs;
 }
 
 int SSL_GetConnState(int sd, void **connStatePtr, int *error)
 {
     if (!error)
         return API_ERROR;
-    if (!connStatePtr)
-        return chip_fail(error, API_EINVAL);
-    struct chip_sock *s = ssl_sock(sd, error);
-    if (!s)
-        return API_ERROR;
-    refresh_state(s);
-    *connStatePtr = &s->st;
-    return chip_ok(error);
+    struct chip_sock *s;
+    int rc = connStatePtr ? ssl_sock(sd, &s) : -API_EINVAL;
+    if (rc == 0) {
+        refresh_state(s);
+        *connStatePtr = &s->st;
+    }
+    return chip_return(error, rc);
 }
 
 int SSL_Get_ConnState(int sd, void **connStatePtr, int *error)
@@ -501,32 +523,33 @@ int SSL_Get_ConnState(int sd, void **connStatePtr, int *error)
 
 int SSL_GetProblem(int sd, SslProblemS *problem, int *error)
 {
-    SSL_CONN_STATE *st;
-    if (!problem)
-        return chip_fail(error, API_EINVAL);
-    if (SSL_GetConnState(sd, (void **)&st, error) != 0)
-        return API_ERROR;
-    *problem = st->problem;
-    return 0;
+    struct chip_sock *s;
+    int rc = problem ? ssl_sock(sd, &s) : -API_EINVAL;
+    if (rc == 0) {
+        refresh_state(s);
+        *problem = s->st.problem;
+    }
+    return chip_return(error, rc);
 }
 
 int SSL_GetWaitEvents(int sd, int *error)
 {
     if (!error)
         return API_ERROR;
-    struct chip_sock *s = sock_lookup(sd, error);
-    if (!s)
-        return API_ERROR;
-    *error = 0;
-    if (!is_ssl(s) || !s->tls || s->hs == HS_FAILED)
-        return 0;
+    struct chip_sock *s;
+    int rc = sock_lookup(sd, &s);
+    if (rc < 0)
+        return chip_return(error, rc);
+    int st = hs_state(s);
+    if (!is_ssl(s) || !s->tls || st == SSL_HS_FAILED)
+        return chip_return(error, 0);
     if (tls_conn_pending(s->tls) > 0)
-        return 0; /* decrypted data waits: call recv again */
+        return chip_return(error, 0); /* decrypted data waits: call recv again */
     int ev = s->want;
     /* A record in flight, or held-back data ripe for sending, needs the
      * socket writable whatever the last read waited for. */
-    if (s->hs == HS_DONE && (s->close_pending || s->out_committed ||
-                             (s->out_len > 0 && s->out_len >= s->send_min)))
+    if (st == SSL_HS_DONE && (s->close_pending || s->out_committed ||
+                              (s->out_len > 0 && s->out_len >= s->send_min)))
         ev |= POLLOUT;
-    return ev;
+    return chip_return(error, ev);
 }

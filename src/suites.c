@@ -55,3 +55,8 @@ const struct chip_suite *chip_suite_find(int iana)
             return &table[i];
     return NULL;
 }
+
+const struct chip_suite *chip_suite_at(int i)
+{
+    return i >= 0 && (size_t)i < sizeof(table) / sizeof(table[0]) ? &table[i] : NULL;
+}

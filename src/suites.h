@@ -15,6 +15,9 @@ struct chip_suite {
 /* The entry for an IANA number, or NULL when unknown or refused. */
 const struct chip_suite *chip_suite_find(int iana);
 
+/* Entry i of the table (0..), NULL past its end. */
+const struct chip_suite *chip_suite_at(int i);
+
 /* The default proposal list (documented in tcpip.h). */
 extern const int chip_default_suites[];
 extern const int chip_default_suite_count;

@@ -175,12 +175,10 @@ int chipssl_suite_number(const char *name)
 {
     if (!name)
         return -1;
-    /* The table holds at most a few dozen suites of 16-bit numbers. */
-    for (int iana = 0; iana <= 0xFFFF; iana++) {
-        const struct chip_suite *s = chip_suite_find(iana);
-        if (s && strcasecmp(s->name, name) == 0)
-            return iana;
-    }
+    const struct chip_suite *s;
+    for (int i = 0; (s = chip_suite_at(i)) != NULL; i++)
+        if (strcasecmp(s->name, name) == 0)
+            return s->iana;
     return -1;
 }
 

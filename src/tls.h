@@ -21,17 +21,21 @@ struct tls_cache; /* client-side resumption cache of a session */
 
 /* ---- PKI objects (pki.c keeps the lists; the engine parses and checks) */
 
-/* Parse one certificate / CRL / private key from memory (PEM: the first
- * object of its kind; DER: exactly one). 0, API_EINVAL (unreadable, or a key
- * of another type than key_type, RSA below 2048 bits, EC off P-256/384/521,
- * encrypted), or API_ENOMEM. */
+/* Errors follow internal.h: negated API codes. Checks that compute (a
+ * signature, a key pair) return 1 yes, 0 no, or -API_ENOMEM when the engine
+ * ran out of memory, which is never taken for a "no".
+ *
+ * Parse one certificate / CRL / private key from memory (PEM: the first
+ * object of its kind; DER: exactly one). 0, -API_EINVAL (unreadable, or a
+ * key of another type than key_type, RSA below 2048 bits, EC off
+ * P-256/384/521, encrypted), or -API_ENOMEM. */
 int tls_cert_parse(const unsigned char *data, size_t len, int pem, struct tls_cert **out);
 int tls_crl_parse(const unsigned char *data, size_t len, int pem, struct tls_crl **out);
 int tls_key_parse(const unsigned char *data, size_t len, int pem, int key_type,
                   struct tls_key **out);
 /* Call each() for every certificate of a PEM bundle (each takes the
- * reference); stops when each() returns non-zero. Returns the number seen, or
- * minus the API code each() or the engine returned. */
+ * reference); stops when each() returns a negated code. Returns the number
+ * seen, or the negated code each() or the engine returned. */
 int tls_cert_bundle(const unsigned char *data, size_t len,
                     int (*each)(void *arg, struct tls_cert *x), void *arg);
 int tls_cert_ref(struct tls_cert *x); /* 1, or 0 when it cannot */
@@ -94,11 +98,11 @@ enum tls_result {
 
 /* A context for one role. trust: the store peers are verified with (for a
  * server with option 1 and SSL_AddClientCA CAs, an anchors_only store of
- * those CAs); the context takes its own reference. NULL with *error
- * API_EINVAL (settings or an own certificate the engine refuses) or
- * API_ENOMEM. */
+ * those CAs); the context takes its own reference. NULL with *rc
+ * -API_EINVAL (settings or an own certificate the engine refuses) or
+ * -API_ENOMEM. */
 struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trust,
-                            int server, int *error);
+                            int server, int *rc);
 void tls_ctx_ref(struct tls_ctx *ctx);
 void tls_ctx_free(struct tls_ctx *ctx); /* drops one reference */
 
@@ -108,10 +112,10 @@ void tls_saved_free(void *saved);
 
 /* A connection on fd. Client side: name (or NULL) is checked and sent as SNI
  * when it is a DNS name; cache_key selects the resumption entry (cache may
- * be NULL). Returns NULL with an API code in *error. */
+ * be NULL). Returns NULL with a negated API code in *rc. */
 struct tls_conn *tls_conn_new(struct tls_ctx *ctx, struct tls_cache *cache,
                               int fd, const char *name, const char *cache_key,
-                              int *error);
+                              int *rc);
 int tls_conn_handshake(struct tls_conn *c);
 int tls_conn_read(struct tls_conn *c, void *buf, int len, int peek, int *n);
 int tls_conn_write(struct tls_conn *c, const void *buf, int len, int *n);
@@ -120,10 +124,16 @@ int tls_conn_close_notify(struct tls_conn *c);
 int tls_conn_pending(struct tls_conn *c);
 /* Fill the negotiated fields, peer data and problem of *st. */
 void tls_conn_state(struct tls_conn *c, SSL_CONN_STATE *st);
-SslProblemS *tls_conn_problem(struct tls_conn *c);
-/* Record a failure the socket layer found (the handshake time limit): the
- * problem gets the code, the reason and the state the handshake was in. */
+/* The connection's failure record. The engine owns it and keeps the first
+ * failure (BearSSL's rule); callers only read it. */
+const SslProblemS *tls_conn_problem(const struct tls_conn *c);
+/* Record a failure the socket layer found (the handshake time limit, a wait
+ * that failed, ...): the problem gets the code, the reason and the state the
+ * handshake was in, unless a failure is already recorded. */
 void tls_conn_fail(struct tls_conn *c, int code, const char *reason);
+/* The handshake state, the one source of it: SSL_HS_HELLO .. SSL_HS_DONE
+ * (DONE stays DONE once reached), SSL_HS_FAILED once a failure is recorded. */
+int tls_conn_hs_state(const struct tls_conn *c);
 void tls_conn_free(struct tls_conn *c);
 
 #endif

@@ -3,8 +3,11 @@
  * sanitizer run): every file given on the command line (or in a directory
  * given) is fed as is, then a fixed number of deterministic mutations of
  * each (bit flips, truncations, byte insertions from a xorshift generator),
- * so the same inputs run every time.
+ * so the same inputs run every time. A directory's files are taken in name
+ * order, so the mutations each file gets do not depend on the file system.
  */
+#define _DEFAULT_SOURCE /* scandir, alphasort */
+
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,17 +83,18 @@ int main(int argc, char **argv)
             run_file(argv[i]);
             continue;
         }
-        DIR *d = opendir(argv[i]);
-        struct dirent *de;
-        while (d && (de = readdir(d))) {
-            if (de->d_name[0] == '.')
-                continue;
-            char p[4096];
-            snprintf(p, sizeof p, "%s/%s", argv[i], de->d_name);
-            run_file(p);
+        struct dirent **list;
+        int n = scandir(argv[i], &list, NULL, alphasort);
+        for (int k = 0; k < n; k++) {
+            if (list[k]->d_name[0] != '.') {
+                char p[4096];
+                snprintf(p, sizeof p, "%s/%s", argv[i], list[k]->d_name);
+                run_file(p);
+            }
+            free(list[k]);
         }
-        if (d)
-            closedir(d);
+        if (n >= 0)
+            free(list);
     }
     printf("%lu inputs, no crash\n", total);
     return 0;

@@ -7,7 +7,10 @@ on the client (https_get -R against openssl s_server) and on the server
 still reports the flag. Certificates of the same CA that the CRL does not
 list, and certificates of CAs without a CRL, are unaffected. A CRL of the root
 that revokes an intermediate CA refuses every chain through it (revocation is
-checked along the whole chain).
+checked along the whole chain). A server that names client CAs
+(SSL_AddClientCA, tls_echo_server -A) verifies client chains against those CAs
+and still applies the CRLs: a client certificate its client CA's own CRL lists
+is refused.
 """
 
 import pytest
@@ -111,5 +114,36 @@ def test_server_refuses_client_under_revoked_intermediate(pki, start_echo_server
         else:
             assert conn["status"] == "ok" and conn["flags"] == 0, "CRL %s: %s" % (crl,
                                                                                   conn["line"])
+            assert r.echoed, r.describe()
+        srv.stop()
+
+
+# --- client CAs (SSL_AddClientCA): the server verifies client chains against
+# the CAs it names, and applies the CRLs there too. crl-ca2.pem is ca2's CRL
+# listing client2.pem; crl-inter-client.pem is inter-ca's CRL listing
+# client-inter.pem (an intermediate CA named as client CA).
+CLIENT_CA_CRLS = [
+    pytest.param("ca2", "client2", "crl-ca2", id="ca2"),
+    pytest.param("inter-ca", "client-inter", "crl-inter-client", id="inter-ca"),
+]
+
+
+@pytest.mark.parametrize("flag", VERSIONS)
+@pytest.mark.parametrize("client_ca,cert,crl", CLIENT_CA_CRLS)
+def test_server_with_client_ca_refuses_revoked_client(pki, start_echo_server, run_s_client, flag,
+                                                      client_ca, cert, crl):
+    for with_crl in (False, True):
+        args = ["-A", pki / (client_ca + ".pem")] + (["-R", pki / (crl + ".pem")] if with_crl
+                                                      else [])
+        srv = start_echo_server(args)
+        r = run_s_client(srv.port, [flag] + cert_args(pki, cert))
+        conn = srv.wait_conn()
+        if with_crl:
+            assert conn["status"] == "failed", conn["line"] + "\n" + r.describe()
+            assert conn["flags"] & REVOKED, conn["line"]
+            assert conn["alert"] == ALERT_CERTIFICATE_REVOKED and conn["sent"] == 1, conn["line"]
+            assert not r.echoed, r.describe()
+        else:
+            assert conn["status"] == "ok" and conn["flags"] == 0, conn["line"]
             assert r.echoed, r.describe()
         srv.stop()

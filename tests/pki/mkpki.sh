@@ -34,6 +34,9 @@
 #   crl-inter.pem          CRL of ca listing inter-ca.pem only (the intermediate
 #                          revoked: chains leaf-inter/client-inter -> inter-ca -> ca
 #                          fail when revocation is checked along the whole chain)
+#   crl-ca2.pem            CRL of ca2 listing client2.pem only (a client CA's own CRL)
+#   crl-inter-client.pem   CRL of inter-ca listing client-inter.pem only (the CRL
+#                          of an intermediate that serves as SSL_AddClientCA CA)
 #   sha1.pem/.key          CN=localhost SAN localhost,127.0.0.1,::1, serverAuth, issued
 #                          by ca but signed with SHA-1 (EC key; TLS engines at security
 #                          level >= 1 refuse it as an own certificate)
@@ -41,6 +44,9 @@
 #   ec-brainpoolP256r1.key EC key on brainpoolP256r1 (not a TLS 1.3 curve)
 #   ec-p384.pem/.key       EC key on P-384, CN=localhost SAN localhost,127.0.0.1,::1 (ca)
 #   ec-p521.pem/.key       EC key on P-521, CN=localhost SAN localhost,127.0.0.1,::1 (ca)
+#   seed-two-certs.pem     server.pem + ca.pem (fuzz_pki seed: the first block is used)
+#   seed-crl-then-cert.pem crl.pem + server.pem (fuzz_pki seed: read as a certificate the
+#                          CRL block is skipped, read as a CRL it is the one used)
 #   ca.der                 ca.pem in DER
 #   server.key.pk8.der     server.key as PKCS#8 DER
 #   server.key.pkcs1.pem   server.key as PKCS#1 ("BEGIN RSA PRIVATE KEY")
@@ -302,8 +308,27 @@ openssl ca -batch -config "$W/ca.cnf" -gencrl -crldays "$DAYS" -crlexts crl_ext 
     -out crl.pem 2>/dev/null
 openssl crl -in crl.pem -outform DER -out crl.der
 
+# issuer_crl ISSUER CERT OUT: a CRL of ISSUER (ISSUER.pem/.key) listing CERT
+# only, from a database of its own (openssl ca -revoke adds CERT to it).
+issuer_crl() {
+    local iss=$1 cert=$2 out=$3 db="$W/db-$1"
+    mkdir -p "$db"
+    : > "$db/index.txt"
+    echo 01 > "$db/crlnumber"
+    sed -e "s|^dir .*|dir              = $db|" \
+        -e "s|^certificate .*|certificate      = $OUT/$iss.pem|" \
+        -e "s|^private_key .*|private_key      = $OUT/$iss.key|" "$W/ca.cnf" > "$W/$iss.cnf"
+    openssl ca -batch -config "$W/$iss.cnf" -revoke "$cert" -crl_reason keyCompromise 2>/dev/null
+    openssl ca -batch -config "$W/$iss.cnf" -gencrl -crldays "$DAYS" -crlexts crl_ext \
+        -out "$out" 2>/dev/null
+}
+issuer_crl ca2 client2.pem crl-ca2.pem
+issuer_crl inter-ca client-inter.pem crl-inter-client.pem
+
 # ---------------------------------------------------------------- other encodings
 cp client.pem notca.pem
+cat server.pem ca.pem > seed-two-certs.pem
+cat crl.pem server.pem > seed-crl-then-cert.pem
 cp client.key notca.key
 openssl x509 -in ca.pem -outform DER -out ca.der
 openssl pkcs8 -topk8 -nocrypt -in server.key -outform DER -out server.key.pk8.der
@@ -355,6 +380,18 @@ v ca.pem revoked.pem -CRLfile crl-inter.pem -crl_check
     echo "mkpki.sh: crl-inter.pem should list exactly one certificate" >&2; exit 1; }
 [ "$(openssl crl -in crl.pem -noout -text | grep -c 'Serial Number:')" = 1 ] || {
     echo "mkpki.sh: crl.pem should list exactly one certificate" >&2; exit 1; }
+# crl-ca2.pem revokes client2.pem; crl-inter-client.pem revokes client-inter.pem
+if openssl verify -CAfile ca2.pem -CRLfile crl-ca2.pem -crl_check client2.pem >/dev/null 2>&1; then
+    echo "mkpki.sh: client2.pem is not revoked by crl-ca2.pem" >&2; exit 1
+fi
+if openssl verify -CAfile ca.pem -untrusted inter-ca.pem -CRLfile crl-inter-client.pem -crl_check \
+        client-inter.pem >/dev/null 2>&1; then
+    echo "mkpki.sh: client-inter.pem is not revoked by crl-inter-client.pem" >&2; exit 1
+fi
+for f in crl-ca2.pem crl-inter-client.pem; do
+    [ "$(openssl crl -in "$f" -noout -text | grep -c 'Serial Number:')" = 1 ] || {
+        echo "mkpki.sh: $f should list exactly one certificate" >&2; exit 1; }
+done
 # sha1.pem: issued by ca, signed with SHA-1
 v ca.pem sha1.pem
 openssl x509 -in sha1.pem -noout -text | grep -q 'Signature Algorithm: sha1WithRSAEncryption' || {

@@ -90,6 +90,34 @@ static const struct match_case match_cases[] = {
     { .desc = "empty pattern", .pattern = "", .name = "foo", .want = 0 },
     { .desc = "empty name", .pattern = "foo", .name = "", .want = 0 },
     { .desc = "both empty", .pattern = "", .name = "", .want = 0 },
+    /* only ASCII letters fold: bytes that differ by 0x20 but are not
+     * letters are different ('\r' | 0x20 is '-', '@' | 0x20 is '`', ...) */
+    { .desc = "- vs CR", .pattern = "a-b.com", .name = "a\rb.com", .want = 0 },
+    { .desc = "CR vs -", .pattern = "a\rb.com", .name = "a-b.com", .want = 0 },
+    { .desc = "@ vs `", .pattern = "a@b.com", .name = "a`b.com", .want = 0 },
+    { .desc = "[ vs {", .pattern = "a[b.com", .name = "a{b.com", .want = 0 },
+    { .desc = "^ vs ~", .pattern = "a^b.com", .name = "a~b.com", .want = 0 },
+    { .desc = "_ vs DEL", .pattern = "a_b.com", .name = "a\x7f" "b.com", .want = 0 },
+    { .desc = "0 vs DLE", .pattern = "a0b.com", .name = "a\x10" "b.com", .want = 0 },
+    { .desc = ". vs SO in a label", .pattern = "a.b.com", .name = "a\x0e" "b.com", .want = 0 },
+    { .desc = "Latin-1 upper vs lower", .pattern = "\xc4.com", .name = "\xe4.com", .want = 0 },
+    { .desc = "wildcard rest, - vs CR", .pattern = "*.a-b.com", .name = "x.a\rb.com", .want = 0 },
+    { .desc = "wildcard prefix, - vs CR", .pattern = "a-*.com", .name = "a\rb.com", .want = 0 },
+    { .desc = "wildcard suffix, - vs CR", .pattern = "*-b.com", .name = "a\rb.com", .want = 0 },
+    { .desc = "same non-letters", .pattern = "a-b_c.com", .name = "A-B_C.COM", .want = 1 },
+    /* a wildcard is for DNS names: never an IP literal */
+    { .desc = "*.0.0.1 vs 127.0.0.1", .pattern = "*.0.0.1", .name = "127.0.0.1", .want = 0 },
+    { .desc = "*.0.0.1 vs 127.0.0.1.", .pattern = "*.0.0.1", .name = "127.0.0.1.", .want = 0 },
+    { .desc = "1*.0.0.1 vs 127.0.0.1", .pattern = "1*.0.0.1", .name = "127.0.0.1", .want = 0 },
+    { .desc = "*7.0.0.1 vs 127.0.0.1", .pattern = "*7.0.0.1", .name = "127.0.0.1", .want = 0 },
+    { .desc = "*.168.1.1 vs 192.168.1.1", .pattern = "*.168.1.1", .name = "192.168.1.1",
+      .want = 0 },
+    { .desc = "*.2.3.4 vs ::ffff:1.2.3.4", .pattern = "*.2.3.4", .name = "::ffff:1.2.3.4",
+      .want = 0 },
+    { .desc = "*.0.0.1 vs a.0.0.1 (a DNS name)", .pattern = "*.0.0.1", .name = "a.0.0.1",
+      .want = 1 },
+    { .desc = "*.0.0.1.2 vs 1.0.0.1.2 (not an IP)", .pattern = "*.0.0.1.2",
+      .name = "1.0.0.1.2", .want = 1 },
     /* IP literals compared as strings */
     { .desc = "same IPv4 literal", .pattern = "127.0.0.1", .name = "127.0.0.1", .want = 1 },
     { .desc = "other IPv4 literal", .pattern = "127.0.0.1", .name = "127.0.0.2", .want = 0 },
@@ -127,6 +155,21 @@ static const struct ip_case ip_cases[] = {
 };
 /* clang-format on */
 
+/* n bytes of s with non-printable bytes as \xNN, for messages. */
+static const char *esc(char *dst, size_t size, const char *s, size_t n)
+{
+    size_t used = 0, i;
+
+    dst[0] = '\0';
+    for (i = 0; i < n && used + 5 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        used +=
+            (size_t)snprintf(dst + used, size - used, (c < 0x20 || c > 0x7e) ? "\\x%02x" : "%c", c);
+    }
+    return dst;
+}
+
 static void test_name_match(void **state)
 {
     size_t i;
@@ -139,9 +182,11 @@ static void test_name_match(void **state)
         int got = chipssl_name_match(c->pattern, plen, c->name);
 
         if (got != c->want) {
-            print_error("name_match case %zu (%s): pattern \"%.*s\" name \"%s\": "
-                        "got %d, want %d\n",
-                        i, c->desc, (int)plen, c->pattern, c->name, got, c->want);
+            char p[256], n[256];
+
+            print_error("name_match case %zu (%s): pattern \"%s\" name \"%s\": got %d, want %d\n",
+                        i, c->desc, esc(p, sizeof p, c->pattern, plen),
+                        esc(n, sizeof n, c->name, strlen(c->name)), got, c->want);
             failures++;
         }
     }

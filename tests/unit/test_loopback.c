@@ -7,8 +7,12 @@
  * client's session (versions, certificate, options, proposals), the name
  * given to SSL_ClientStart, and what both ends must report. The server end
  * runs in a thread; cmocka assertions are made only in the main thread,
- * after the server thread has been joined. The other tests (end of stream,
- * hold-back, non-blocking, timeouts, big transfer, ...) follow the table.
+ * after the server thread has been joined. The other tests (hold-back,
+ * non-blocking, recv time-outs, big transfer, options, changes between
+ * handshakes, ...) follow the table. Elsewhere: option 2 and refused lists
+ * (test_proposals.c), how a connection ends (test_close.c), time limits
+ * (test_handshake_limits.c), resumption beyond the plain cases
+ * (test_resumption.c), CRLs along chains (test_trust.c).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -39,12 +43,10 @@ struct side {
     int version;           /* SSL_VERSION_* mask; 0: TLS 1.2 + 1.3        */
     const char *cert;      /* certIdentity                                */
     int caches;            /* maxCaches                                   */
-    int opt1, opt2, opt3;  /* SSL_SessionOpt options 1..3                 */
+    int opt1, opt3;        /* SSL_SessionOpt options 1 and 3 (2: test_proposals.c) */
     const char *client_ca; /* SSL_AddClientCA (server)                    */
     const int *props;      /* SSL_SessionProp list, nprops entries        */
     int nprops;
-    int reject_after; /* then try an insecure list: must be refused and
-                         leave the list above in effect             */
 };
 
 /* Create the session of s; fails the test on error. */
@@ -54,14 +56,12 @@ static int make_session(const struct side *s)
                         .cert = s->cert,
                         .caches = s->caches,
                         .opt1 = s->opt1,
-                        .opt2 = s->opt2,
                         .opt3 = s->opt3,
                         .client_ca = s->client_ca,
                         .props = s->props,
                         .nprops = s->nprops};
     char msg[256];
     int sid, err;
-    static int rc4[] = {0x0004};
 
     sid = tu_session_new(&c, &err);
     if (sid == TU_SN_NEW)
@@ -69,10 +69,6 @@ static int make_session(const struct side *s)
                  (unsigned)(s->version != 0 ? s->version : V_BOTH), err);
     if (sid < 1)
         fail_msg("%s", tu_session_msg(msg, sizeof msg, sid, &c, err));
-    if (s->reject_after) {
-        assert_int_equal(SSL_SessionProp(sid, rc4, 1, &err), -1);
-        assert_int_equal(err, API_EINVAL);
-    }
     return sid;
 }
 
@@ -118,7 +114,7 @@ static void *srv_main(void *arg)
             send(j->sd, "pong", 4, 0, &err);
         if (j->mode == SRV_LAZY)
             j->hs = SSL_HandshakeComplete(j->sd, 0);
-        /* wait for the client's close_notify */
+        /* wait for the client's close (close_notify, then its FIN) */
         j->eof_rc = recv(j->sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &j->eof_err);
     }
     tu_snapshot(j->sd, &j->st, &j->st_ok, &j->prob);
@@ -333,23 +329,7 @@ static const struct hs_case hs_cases[] = {
     { .desc = "untrusted client cert, server option 3",
       .srv = { .cert = "srv", .opt1 = 1, .opt3 = 1 }, .cli = { .cert = "cli-unt" },
       .name = "localhost", .want_cli = 1, .want_srv = 1 },
-    /* proposals and option 2 (server 1,2,3,4; client 4,3,2) */
-    { .desc = "TLS1.2 option 2 on: server preference",
-      .srv = { .version = V12, .cert = "srv", .opt2 = 1, P(0xC02F, 0xC030, 0xCCA8, 0xC027) },
-      .cli = { .version = V12, P(0xC027, 0xCCA8, 0xC030) }, .name = "localhost",
-      .want_cli = 1, .want_srv = 1, .want_suite = 0xC030 },
-    { .desc = "TLS1.2 option 2 off: client preference",
-      .srv = { .version = V12, .cert = "srv", P(0xC02F, 0xC030, 0xCCA8, 0xC027) },
-      .cli = { .version = V12, P(0xC027, 0xCCA8, 0xC030) }, .name = "localhost",
-      .want_cli = 1, .want_srv = 1, .want_suite = 0xC027 },
-    { .desc = "TLS1.3 option 2 on: server preference",
-      .srv = { .version = V13, .cert = "srv", .opt2 = 1, P(0x1301, 0x1302, 0x1303) },
-      .cli = { .version = V13, P(0x1303, 0x1302) }, .name = "localhost",
-      .want_cli = 1, .want_srv = 1, .want_suite = 0x1302 },
-    { .desc = "TLS1.3 option 2 off: client preference",
-      .srv = { .version = V13, .cert = "srv", P(0x1301, 0x1302, 0x1303) },
-      .cli = { .version = V13, P(0x1303, 0x1302) }, .name = "localhost",
-      .want_cli = 1, .want_srv = 1, .want_suite = 0x1303 },
+    /* proposals (option 2 and refused lists: test_proposals.c) */
     { .desc = "original RSA suite 0x002F", .srv = { .version = V12, .cert = "srv", P(0x002F) },
       .cli = { .version = 3, P(0x002F) }, .name = "localhost", .want_cli = 1,
       .want_srv = 1, .want_version = V12, .want_suite = 0x002F },
@@ -362,9 +342,6 @@ static const struct hs_case hs_cases[] = {
     { .desc = "no common suite", .srv = { .version = V12, .cert = "srv", P(0xC030) },
       .cli = { .version = V12, P(0xC02F) }, .name = "localhost", .want_cli = -3,
       .want_srv = -3, .want_cli_alert = 40 },
-    { .desc = "rejected list leaves previous in effect", .srv = { .cert = "srv" },
-      .cli = { .version = V12, P(0xC030), .reject_after = 1 }, .name = "localhost",
-      .want_cli = 1, .want_srv = 1, .want_suite = 0xC030 },
     /* every suite tcpip.h lists as known, on both ends alone */
 #define SUITE(num, ver, id) \
     { .desc = "suite " #num, .srv = { .version = ver, .cert = id, P(num) }, \
@@ -436,12 +413,16 @@ struct cli_result {
     SslProblemS prob;
     int after_send_rc, after_send_err;
     int hs_again;
+    int close_rc, close_err; /* SSL_ConnClose of a good connection */
+    int eos_rc, eos_err;     /* ... then the server's end of stream */
+    int peer_close_notify;   /* ... which came with its close_notify */
 };
 
 static void one_connection(const struct hs_case *c, const char *name, int lsn, unsigned short port,
                            int cli_sid, struct srv_job *srv, struct cli_result *r)
 {
     char buf[64];
+    void *vp;
     int sd, err;
 
     memset(r, 0, sizeof *r);
@@ -473,8 +454,14 @@ static void one_connection(const struct hs_case *c, const char *name, int lsn, u
         /* a fatal error: later calls fail with ECONNABORTED */
         r->after_send_rc = send(sd, "x", 1, 0, &r->after_send_err);
     } else {
-        SSL_ConnClose(sd, &err);
-        recv(sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err);
+        /* close_notify, then the FIN behind it: the server's wait for the
+         * end of the stream ends at once even if the close_notify went
+         * missing (check_connection then says so) */
+        r->close_rc = SSL_ConnClose(sd, &r->close_err);
+        shutdown(sd, 1, &err);
+        r->eos_rc = recv(sd, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &r->eos_err);
+        r->peer_close_notify =
+            SSL_GetConnState(sd, &vp, &err) == 0 && ((SSL_CONN_STATE *)vp)->closeNotify;
     }
     closesocket(sd, &err);
     srv_join(srv);
@@ -525,9 +512,16 @@ static void check_connection(const struct hs_case *c, const char *name, const st
         if (r->ping_rc != 4 || r->pong_rc != 4 || !s->got_ping)
             fail_msg("%s: data exchange: send %d/%d, recv %d/%d, server got ping %d", d, r->ping_rc,
                      r->ping_err, r->pong_rc, r->pong_err, s->got_ping);
+        if (r->close_rc != 0)
+            fail_msg("%s: client SSL_ConnClose gave %d/%d", d, r->close_rc, r->close_err);
         if (s->eof_rc != 0 || s->eof_err != 0)
-            fail_msg("%s: server saw the client's close_notify as %d/%d, want 0/0", d, s->eof_rc,
+            fail_msg("%s: server saw the client's close as %d/%d, want 0/0", d, s->eof_rc,
                      s->eof_err);
+        if (!s->st.closeNotify)
+            fail_msg("%s: the client's close_notify never reached the server (its FIN did)", d);
+        if (r->eos_rc != 0 || r->eos_err != 0 || !r->peer_close_notify)
+            fail_msg("%s: client saw the server's close as %d/%d, close_notify %d; want 0/0, 1", d,
+                     r->eos_rc, r->eos_err, r->peer_close_notify);
         if (r->st.handshakeState != SSL_HS_DONE && r->st.handshakeState != SSL_HS_CLOSED)
             fail_msg("%s: client handshakeState %d", d, r->st.handshakeState);
         if (r->st.isServer != 0 || s->st.isServer != 1)
@@ -583,8 +577,7 @@ static void check_connection(const struct hs_case *c, const char *name, const st
         /* A TLS 1.3 client refused after its Finished that writes at once
          * meets the server's reset; the library still reads the alert that
          * waits in the receive queue, so the alert is required here too. */
-        if (c->want_cli_alert &&
-            (r->prob.alert != c->want_cli_alert || r->prob.alertSent != 0))
+        if (c->want_cli_alert && (r->prob.alert != c->want_cli_alert || r->prob.alertSent != 0))
             fail_msg("%s: client problem alert %d (sent %d), want %d received", d, r->prob.alert,
                      r->prob.alertSent, c->want_cli_alert);
         if (c->want_srv_alert && (s->prob.alert != c->want_srv_alert || s->prob.alertSent != 1))
@@ -669,75 +662,6 @@ static void expect_recv(int sd, const char *want, int len)
 }
 
 /* ------------------------------------------------------- further tests */
-
-/* End of stream: 0 with error 0 once, then -1 ENOTCONN; send after
- * SSL_ConnClose: ESHUTDOWN; SSL_ConnClose twice: EINVAL. */
-static void test_close_notify_rule(void **state)
-{
-    struct pair_opts o = {0};
-    struct tu_pair p;
-    char buf[16];
-    void *vp;
-    SSL_CONN_STATE *st;
-    int err;
-
-    (void)state;
-    open_pair(&p, &o);
-    assert_int_equal(send(p.srv, "bye", 3, 0, &err), 3);
-    assert_int_equal(SSL_ConnClose(p.srv, &err), 0);
-    assert_int_equal(err, 0);
-    assert_int_equal(send(p.srv, "more", 4, 0, &err), -1);
-    assert_int_equal(err, API_ESHUTDOWN);
-    assert_int_equal(SSL_ConnClose(p.srv, &err), -1);
-    assert_int_equal(err, API_EINVAL);
-
-    expect_recv(p.cli, "bye", 3);
-    err = 0x7A7A;
-    assert_int_equal(recv(p.cli, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), 0);
-    assert_int_equal(err, 0);
-    assert_int_equal(recv(p.cli, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), -1);
-    assert_int_equal(err, API_ENOTCONN);
-    assert_int_equal(recv(p.cli, buf, sizeof buf, MSG_DONTWAIT, 0, &err), -1);
-    assert_int_equal(err, API_ENOTCONN);
-    assert_int_equal(SSL_GetConnState(p.cli, &vp, &err), 0);
-    st = vp;
-    assert_int_equal(st->closeNotify, 1);
-    assert_int_equal(SSL_Get_ConnState(p.cli, &vp, &err), 0);
-    assert_ptr_equal(vp, st); /* one record per socket, valid until closesocket */
-    assert_int_equal(st->bytesIn, 3);
-
-    /* the client may still send until it closes too */
-    assert_int_equal(send(p.cli, "late", 4, 0, &err), 4);
-    assert_int_equal(SSL_ConnClose(p.cli, &err), 0);
-    expect_recv(p.srv, "late", 4);
-    assert_int_equal(recv(p.srv, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), 0);
-    assert_int_equal(err, 0);
-    assert_int_equal(recv(p.srv, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), -1);
-    assert_int_equal(err, API_ENOTCONN);
-    tu_pair_close(&p);
-}
-
-/* The peer's FIN without close_notify ends the stream the same way. */
-static void test_fin_rule(void **state)
-{
-    struct pair_opts o = {.version = V12};
-    struct tu_pair p;
-    char buf[16];
-    int err;
-
-    (void)state;
-    open_pair(&p, &o);
-    assert_int_equal(send(p.srv, "abc", 3, 0, &err), 3);
-    assert_int_equal(closesocket(p.srv, &err), 0);
-    p.srv = -1;
-    expect_recv(p.cli, "abc", 3);
-    err = 0x7A7A;
-    assert_int_equal(recv(p.cli, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), 0);
-    assert_int_equal(err, 0);
-    assert_int_equal(recv(p.cli, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), -1);
-    assert_int_equal(err, API_ENOTCONN);
-    tu_pair_close(&p);
-}
 
 /* TCP_SSL_SEND_MIN_SIZE holds small writes back until SSL_SendFlush. */
 static void test_send_min_size(void **state)
@@ -1079,37 +1003,6 @@ static void test_session_closed_in_use(void **state)
     tu_pair_close(&p);
 }
 
-/* TCP_SSL_CONNECT_TIMEOUT ends a handshake the peer never answers. */
-static void test_connect_timeout(void **state)
-{
-    struct side c = {0};
-    SslProblemS prob;
-    unsigned short port;
-    int lsn, sd, err, sid, rc;
-    double t0, dt;
-
-    (void)state;
-    sid = make_session(&c);
-    lsn = tu_listener(AF_INET, 0, &port, &err); /* plain TCP, never answers */
-    assert_true(lsn >= 0);
-    sd = tu_client(AF_INET, sid, port, &err);
-    assert_true(sd >= 0);
-    assert_int_equal(tu_setopt(sd, TCP_SSL_CONNECT_TIMEOUT, 1, &err), 0);
-    t0 = tu_now();
-    assert_int_equal(SSL_ClientStart(sd, "localhost", &err), 0);
-    assert_int_equal(SSL_HandshakeComplete(sd, 100), 0);
-    rc = SSL_HandshakeComplete(sd, SSL_WAIT_FOREVER);
-    dt = tu_now() - t0;
-    assert_int_equal(rc, -3);
-    if (dt < 0.8 || dt > 5.0)
-        fail_msg("TCP_SSL_CONNECT_TIMEOUT 1 s ended after %.3f s", dt);
-    assert_int_equal(SSL_GetProblem(sd, &prob, &err), 0);
-    assert_int_equal(prob.errorCode, API_ETIMEDOUT);
-    closesocket(sd, &err);
-    closesocket(lsn, &err);
-    SSL_SessionClose(sid, &err);
-}
-
 /* The peer closes during the handshake: -3, reason recorded. */
 static void test_peer_vanishes(void **state)
 {
@@ -1399,15 +1292,12 @@ int main(void)
 {
     enum { NHS = sizeof hs_cases / sizeof hs_cases[0] };
     static const struct CMUnitTest more[] = {
-        cmocka_unit_test(test_close_notify_rule),
-        cmocka_unit_test(test_fin_rule),
         cmocka_unit_test(test_send_min_size),
         cmocka_unit_test(test_nonblocking),
         cmocka_unit_test(test_recv_timeout),
         cmocka_unit_test(test_big_transfer),
         cmocka_unit_test(test_options_readback),
         cmocka_unit_test(test_session_closed_in_use),
-        cmocka_unit_test(test_connect_timeout),
         cmocka_unit_test(test_peer_vanishes),
         cmocka_unit_test(test_revoked_server),
         cmocka_unit_test(test_changes_apply_to_new_handshakes),

@@ -1,7 +1,9 @@
 /*
  * test_pki.c - the PKI store (API.md 4): formats, key encodings, the
  * pending-key rule, issuer checks at add time, warnings (EXPIRED, REVOKED,
- * UNKNOWNCA), deletion and the root-CA bundle extension.
+ * UNKNOWNCA), deletion, the root-CA bundle extension, and the own
+ * certificates and keys SSL_SessionNew and PKI_OwnKeyPairAdd refuse (SHA-1
+ * signed certificates, EC keys on curves TLS does not sign with).
  *
  * The store is one per process: every test deletes what it adds, and the
  * group setup provides the roots "ca" and "ca2".
@@ -26,6 +28,7 @@
 #define PEM PKI_FMT_PEM
 #define DER PKI_FMT_DER
 #define MEM PKI_FMT_MEMORY
+#define V_BOTH (SSL_VERSION_TLS12 | SSL_VERSION_TLS13)
 
 /* Take whatever own keys are still pending (after a case that failed), by
  * offering LOCAL certificates for every key the tests use; newest first. */
@@ -489,6 +492,103 @@ static void test_bundle_system(void **state)
     assert_int_equal(err, 0);
 }
 
+/* An own certificate the TLS engine refuses (SHA-1 signed) is stored, but
+ * SSL_SessionNew refuses to use it (regression: the session was made and
+ * every handshake of it failed). */
+
+static void test_sha1_own_certificate(void **state)
+{
+    SSL_SESSION_NEW_Entry e = {.certIdentity = "sha1", .maxCaches = 0, .version = V_BOTH};
+    SSL_SESSION_NEW_Entry plain = {.certIdentity = NULL, .maxCaches = 0, .version = V_BOTH};
+    int err, rc, a, b;
+
+    (void)state;
+    rc = tu_add_local("sha1.key", PKI_KEY_EC, "sha1.pem", "sha1", "ca", &err);
+    if (rc != 0)
+        fail_msg("PKI_CertificateAdd(sha1.pem) returned %d (0x%x), want 0", rc, (unsigned)err);
+    a = SSL_SessionNew(&plain, &err);
+    assert_true(a >= 1);
+    err = 4242;
+    rc = SSL_SessionNew(&e, &err);
+    if (rc != -1 || err != API_EINVAL) {
+        if (rc >= 1)
+            SSL_SessionClose(rc, &err);
+        PKI_CertificateDel("sha1", PKI_CERT_LOCAL, &err);
+        SSL_SessionClose(a, &err);
+        fail_msg("SSL_SessionNew naming a SHA-1 signed certificate returned %d, want -1 "
+                 "API_EINVAL",
+                 rc);
+    }
+    /* the refused session took no slot */
+    b = SSL_SessionNew(&plain, &err);
+    assert_int_equal(b, a + 1);
+    SSL_SessionClose(b, &err);
+    SSL_SessionClose(a, &err);
+    assert_int_equal(PKI_CertificateDel("sha1", PKI_CERT_LOCAL, &err), 0);
+}
+
+/* EC own keys only on P-256/P-384/P-521, the curves TLS signs with
+ * (regression: secp256k1 and brainpool keys were accepted, then every
+ * handshake with them failed). */
+
+struct key_case {
+    const char *desc;
+    const char *key;
+    int fmt;
+    const char *cert; /* matching certificate (takes the key) or NULL */
+    int want_rc, want_err;
+};
+
+/* clang-format off */
+static const struct key_case key_cases[] = {
+    { "secp256k1", "ec-secp256k1.key", PKI_FMT_PEM, NULL, -1, API_EINVAL },
+    { "secp256k1 (memory)", "ec-secp256k1.key", PKI_FMT_PEM | PKI_FMT_MEMORY, NULL, -1,
+      API_EINVAL },
+    { "brainpoolP256r1", "ec-brainpoolP256r1.key", PKI_FMT_PEM, NULL, -1, API_EINVAL },
+    { "brainpoolP256r1 (memory)", "ec-brainpoolP256r1.key", PKI_FMT_PEM | PKI_FMT_MEMORY, NULL,
+      -1, API_EINVAL },
+    { "P-256", "server-ec.key", PKI_FMT_PEM, "server-ec.pem", 0, 0 },
+    { "P-384", "ec-p384.key", PKI_FMT_PEM, "ec-p384.pem", 0, 0 },
+    { "P-521", "ec-p521.key", PKI_FMT_PEM, "ec-p521.pem", 0, 0 },
+};
+/* clang-format on */
+
+/* Every row is tried; the mismatches are reported together. An accepted
+ * key is taken again by its certificate (no key is left pending) and used
+ * for a session. */
+static void test_ec_key_curves(void **state)
+{
+    char bad[1024] = "";
+    size_t i, used = 0;
+
+    (void)state;
+    for (i = 0; i < sizeof key_cases / sizeof key_cases[0]; i++) {
+        const struct key_case *c = &key_cases[i];
+        int err = 4242, rc;
+
+        rc = tu_add_key(c->key, c->fmt, PKI_KEY_EC, &err);
+        if (rc != c->want_rc || err != c->want_err)
+            used += (size_t)snprintf(bad + used, sizeof bad - used, " %s: %d/%d, want %d/%d;",
+                                     c->desc, rc, err, c->want_rc, c->want_err);
+        if (used >= sizeof bad)
+            used = sizeof bad - 1;
+        if (rc == 0 && c->cert) {
+            SSL_SESSION_NEW_Entry e = {
+                .certIdentity = "key-case", .maxCaches = 0, .version = V_BOTH};
+            int sid;
+
+            assert_int_equal(
+                tu_add_cert(c->cert, PKI_FMT_PEM, PKI_CERT_LOCAL, "key-case", "ca", &err), 0);
+            sid = SSL_SessionNew(&e, &err);
+            assert_true(sid >= 1);
+            SSL_SessionClose(sid, &err);
+            assert_int_equal(PKI_CertificateDel("key-case", PKI_CERT_LOCAL, &err), 0);
+        }
+    }
+    if (bad[0])
+        fail_msg("PKI_OwnKeyPairAdd(PKI_KEY_EC) gave (result/error):%s", bad);
+}
+
 static int group_setup(void **state)
 {
     int err;
@@ -516,10 +616,11 @@ int main(void)
 {
     enum { NADD = sizeof add_cases / sizeof add_cases[0] };
     static const struct CMUnitTest seq[] = {
-        cmocka_unit_test(test_pending_key_rules),  cmocka_unit_test(test_intermediate_chain),
-        cmocka_unit_test(test_crl_revoked),        cmocka_unit_test(test_delete_and_readd),
-        cmocka_unit_test(test_same_id_both_lists), cmocka_unit_test(test_id_length),
-        cmocka_unit_test(test_delete_in_use),      cmocka_unit_test(test_bundle_file),
+        cmocka_unit_test(test_pending_key_rules),    cmocka_unit_test(test_intermediate_chain),
+        cmocka_unit_test(test_crl_revoked),          cmocka_unit_test(test_delete_and_readd),
+        cmocka_unit_test(test_same_id_both_lists),   cmocka_unit_test(test_id_length),
+        cmocka_unit_test(test_delete_in_use),        cmocka_unit_test(test_bundle_file),
+        cmocka_unit_test(test_sha1_own_certificate), cmocka_unit_test(test_ec_key_curves),
         cmocka_unit_test(test_bundle_system), /* last: leaves the system roots */
     };
     enum { NSEQ = sizeof seq / sizeof seq[0] };

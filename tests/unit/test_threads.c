@@ -252,6 +252,7 @@ static void *handler_main(void *arg)
 {
     struct handler *h = arg;
     char buf[64];
+    void *vp;
     int n, err, hs;
 
     hs = SSL_HandshakeComplete(h->sd, SSL_WAIT_FOREVER);
@@ -267,9 +268,13 @@ static void *handler_main(void *arg)
             note(&h->failures, "server recv", n, err);
         else if (send(h->sd, buf, n, 0, &err) != n)
             note(&h->failures, "server send", n, err);
+        /* the client sends close_notify, then its FIN: this wait ends at
+         * once, and a close_notify that went missing is reported */
         n = recv(h->sd, buf, sizeof buf, MSG_TIMEOUT, 10000, &err);
         if (n != 0 || err != 0)
             note(&h->failures, "server end of stream", n, err);
+        else if (SSL_GetConnState(h->sd, &vp, &err) != 0 || !((SSL_CONN_STATE *)vp)->closeNotify)
+            note(&h->failures, "server end of stream without the client's close_notify", n, err);
         SSL_ConnClose(h->sd, &err);
     }
     closesocket(h->sd, &err);
@@ -354,7 +359,9 @@ static void *client_main(void *arg)
         }
         if (got == n && memcmp(buf, msg, (size_t)n) != 0)
             note(&c->failures, "echo differs", c->index, r);
-        SSL_ConnClose(sd, &err);
+        if (SSL_ConnClose(sd, &err) != 0)
+            note(&c->failures, "SSL_ConnClose", -1, err);
+        shutdown(sd, 1, &err); /* the FIN behind the close_notify */
         recv(sd, buf, sizeof buf, MSG_TIMEOUT, 10000, &err);
         closesocket(sd, &err);
     }

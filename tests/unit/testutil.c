@@ -436,6 +436,190 @@ void tu_pair_close(struct tu_pair *p)
     p->cli_sid = p->srv_sid = 0;
 }
 
+/* ------------------------------------------------ one whole connection */
+
+static int close_notify_of(int sd)
+{
+    void *p = NULL;
+    int err;
+
+    return SSL_GetConnState(sd, &p, &err) == 0 && p != NULL &&
+           ((const SSL_CONN_STATE *)p)->closeNotify;
+}
+
+static void end_init(struct tu_end *e)
+{
+    memset(e, 0, sizeof *e);
+    e->eos_rc = 1; /* no end of stream awaited (yet) */
+}
+
+int tu_cli_open(int family, int sid, unsigned short port, const char *name, struct tu_end *cli)
+{
+    int sd;
+
+    end_init(cli);
+    sd = tu_client(family ? family : AF_INET, sid, port, &cli->error);
+    if (sd < 0) {
+        cli->hs = -99;
+        return -1;
+    }
+    if (SSL_ClientStart(sd, (char *)name, &cli->error) != 0)
+        cli->hs = -98;
+    else
+        cli->hs = SSL_HandshakeComplete(sd, SSL_WAIT_FOREVER);
+    return sd;
+}
+
+void tu_cli_finish(int sd, int flags, struct tu_end *cli)
+{
+    char buf[64];
+    int err;
+
+    if (sd < 0)
+        return;
+    if (cli->hs == 1) {
+        if (send(sd, "ping", 4, 0, &cli->data_err) != 4)
+            cli->data_rc = -1;
+        else
+            cli->data_rc = recv(sd, buf, sizeof buf, MSG_TIMEOUT, TU_WAIT_MS, &cli->data_err);
+        cli->data = cli->data_rc == 4 && memcmp(buf, "pong", 4) == 0;
+    }
+    tu_snapshot(sd, &cli->st, &cli->st_ok, &cli->prob);
+    if (cli->data && !(flags & TU_CLI_RUDE)) {
+        /* close_notify, then the FIN behind it: the server's wait for our
+         * end of stream ends even if the close_notify went missing */
+        cli->close_rc = SSL_ConnClose(sd, &cli->close_err);
+        shutdown(sd, 1, &err);
+        cli->eos_rc = recv(sd, buf, sizeof buf, MSG_TIMEOUT, TU_WAIT_MS, &cli->eos_err);
+        cli->close_notify = close_notify_of(sd);
+    }
+    closesocket(sd, &err);
+}
+
+void tu_serve(int sd, int flags, struct tu_end *srv)
+{
+    char buf[64];
+    int err;
+
+    end_init(srv);
+    srv->hs = SSL_HandshakeComplete(sd, SSL_WAIT_FOREVER);
+    if (srv->hs == 1) {
+        srv->data_rc = recv(sd, buf, sizeof buf, MSG_TIMEOUT, TU_WAIT_MS, &srv->data_err);
+        srv->data =
+            srv->data_rc == 4 && memcmp(buf, "ping", 4) == 0 && send(sd, "pong", 4, 0, &err) == 4;
+    }
+    tu_snapshot(sd, &srv->st, &srv->st_ok, &srv->prob);
+    if (srv->data) {
+        /* the client closes first and always sends its FIN */
+        srv->eos_rc = recv(sd, buf, sizeof buf, MSG_TIMEOUT, TU_WAIT_MS, &srv->eos_err);
+        srv->close_notify = close_notify_of(sd);
+        if (!(flags & TU_SRV_RUDE) && srv->eos_rc == 0)
+            srv->close_rc = SSL_ConnClose(sd, &srv->close_err);
+    }
+    closesocket(sd, &err);
+}
+
+struct conn_job {
+    pthread_t tid;
+    int lsn, flags;
+    struct tu_end *srv;
+};
+
+static void *conn_srv_main(void *arg)
+{
+    struct conn_job *j = arg;
+    int sd, err;
+
+    end_init(j->srv);
+    j->srv->hs = -99;
+    if (!tu_readable(j->lsn, TU_WAIT_MS)) /* the client never came */
+        return NULL;
+    sd = accept(j->lsn, NULL, &err);
+    if (sd < 0) {
+        j->srv->error = err;
+        return NULL;
+    }
+    tu_serve(sd, j->flags, j->srv);
+    return NULL;
+}
+
+void tu_conn(int lsn, unsigned short port, int cli_sid, const char *name, int flags,
+             struct tu_end *cli, struct tu_end *srv)
+{
+    struct conn_job j = {.lsn = lsn, .flags = flags, .srv = srv};
+    int sd;
+
+    if (pthread_create(&j.tid, NULL, conn_srv_main, &j) != 0) {
+        end_init(cli);
+        end_init(srv);
+        cli->hs = srv->hs = -99;
+        return;
+    }
+    sd = tu_cli_open(AF_INET, cli_sid, port, name, cli);
+    tu_cli_finish(sd, flags, cli);
+    pthread_join(j.tid, NULL);
+}
+
+int tu_conn_check(const char *what, const struct tu_end *cli, const struct tu_end *srv, int flags,
+                  char *buf, size_t size)
+{
+    if (cli->hs != 1 || !cli->data) {
+        snprintf(buf, size,
+                 "%s: client handshake %d (set-up error %d), pong %d/%d; problem: error %d "
+                 "flags 0x%x alert %d \"%s\"",
+                 what, cli->hs, cli->error, cli->data_rc, cli->data_err, cli->prob.errorCode,
+                 (unsigned)cli->prob.certFlags, cli->prob.alert, cli->prob.reason);
+        return 0;
+    }
+    if (srv != NULL && (srv->hs != 1 || !srv->data)) {
+        snprintf(buf, size,
+                 "%s: server handshake %d, ping %d/%d; problem: error %d flags 0x%x alert %d "
+                 "\"%s\"",
+                 what, srv->hs, srv->data_rc, srv->data_err, srv->prob.errorCode,
+                 (unsigned)srv->prob.certFlags, srv->prob.alert, srv->prob.reason);
+        return 0;
+    }
+    if (!cli->st_ok || (srv != NULL && !srv->st_ok)) {
+        snprintf(buf, size, "%s: SSL_GetConnState failed", what);
+        return 0;
+    }
+    if (srv != NULL && (srv->eos_rc != 0 || srv->eos_err != 0)) {
+        snprintf(buf, size, "%s: the server's recv of the client's end of stream gave %d/%d", what,
+                 srv->eos_rc, srv->eos_err);
+        return 0;
+    }
+    if (!(flags & TU_CLI_RUDE)) {
+        if (cli->close_rc != 0) {
+            snprintf(buf, size, "%s: the client's SSL_ConnClose gave %d/%d", what, cli->close_rc,
+                     cli->close_err);
+            return 0;
+        }
+        if (srv != NULL && !srv->close_notify) {
+            snprintf(buf, size,
+                     "%s: the client's close_notify never reached the server (its FIN did)", what);
+            return 0;
+        }
+        if (cli->eos_rc != 0 || cli->eos_err != 0) {
+            snprintf(buf, size, "%s: the client's recv of the server's end of stream gave %d/%d",
+                     what, cli->eos_rc, cli->eos_err);
+            return 0;
+        }
+        if (!(flags & TU_SRV_RUDE) && !cli->close_notify) {
+            snprintf(buf, size,
+                     "%s: the server's close_notify never reached the client (its FIN did)", what);
+            return 0;
+        }
+    }
+    /* (a server that closes after a rude client may meet its reset) */
+    if (srv != NULL && !(flags & (TU_SRV_RUDE | TU_CLI_RUDE)) && srv->close_rc != 0) {
+        snprintf(buf, size, "%s: the server's SSL_ConnClose gave %d/%d", what, srv->close_rc,
+                 srv->close_err);
+        return 0;
+    }
+    buf[0] = '\0';
+    return 1;
+}
+
 double tu_now(void)
 {
     struct timespec ts;

@@ -144,6 +144,66 @@ int tu_pair_open(struct tu_pair *p, int family, int version, const char *name,
 /* Close what p holds (sockets, then sessions); all become -1 / 0. */
 void tu_pair_close(struct tu_pair *p);
 
+/* ------------------------------------------------ one whole connection */
+
+/* What one end of a connection made with tu_conn did. */
+struct tu_end {
+    int hs;                  /* SSL_HandshakeComplete(SSL_WAIT_FOREVER); -99: no socket
+                                (connect or accept failed), -98: SSL_ClientStart failed */
+    int error;               /* of the failed set-up step */
+    int data;                /* 1: "ping" went to the server and "pong" came back */
+    int data_rc, data_err;   /* client: the recv of "pong"; server: of "ping" */
+    int eos_rc, eos_err;     /* the recv that waited for the peer's end of stream
+                                (0/0 when it came); 1 when none was awaited */
+    int close_notify;        /* SSL_CONN_STATE.closeNotify after that recv */
+    int close_rc, close_err; /* SSL_ConnClose of a clean close (0/0 if none) */
+    int st_ok;               /* st holds SSL_GetConnState after the data exchange */
+    SSL_CONN_STATE st;
+    SslProblemS prob; /* SSL_GetProblem (alert -100: the call failed) */
+};
+
+/* tu_conn flags: how an end closes. Without them, an end closes cleanly
+ * with SSL_ConnClose. */
+#define TU_CLI_RUDE 0x1 /* the client ends with closesocket() only */
+#define TU_SRV_RUDE 0x2 /* the server ends with closesocket() only */
+
+/* The close order of tu_conn, which makes every wait end at once even when a
+ * close_notify goes missing: the client closes first, SSL_ConnClose and then
+ * the TCP FIN behind it (shutdown 1); the server reads up to the end of the
+ * stream, closes (SSL_ConnClose, closesocket), and the client reads its end
+ * of the stream. A FIN always follows, so a lost close_notify shows as
+ * close_notify 0 in tu_end (and tu_conn_check says so) instead of a recv
+ * that waits for its time-out. */
+
+/* Client side of tu_conn, in two steps: tu_cli_open connects to the loopback
+ * address of family (0: AF_INET) and port with session sid, calls
+ * SSL_ClientStart(name) and SSL_HandshakeComplete; returns the sd (-1 when
+ * no socket). tu_cli_finish sends "ping", reads "pong" (when the handshake
+ * gave 1), takes the snapshot, closes (flags TU_CLI_RUDE) and closes the sd
+ * (nothing happens for sd < 0). */
+int tu_cli_open(int family, int sid, unsigned short port, const char *name, struct tu_end *cli);
+void tu_cli_finish(int sd, int flags, struct tu_end *cli);
+
+/* Server side of tu_conn on an accepted sd: handshake, "ping" -> "pong",
+ * snapshot, the client's end of stream, close (flags TU_SRV_RUDE), and
+ * closesocket of sd. */
+void tu_serve(int sd, int flags, struct tu_end *srv);
+
+/* One whole connection: a thread accepts on lsn and runs tu_serve while
+ * this thread runs tu_cli_open + tu_cli_finish (IPv4 loopback, port); the
+ * thread is joined before the return. srv->hs -99: nothing was accepted
+ * within TU_WAIT_MS. */
+void tu_conn(int lsn, unsigned short port, int cli_sid, const char *name, int flags,
+             struct tu_end *cli, struct tu_end *srv);
+
+/* 1 when both ends of tu_conn (flags as given to it) handshook, exchanged
+ * ping/pong and closed as they should: each end read the end of the stream,
+ * and a cleanly closing end's close_notify reached its peer. Otherwise 0,
+ * with "<what>: ..." telling the first thing that went wrong in buf. srv may
+ * be NULL (a server this process does not see: only the client is checked). */
+int tu_conn_check(const char *what, const struct tu_end *cli, const struct tu_end *srv, int flags,
+                  char *buf, size_t size);
+
 /* Monotonic clock in seconds. */
 double tu_now(void);
 

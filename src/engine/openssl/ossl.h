@@ -18,6 +18,10 @@ struct tls_trust {
     STACK_OF(X509_NAME) *names; /* the anchors' names, for a CertificateRequest */
 };
 
+/* code, or -API_ENOMEM when OpenSSL's error queue says an allocation
+ * failed; the queue is emptied either way. */
+int ossl_failure(int code);
+
 static inline X509 *X509_of(const struct tls_cert *c)
 {
     return (X509 *)(uintptr_t)c;

@@ -14,6 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+int ossl_failure(int code)
+{
+    unsigned long e;
+    while ((e = ERR_get_error()) != 0)
+        if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
+            code = -API_ENOMEM;
+    return code;
+}
+
 /* Never prompt for a pass phrase: encrypted keys are refused. */
 static int no_password(char *buf, int size, int rw, void *u)
 {
@@ -33,25 +42,23 @@ int tls_cert_parse(const unsigned char *data, size_t len, int pem, struct tls_ce
 {
     BIO *in = mem_in(data, len);
     if (!in)
-        return API_ENOMEM;
+        return -API_ENOMEM;
     X509 *x = pem ? PEM_read_bio_X509(in, NULL, no_password, NULL) : d2i_X509_bio(in, NULL);
     BIO_free(in);
-    ERR_clear_error();
     *out = (struct tls_cert *)x;
-    return x ? 0 : API_EINVAL;
+    return ossl_failure(x ? 0 : -API_EINVAL);
 }
 
 int tls_crl_parse(const unsigned char *data, size_t len, int pem, struct tls_crl **out)
 {
     BIO *in = mem_in(data, len);
     if (!in)
-        return API_ENOMEM;
+        return -API_ENOMEM;
     X509_CRL *c = pem ? PEM_read_bio_X509_CRL(in, NULL, no_password, NULL)
                       : d2i_X509_CRL_bio(in, NULL);
     BIO_free(in);
-    ERR_clear_error();
     *out = (struct tls_crl *)c;
-    return c ? 0 : API_EINVAL;
+    return ossl_failure(c ? 0 : -API_EINVAL);
 }
 
 int tls_cert_bundle(const unsigned char *data, size_t len,
@@ -67,8 +74,8 @@ int tls_cert_bundle(const unsigned char *data, size_t len,
         rc = each(arg, (struct tls_cert *)x);
     }
     BIO_free(in);
-    ERR_clear_error();
-    return rc ? -rc : seen;
+    rc = ossl_failure(rc);
+    return rc < 0 ? rc : seen;
 }
 
 /* EC keys on the curves TLS peers support (RFC 8446 4.2.7): P-256/384/521. */
@@ -91,19 +98,21 @@ int tls_key_parse(const unsigned char *data, size_t len, int pem, int key_type,
                                            : 0;
     *out = NULL;
     if (!want)
-        return API_EINVAL;
+        return -API_EINVAL;
     BIO *in = mem_in(data, len);
     if (!in)
-        return API_ENOMEM;
+        return -API_ENOMEM;
     EVP_PKEY *k = pem ? PEM_read_bio_PrivateKey(in, NULL, no_password, NULL)
                       : d2i_PrivateKey_bio(in, NULL);
     BIO_free(in);
-    ERR_clear_error();
-    if (!k || EVP_PKEY_get_base_id(k) != want ||
-        (want == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) < 2048) ||
-        (want == EVP_PKEY_EC && !named_curve_ok(k))) {
+    int rc = ossl_failure(k ? 0 : -API_EINVAL);
+    if (rc == 0 && (EVP_PKEY_get_base_id(k) != want ||
+                    (want == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) < 2048) ||
+                    (want == EVP_PKEY_EC && !named_curve_ok(k))))
+        rc = ossl_failure(-API_EINVAL);
+    if (rc < 0) {
         EVP_PKEY_free(k);
-        return API_EINVAL;
+        return rc;
     }
     *out = (struct tls_key *)k;
     return 0;
@@ -157,8 +166,7 @@ int tls_cert_signed_by(const struct tls_cert *cx, const struct tls_cert *cissuer
     X509 *x = X509_of(cx), *issuer = X509_of(cissuer);
     EVP_PKEY *pub = X509_get0_pubkey(issuer);
     int ok = pub && X509_check_issued(issuer, x) == X509_V_OK && X509_verify(x, pub) == 1;
-    ERR_clear_error();
-    return ok;
+    return ossl_failure(ok);
 }
 
 static int out_of_dates(const ASN1_TIME *nb, const ASN1_TIME *na)
@@ -181,8 +189,7 @@ int tls_crl_expired(const struct tls_crl *cc)
 int tls_key_matches(const struct tls_cert *x, const struct tls_key *k)
 {
     int ok = X509_check_private_key(X509_of(x), PKEY_of(k)) == 1;
-    ERR_clear_error();
-    return ok;
+    return ossl_failure(ok);
 }
 
 int tls_crl_issued_by(const struct tls_crl *cc, const struct tls_cert *issuer)
@@ -195,8 +202,7 @@ int tls_crl_signed_by(const struct tls_crl *cc, const struct tls_cert *issuer)
 {
     EVP_PKEY *pub = X509_get0_pubkey(X509_of(issuer));
     int ok = pub && tls_crl_issued_by(cc, issuer) && X509_CRL_verify((X509_CRL *)cc, pub) == 1;
-    ERR_clear_error();
-    return ok;
+    return ossl_failure(ok);
 }
 
 int tls_crl_lists(const struct tls_crl *cc, const struct tls_cert *cx)

@@ -464,8 +464,9 @@ static void info_cb(const SSL *ssl, int where, int ret)
             c->problem.alertSent = (where & SSL_CB_WRITE) != 0;
         }
     } else if (where & SSL_CB_LOOP) {
+        /* Post-handshake messages (tickets, KeyUpdate) leave DONE alone. */
         int st = map_state(SSL_get_state(ssl));
-        if (st != SSL_HS_DONE)
+        if (st != SSL_HS_DONE && c->hs_state != SSL_HS_DONE)
             c->hs_state = st;
     }
 }
@@ -581,7 +582,7 @@ static int alpn_wire(const char *list, unsigned char *out, size_t outlen)
 
 /* The identities of cfg into t (references), the default on the context.
  * Each is checked by the engine (its security level: SHA-1 signatures,
- * short keys): one it refuses is API_EINVAL. The others are tried on a
+ * short keys): one it refuses is -API_EINVAL. The others are tried on a
  * scratch context, so that the real one holds the default only (OpenSSL
  * would otherwise pick among them by key type, not by name). */
 static int take_identities(struct tls_ctx *t, SSL_CTX *ctx, const struct tls_config *cfg)
@@ -592,7 +593,7 @@ static int take_identities(struct tls_ctx *t, SSL_CTX *ctx, const struct tls_con
         struct pki_cred *cr = cfg->creds[i];
         struct identity *id = &t->ids[t->nids];
         if (!(id->chain = sk_X509_new_null())) {
-            code = API_ENOMEM;
+            code = -API_ENOMEM;
             break;
         }
         pki_cred_ref(cr);
@@ -601,17 +602,17 @@ static int take_identities(struct tls_ctx *t, SSL_CTX *ctx, const struct tls_con
         for (int k = 0; code == 0 && k < cr->nchain; k++) {
             X509 *x = X509_of(cr->chain[k]);
             if (!X509_up_ref(x)) {
-                code = API_ENOMEM;
+                code = -API_ENOMEM;
             } else if (!sk_X509_push(id->chain, x)) {
                 X509_free(x);
-                code = API_ENOMEM;
+                code = -API_ENOMEM;
             }
         }
         if (code == 0 && i > 0 && !scratch && !(scratch = SSL_CTX_new(TLS_method())))
-            code = API_ENOMEM;
+            code = -API_ENOMEM;
         if (code == 0 && SSL_CTX_use_cert_and_key(i ? scratch : ctx, X509_of(cr->cert),
                                                   PKEY_of(cr->key), id->chain, 1) != 1)
-            code = API_EINVAL;
+            code = -API_EINVAL;
     }
     SSL_CTX_free(scratch);
     return code;
@@ -646,11 +647,11 @@ static void suite_string(const struct tls_config *cfg, int tls13, char *out,
 }
 
 struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trust,
-                            int server, int *error)
+                            int server, int *rc)
 {
     pthread_once(&engine_once, engine_init);
     if (conn_idx < 0 || sess_idx < 0 || origin_idx < 0 || !sock_method) {
-        chip_fail(error, API_ENOMEM);
+        *rc = -API_ENOMEM;
         return NULL;
     }
     char s12[CHIPSSL_MAX_PROPOSALS * 40], s13[CHIPSSL_MAX_PROPOSALS * 40];
@@ -660,8 +661,8 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trus
 
     struct tls_ctx *t = calloc(1, sizeof *t);
     SSL_CTX *ctx = SSL_CTX_new(TLS_method());
-    /* 0 while fine; API_EINVAL for inputs the engine refuses. */
-    int code = !(t && ctx) ? API_ENOMEM : (tls12 || tls13) ? 0 : API_EINVAL;
+    /* 0 while fine; -API_EINVAL for inputs the engine refuses. */
+    int code = !(t && ctx) ? -API_ENOMEM : (tls12 || tls13) ? 0 : -API_EINVAL;
     if (code == 0) {
         atomic_init(&t->refs, 1);
         t->server = server;
@@ -670,7 +671,7 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trus
               SSL_CTX_set_max_proto_version(ctx, tls13 ? TLS1_3_VERSION : TLS1_2_VERSION) &&
               SSL_CTX_set_ciphersuites(ctx, tls13 ? s13 : "") &&
               (!tls12 || SSL_CTX_set_cipher_list(ctx, s12))))
-            code = API_EINVAL;
+            code = -API_EINVAL;
     }
     if (code == 0) {
         SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
@@ -693,17 +694,17 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trus
     if (code == 0 && cfg->alpn[0]) {
         t->alpn_len = alpn_wire(cfg->alpn, t->alpn, sizeof t->alpn);
         if (t->alpn_len <= 0)
-            code = API_EINVAL;
+            code = -API_EINVAL;
         else if (server)
             SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, t);
         else if (SSL_CTX_set_alpn_protos(ctx, t->alpn, (unsigned)t->alpn_len) != 0)
-            code = API_ENOMEM;
+            code = -API_ENOMEM;
     }
     if (code == 0) {
         STACK_OF(X509_NAME) *names = trust->names ? SSL_dup_CA_list(trust->names) : NULL;
         SSL_CTX_set1_cert_store(ctx, trust->store); /* shared, counted */
         if (trust->names && !names)
-            code = API_ENOMEM;
+            code = -API_ENOMEM;
         else if (names)
             SSL_CTX_set_client_CA_list(ctx, names); /* takes them */
     }
@@ -719,7 +720,7 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trus
             unsigned char sid[32];
             int n = snprintf((char *)sid, sizeof sid, "chipssl-%u", cfg->uid);
             if (!SSL_CTX_set_session_id_context(ctx, sid, (unsigned)n))
-                code = API_ENOMEM;
+                code = -API_ENOMEM;
             if (cfg->max_caches > 0) {
                 SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
                 /* OpenSSL 3.0 evicts while the count, the newcomer
@@ -743,13 +744,14 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trus
             }
         }
     }
-    ERR_clear_error();
+    /* A refusal for want of memory says so (the queue tells). */
+    code = code ? ossl_failure(code) : (ERR_clear_error(), 0);
     if (code) {
         SSL_CTX_free(ctx);
         if (t)
             drop_identities(t);
         free(t);
-        chip_fail(error, code);
+        *rc = code;
         return NULL;
     }
     t->ssl_ctx = ctx;
@@ -775,7 +777,7 @@ void tls_ctx_free(struct tls_ctx *t)
 
 struct tls_conn *tls_conn_new(struct tls_ctx *ctx, struct tls_cache *cache,
                               int fd, const char *name, const char *cache_key,
-                              int *error)
+                              int *rc)
 {
     struct tls_conn *c = calloc(1, sizeof *c);
     SSL *ssl = SSL_new(ctx->ssl_ctx);
@@ -785,7 +787,7 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, struct tls_cache *cache,
         SSL_free(ssl);
         BIO_free(bio);
         ERR_clear_error();
-        chip_fail(error, API_ENOMEM);
+        *rc = -API_ENOMEM;
         return NULL;
     }
     c->ssl = ssl;
@@ -836,6 +838,10 @@ static int failed(struct tls_conn *c, int code, const char *why)
          * the peer's refusal (its alert), or the engine's own finding. */
         unsigned long e = ERR_peek_last_error();
         const char *r = e ? ERR_reason_error_string(e) : NULL;
+        if (ossl_failure(0) < 0) {
+            c->problem.errorCode = API_ENOMEM;
+            r = "out of memory in the TLS engine";
+        }
         char *out = c->problem.reason;
         size_t n = sizeof c->problem.reason;
         if (c->verify_failed)
@@ -947,9 +953,14 @@ void tls_conn_fail(struct tls_conn *c, int code, const char *reason)
     failed(c, code, reason);
 }
 
-SslProblemS *tls_conn_problem(struct tls_conn *c)
+const SslProblemS *tls_conn_problem(const struct tls_conn *c)
 {
     return &c->problem;
+}
+
+int tls_conn_hs_state(const struct tls_conn *c)
+{
+    return c->problem.errorCode ? SSL_HS_FAILED : c->hs_state;
 }
 
 void tls_conn_state(struct tls_conn *c, SSL_CONN_STATE *st)

@@ -1,0 +1,566 @@
+/*
+ * test_alloc_failures.c - every allocation the library makes may fail.
+ *
+ * The library's own allocations are wrapped at link time
+ * (-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc, so only the objects of
+ * the library and of this test are affected), OpenSSL's through
+ * CRYPTO_set_mem_functions (set first thing in main). "Fail the Nth
+ * allocation" runs the main paths - PKI add, session new, sockets, the
+ * handshake of a client and a server in this one thread, send, recv,
+ * close_notify, close - for N = 1, 2, ... : every call must succeed or return
+ * an error code documented for it, nothing may crash, and (under
+ * AddressSanitizer, leak detection on) nothing may leak.
+ *
+ * Bounded in time: a clean run counts the allocations of each phase (PKI,
+ * sessions, sockets, SSL_ClientStart, handshake, send/recv/close). A phase
+ * of up to FIRST_ALL allocations (sockets, data and close: the socket
+ * layer's own) has each one failed in turn; the larger ones, thousands of
+ * OpenSSL allocations, get their first FIRST_ALL and then about SAMPLES more
+ * spread evenly. CHIPSSL_FAULT_ALL=1 in the environment tries every N.
+ *
+ * Also the defect that made this test: a non-blocking send whose hold-back
+ * buffer could not be allocated reported API_EWOULDBLOCK (the ENOMEM was
+ * overwritten), so a caller waited for a writability that changed nothing.
+ */
+#define _GNU_SOURCE
+
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/crypto.h>
+
+#include "tcpip.h"
+#include "testutil.h"
+
+#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
+#define FIRST_ALL 150
+#define SAMPLES 150
+#define STEP_LIMIT 400 /* handshake steps: more means a hang */
+
+/* ---------------------------------------------------------- the injector */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+
+static long fail_at;     /* fail the allocation with this number (1-based), 0 none */
+static size_t fail_size; /* or: fail every allocation of exactly this size */
+static long counted;     /* allocations while armed */
+/* Where each phase of the paths starts (allocation count), as a clean run
+ * measured it: PKI, sessions, sockets, SSL_ClientStart, handshake, data and
+ * close, end. */
+enum { PH_PKI, PH_SESSION, PH_SOCKETS, PH_START, PH_HANDSHAKE, PH_DATA, PH_END };
+static long phase[PH_END + 1];
+static int armed, injected;
+
+static int should_fail(size_t n)
+{
+    if (!armed)
+        return 0;
+    counted++;
+    if ((fail_at && counted == fail_at) || (fail_size && n == fail_size)) {
+        injected++;
+        return 1;
+    }
+    return 0;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return should_fail(n) ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t k, size_t n)
+{
+    return should_fail(k * n) ? NULL : __real_calloc(k, n);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    return should_fail(n) ? NULL : __real_realloc(p, n);
+}
+
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+    (void)file, (void)line;
+    return should_fail(n) ? NULL : __real_malloc(n);
+}
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+    (void)file, (void)line;
+    return should_fail(n) ? NULL : __real_realloc(p, n);
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+    (void)file, (void)line;
+    free(p);
+}
+
+/* ------------------------------------------------------------ the paths */
+
+/* Error codes each call may document (0 ends a list). */
+/* Error codes tcpip.h documents for each call that a shortage of memory can
+ * plausibly produce (0 ends a list). Where a call says API_EINVAL for an
+ * allocation failure (a parser or a lookup that failed for want of memory),
+ * the code is documented but misleading: the summary printed at the end
+ * lists every (call, code) seen, so such cases stay visible. */
+static const int E_PKI[] = {API_ENOMEM, API_EINVAL, 0};
+static const int E_KEY[] = {API_ENOMEM, API_EINVAL, API_ENOBUFS, 0};
+static const int E_SESSION[] = {API_ENOMEM, API_EINVAL, API_ENOENT, 0};
+static const int E_SOCKET[] = {API_ENOMEM, API_EMFILE, API_ENOBUFS, 0};
+static const int E_START[] = {API_ENOMEM, API_EINVAL, 0};
+static const int E_TLS[] = {API_ENOMEM, API_ECONNABORTED, API_ECONNRESET, API_EWOULDBLOCK, 0};
+
+/* (call, code) pairs seen, for the summary. */
+static struct {
+    const char *where;
+    int error;
+    long count;
+} seen[64];
+static int nseen;
+
+static void note(const char *where, int error)
+{
+    for (int i = 0; i < nseen; i++)
+        if (seen[i].where == where && seen[i].error == error) {
+            seen[i].count++;
+            return;
+        }
+    if (nseen < (int)(sizeof seen / sizeof seen[0]))
+        seen[nseen++] = (typeof(seen[0])){where, error, 1};
+}
+
+struct run {
+    const char *where; /* the call that failed */
+    int error;
+    int key_pending; /* a key pair waits for its certificate */
+    int lsn, cli, srv, srv_sid, cli_sid;
+};
+
+static void bad_code(const struct run *r, long n)
+{
+    fail_msg("allocation %ld failed: %s returned undocumented error %d (0x%x)", n, r->where,
+             r->error, (unsigned)r->error);
+}
+
+/* 1 when code is in the list. */
+static int listed(const int *codes, int code)
+{
+    for (; *codes; codes++)
+        if (*codes == code)
+            return 1;
+    return 0;
+}
+
+/* A call failed: remember which, and check its code. */
+#define FAILED(r, name, codes, err)                                                                \
+    do {                                                                                           \
+        (r)->where = (name);                                                                       \
+        (r)->error = (err);                                                                        \
+        if (!listed((codes), (err)))                                                               \
+            return -1;                                                                             \
+        return 1;                                                                                  \
+    } while (0)
+
+/* A PKI add: 0, a code of the list, or flags with BADCERT (a certificate
+ * that could not be checked for want of memory is refused as unusable). */
+static int pki_ok(int rc, int err)
+{
+    return rc == 0 || listed(E_PKI, err) || (err > 0 && err < 0x80 && (err & PKI_CERT_BADCERT));
+}
+
+/* Handshake both ends in this thread. 0 done, 1 failed as documented,
+ * -1 failed otherwise. */
+/* After -3: SSL_GetProblem answers, and a recorded failure is the one that
+ * get_socketerror() reports (a connection that could not even be created
+ * has no record: errorCode 0). */
+static void check_problem(int sd)
+{
+    SslProblemS pr;
+    int err;
+    if (SSL_GetProblem(sd, &pr, &err) != 0)
+        fail_msg("SSL_GetProblem after -3: error %d", err);
+    if (pr.errorCode != 0 && pr.errorCode != get_socketerror(sd))
+        fail_msg("problem %d, get_socketerror %d", pr.errorCode, get_socketerror(sd));
+}
+
+static int handshake_pair(struct run *r)
+{
+    int done_c = 0, done_s = 0;
+
+    for (int step = 0; step < STEP_LIMIT && !(done_c && done_s); step++) {
+        if (!done_c) {
+            int hc = SSL_HandshakeComplete(r->cli, 0);
+            if (hc == -3) {
+                check_problem(r->cli);
+                FAILED(r, "client SSL_HandshakeComplete", E_TLS, get_socketerror(r->cli));
+            }
+            if (hc != 0 && hc != 1)
+                FAILED(r, "client SSL_HandshakeComplete (not -3)", E_TLS, hc);
+            done_c = hc == 1;
+        }
+        if (!done_s) {
+            int hs = SSL_HandshakeComplete(r->srv, 0);
+            if (hs == -3) {
+                check_problem(r->srv);
+                FAILED(r, "server SSL_HandshakeComplete", E_TLS, get_socketerror(r->srv));
+            }
+            if (hs != 0 && hs != 1)
+                FAILED(r, "server SSL_HandshakeComplete (not -3)", E_TLS, hs);
+            done_s = hs == 1;
+        }
+        struct pollfd pf[2] = {{.fd = r->cli, .events = POLLIN}, {.fd = r->srv, .events = POLLIN}};
+        if (!(done_c && done_s))
+            poll(pf, 2, 20);
+    }
+    if (!(done_c && done_s)) {
+        r->where = "handshake (no progress)";
+        r->error = 0;
+        return -1;
+    }
+    return 0;
+}
+
+/* Receive exactly len bytes on sd (non-blocking, bounded). */
+static int recv_n(struct run *r, int sd, char *buf, int len, const char *name)
+{
+    int got = 0, err;
+    for (int step = 0; step < STEP_LIMIT && got < len; step++) {
+        int n = recv(sd, buf + got, len - got, MSG_DONTWAIT, 0, &err);
+        if (n > 0) {
+            got += n;
+            continue;
+        }
+        if (n == 0) {
+            r->where = name;
+            r->error = 0;
+            return -1; /* end of stream in the middle: not a documented failure */
+        }
+        if (err != API_EWOULDBLOCK)
+            FAILED(r, name, E_TLS, err);
+        tu_readable(sd, 20);
+    }
+    if (got < len) {
+        r->where = name;
+        r->error = 0;
+        return -1;
+    }
+    return 0;
+}
+
+/* Send all of buf (non-blocking, bounded). */
+static int send_all(struct run *r, int sd, const char *buf, int len, const char *name)
+{
+    int put = 0, err;
+    for (int step = 0; step < STEP_LIMIT && put < len; step++) {
+        int n = send(sd, buf + put, len - put, 0, &err);
+        if (n > 0) {
+            put += n;
+            continue;
+        }
+        if (err != API_EWOULDBLOCK)
+            FAILED(r, name, E_TLS, err);
+        struct pollfd pf = {.fd = sd, .events = POLLOUT};
+        poll(&pf, 1, 20);
+    }
+    return put == len ? 0 : -1;
+}
+
+/* The main paths, armed. 0 all went through, 1 a call failed as
+ * documented, -1 a call failed otherwise (r says which). */
+static int paths(struct run *r, int version)
+{
+    int err, rc;
+    unsigned short port;
+    char buf[256];
+    static const char ping[] = "ping: the client speaks first", pong[] = "pong";
+
+    /* PKI add */
+    rc = tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "fa-ca", NULL, &err);
+    if (!pki_ok(rc, err))
+        FAILED(r, "PKI_CertificateAdd(ca)", E_PKI, err);
+    if (rc != 0) {
+        r->where = "PKI_CertificateAdd(ca)";
+        r->error = err;
+        return 1;
+    }
+    rc = tu_add_key("server.key", PKI_FMT_PEM, PKI_KEY_RSA, &err);
+    if (rc != 0)
+        FAILED(r, "PKI_OwnKeyPairAdd", E_KEY, err);
+    r->key_pending = 1;
+    rc = tu_add_cert("server.pem", PKI_FMT_PEM, PKI_CERT_LOCAL, "fa-srv", "fa-ca", &err);
+    r->key_pending = rc != 0;
+    if (!pki_ok(rc, err))
+        FAILED(r, "PKI_CertificateAdd(local)", E_PKI, err);
+    if (rc != 0) {
+        r->where = "PKI_CertificateAdd(local)";
+        r->error = err;
+        return 1;
+    }
+
+    phase[PH_SESSION] = counted;
+    /* session new */
+    SSL_SESSION_NEW_Entry se = {"fa-srv", 0, version}, ce = {NULL, 0, version};
+    if ((r->srv_sid = SSL_SessionNew(&se, &err)) < 0)
+        FAILED(r, "SSL_SessionNew(server)", E_SESSION, err);
+    if ((r->cli_sid = SSL_SessionNew(&ce, &err)) < 0)
+        FAILED(r, "SSL_SessionNew(client)", E_SESSION, err);
+
+    phase[PH_SOCKETS] = counted;
+    /* sockets */
+    if ((r->lsn = tu_listener(AF_INET, r->srv_sid, &port, &err)) < 0)
+        FAILED(r, "listener", E_SOCKET, err);
+    if ((r->cli = tu_client(AF_INET, r->cli_sid, port, &err)) < 0)
+        FAILED(r, "client socket", E_SOCKET, err);
+    if ((r->srv = accept(r->lsn, NULL, &err)) < 0)
+        FAILED(r, "accept", E_SOCKET, err);
+    if (Set_Blocking_Mode(r->cli, 1, &err) != 0 || Set_Blocking_Mode(r->srv, 1, &err) != 0)
+        FAILED(r, "Set_Blocking_Mode", E_SOCKET, err);
+    /* Small records in one thread: without this, Nagle waits for a delayed
+     * ACK (40 ms) after each flight. */
+    if (tu_setopt_level(r->cli, IPPROTO_TCP, TCP_NODELAY, 1, &err) != 0 ||
+        tu_setopt_level(r->srv, IPPROTO_TCP, TCP_NODELAY, 1, &err) != 0)
+        FAILED(r, "TCP_NODELAY", E_SOCKET, err);
+
+    /* handshake */
+    phase[PH_START] = counted;
+    if (SSL_ClientStart(r->cli, "localhost", &err) != 0)
+        FAILED(r, "SSL_ClientStart", E_START, err);
+    phase[PH_HANDSHAKE] = counted;
+    if ((rc = handshake_pair(r)) != 0)
+        return rc;
+    phase[PH_DATA] = counted;
+
+    /* send, recv, both ways */
+    if ((rc = send_all(r, r->cli, ping, sizeof ping, "client send")) != 0)
+        return rc;
+    if ((rc = recv_n(r, r->srv, buf, sizeof ping, "server recv")) != 0)
+        return rc;
+    if (memcmp(buf, ping, sizeof ping) != 0)
+        fail_msg("the server received other bytes");
+    if ((rc = send_all(r, r->srv, pong, sizeof pong, "server send")) != 0)
+        return rc;
+    if ((rc = recv_n(r, r->cli, buf, sizeof pong, "client recv")) != 0)
+        return rc;
+
+    /* close_notify, then the end of the stream at the server */
+    for (int step = 0; (rc = SSL_ConnClose(r->cli, &err)) != 0; step++) {
+        if (err != API_EWOULDBLOCK || step == STEP_LIMIT)
+            FAILED(r, "SSL_ConnClose", E_TLS, err);
+        struct pollfd pf = {.fd = r->cli, .events = POLLOUT};
+        poll(&pf, 1, 20);
+    }
+    for (int step = 0; (rc = recv(r->srv, buf, sizeof buf, MSG_DONTWAIT, 0, &err)) != 0; step++) {
+        if (rc > 0 || step == STEP_LIMIT) {
+            r->where = "server recv of close_notify";
+            r->error = 0;
+            return -1;
+        }
+        if (err != API_EWOULDBLOCK)
+            FAILED(r, "server recv of close_notify", E_TLS, err);
+        tu_readable(r->srv, 20);
+    }
+    phase[PH_END] = counted;
+    return 0;
+}
+
+/* Disarmed: close everything a run made, whatever state it is in. */
+static void cleanup(struct run *r)
+{
+    int err;
+    if (r->cli >= 0)
+        assert_int_equal(closesocket(r->cli, &err), 0);
+    if (r->srv >= 0)
+        assert_int_equal(closesocket(r->srv, &err), 0);
+    if (r->lsn >= 0)
+        assert_int_equal(closesocket(r->lsn, &err), 0);
+    if (r->srv_sid > 0)
+        SSL_SessionClose(r->srv_sid, &err);
+    if (r->cli_sid > 0)
+        SSL_SessionClose(r->cli_sid, &err);
+    /* A key pair whose certificate failed waits for the next LOCAL
+     * certificate: give it its own, so that keys do not pile up. */
+    if (r->key_pending)
+        tu_add_cert("server.pem", PKI_FMT_PEM, PKI_CERT_LOCAL, "fa-srv", NULL, &err);
+    PKI_CertificateDel("fa-srv", PKI_CERT_LOCAL, &err);
+    PKI_CertificateDel("fa-ca", PKI_CERT_NONLOCAL, &err);
+}
+
+/* One run failing allocation n (0: none). Returns what paths() returned;
+ * *made: allocations counted. */
+static int one_run(long n, int version, long *made)
+{
+    struct run r = {.lsn = -1, .cli = -1, .srv = -1};
+    counted = 0;
+    injected = 0;
+    fail_at = n;
+    armed = 1;
+    int rc = paths(&r, version);
+    armed = 0;
+    fail_at = 0;
+    *made = counted;
+    cleanup(&r);
+    if (rc < 0)
+        bad_code(&r, n);
+    /* rc 0 with a failure injected: absorbed (a cache, a retry): fine */
+    if (rc > 0 && !injected)
+        fail_msg("run %ld: %s failed (%d) with no allocation failed", n, r.where, r.error);
+    if (rc > 0)
+        note(r.where, r.error);
+    return rc;
+}
+
+/* The next N to try after n. */
+static long next_n(long n, int everything)
+{
+    for (int p = PH_PKI; p < PH_END; p++) {
+        long from = phase[p], to = phase[p + 1], len = to - from;
+        if (n + 1 < from || n >= to)
+            continue;
+        int sampled = !everything && len > FIRST_ALL;
+        if (!sampled || n + 1 - from <= FIRST_ALL)
+            return n + 1;
+        long stride = (len - FIRST_ALL) / SAMPLES + 1, next = n + stride;
+        return next < to ? next : to; /* the phase's last one, then the next phase */
+    }
+    return n + 1;
+}
+
+static void run_all(int version)
+{
+    long m, made, n;
+    int everything = getenv("CHIPSSL_FAULT_ALL") != NULL;
+
+    assert_int_equal(one_run(0, version, &m), 0); /* warm-up: one-time set-up */
+    assert_int_equal(one_run(0, version, &m), 0);
+    assert_true(m > 0 && phase[PH_END] == m);
+    long tried = 0, failed_calls = 0;
+    for (n = 1;; n = next_n(n, everything)) {
+        int rc = one_run(n, version, &made);
+        tried++;
+        failed_calls += rc > 0;
+        if (made < n) /* this run made fewer allocations than n: all seen */
+            break;
+    }
+    print_message("TLS %s: %ld allocations per run (PKI %ld, sessions %ld, sockets %ld, start %ld, "
+                  "handshake %ld, data and close %ld), %ld runs, %ld ended in a documented error\n",
+                  version == SSL_VERSION_TLS13 ? "1.3" : "1.2", m, phase[PH_SESSION],
+                  phase[PH_SOCKETS] - phase[PH_SESSION], phase[PH_START] - phase[PH_SOCKETS],
+                  phase[PH_HANDSHAKE] - phase[PH_START], phase[PH_DATA] - phase[PH_HANDSHAKE],
+                  phase[PH_END] - phase[PH_DATA], tried, failed_calls);
+    for (int i = 0; i < nseen; i++)
+        print_message("  %-40s error %3d  x%ld\n", seen[i].where, seen[i].error, seen[i].count);
+    nseen = 0;
+}
+
+static void test_fail_each_allocation_tls13(void **state)
+{
+    (void)state;
+    run_all(SSL_VERSION_TLS13);
+}
+
+static void test_fail_each_allocation_tls12(void **state)
+{
+    (void)state;
+    run_all(SSL_VERSION_TLS12);
+}
+
+/* ------------------------------------- the hold-back buffer's ENOMEM */
+
+/* A non-blocking send while the handshake runs goes to the hold-back
+ * buffer; without memory for it the answer is API_ENOMEM, not
+ * API_EWOULDBLOCK (waiting for POLLOUT would change nothing). */
+static void test_send_enomem_during_handshake(void **state)
+{
+    int err, sid, lsn, cli, srv;
+    unsigned short port;
+    SSL_SESSION_NEW_Entry ce = {NULL, 0, SSL_VERSION_TLS13};
+
+    (void)state;
+    sid = SSL_SessionNew(&ce, &err);
+    assert_true(sid > 0);
+    lsn = tu_listener(AF_INET, 0, &port, &err); /* never answers */
+    assert_true(lsn >= 0);
+    cli = tu_client(AF_INET, sid, port, &err);
+    assert_true(cli >= 0);
+    srv = accept(lsn, NULL, &err);
+    assert_true(srv >= 0);
+    assert_int_equal(Set_Blocking_Mode(cli, 1, &err), 0);
+    assert_int_equal(SSL_ClientStart(cli, "localhost", &err), 0);
+
+    fail_size = 16384;
+    armed = 1;
+    int rc = send(cli, "early", 5, 0, &err);
+    armed = 0;
+    fail_size = 0;
+    assert_int_equal(rc, -1);
+    assert_int_equal(err, API_ENOMEM);
+    assert_int_equal(get_socketerror(cli), API_ENOMEM);
+    /* memory again: accepted (held until the handshake ends) */
+    assert_int_equal(send(cli, "early", 5, 0, &err), 5);
+
+    closesocket(cli, &err);
+    closesocket(srv, &err);
+    closesocket(lsn, &err);
+    SSL_SessionClose(sid, &err);
+}
+
+/* On an established connection a non-blocking send needs the buffer before
+ * it builds a record (a record that cannot go at once is kept there): the
+ * failure is API_ENOMEM and the connection goes on. */
+static void test_send_enomem_established(void **state)
+{
+    struct tu_pair p;
+    int err;
+    char buf[16];
+
+    (void)state;
+    assert_int_equal(tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "fa-ca", NULL, &err), 0);
+    assert_int_equal(tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "fa-ca", &err),
+                     0);
+    assert_int_equal(tu_pair_open(&p, AF_INET, SSL_VERSION_TLS13, NULL, NULL, NULL), 0);
+    assert_int_equal(Set_Blocking_Mode(p.cli, 1, &err), 0);
+
+    fail_size = 16384;
+    armed = 1;
+    int rc = send(p.cli, "hello", 5, 0, &err);
+    armed = 0;
+    fail_size = 0;
+    assert_int_equal(rc, -1);
+    assert_int_equal(err, API_ENOMEM);
+
+    assert_int_equal(send(p.cli, "hello", 5, 0, &err), 5);
+    assert_int_equal(recv(p.srv, buf, sizeof buf, MSG_TIMEOUT, TU_WAIT_MS, &err), 5);
+    assert_memory_equal(buf, "hello", 5);
+    tu_pair_close(&p);
+    PKI_CertificateDel("srv", PKI_CERT_LOCAL, &err);
+    PKI_CertificateDel("fa-ca", PKI_CERT_NONLOCAL, &err);
+}
+
+int main(void)
+{
+    /* Before OpenSSL allocates anything. */
+    if (!CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free)) {
+        fprintf(stderr, "CRYPTO_set_mem_functions refused\n");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_send_enomem_during_handshake),
+        cmocka_unit_test(test_send_enomem_established),
+        cmocka_unit_test(test_fail_each_allocation_tls13),
+        cmocka_unit_test(test_fail_each_allocation_tls12),
+    };
+
+    tu_require_pki();
+    return cmocka_run_group_tests_name("alloc_failures", tests, NULL, NULL);
+}
