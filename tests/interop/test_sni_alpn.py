@@ -134,6 +134,31 @@ def test_sni_identity_wins_over_key_type(pki, start_echo_server, run_s_client, v
     check_server_saw(srv, name)
 
 
+@pytest.mark.parametrize("version,mask", VERSIONS)
+@pytest.mark.parametrize("peer", ["python", "s_client"])
+def test_sni_rsa_identity_with_ec_default(pki, start_echo_server, run_s_client, version, mask,
+                                          peer):
+    """The mirror, with the clients' own preferences (ECDSA first): an EC
+    default (*.wild.test) and an RSA identity (localhost); SNI localhost
+    must get the RSA identity."""
+    srv = start_echo_server(["-v", mask, "-I", "%s:%s" % (pki / "server.pem",
+                                                           pki / "server.key")],
+                            cert="wildcard")
+    if peer == "python":
+        ctx = py_client_context(pki, versions=(PY_VERSION[version], PY_VERSION[version]))
+        ctx.check_hostname = False   # the subject is checked below, in words
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=WAIT) as raw:
+            with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+                pem = ssl.DER_cert_to_PEM_cert(tls.getpeercert(binary_form=True))
+    else:
+        r = run_s_client(srv.port, [S_CLIENT_VERSION[version], "-servername", "localhost"])
+        assert r.echoed, r.describe()
+        pem = r.out[r.out.index("-----BEGIN CERTIFICATE-----"):
+                    r.out.index("-----END CERTIFICATE-----") + 25] + "\n"
+    assert cert_names(pem) == ("CN=localhost", ["localhost"]), srv.describe()
+    check_server_saw(srv, "localhost")
+
+
 @pytest.mark.skipif(not have_tool("gnutls-cli"), reason="gnutls-cli not installed")
 @pytest.mark.parametrize("version,mask", VERSIONS)
 @pytest.mark.parametrize("name,subject", [("b.wild.test", "CN=wildcard"),

@@ -458,6 +458,28 @@ static void sni_identity_wins_over_key_type(void **state)
     SSL_SessionClose(cli, &err);
 }
 
+/* The mirror, with the client's defaults (ECDSA preferred, both versions):
+ * an EC default (*.wild.test) and an RSA identity (localhost); SNI
+ * localhost must get the RSA identity. */
+static void sni_rsa_identity_with_ec_default(void **state)
+{
+    (void)state;
+    static const int versions[] = { V12, V13 };
+    int err = 0;
+    for (size_t v = 0; v < 2; v++) {
+        int srv = new_session("wild", versions[v]), cli = new_session(NULL, versions[v]);
+        assert_int_equal(SSL_SessionAddIdentity(srv, "srv", &err), 0);
+        struct run r;
+        handshake(srv, cli, "localhost", &r);
+        if (r.cli_hs != 1 || strcmp(r.cst.peerSubject, "CN=localhost") != 0)
+            fail_msg("%s, EC default, RSA identity, SNI localhost: handshake %d, presented "
+                     "\"%s\", want CN=localhost; client: %s", vname(versions[v]), r.cli_hs,
+                     r.cst.peerSubject, r.cprob.reason);
+        SSL_SessionClose(srv, &err);
+        SSL_SessionClose(cli, &err);
+    }
+}
+
 /* Without a certIdentity, the first identity added is the default. */
 static void first_identity_is_default(void **state)
 {
@@ -587,6 +609,7 @@ int main(void)
         cmocka_unit_test(alpn_bad_inputs),
         cmocka_unit_test(sni_chooses_identity),
         cmocka_unit_test(sni_identity_wins_over_key_type),
+        cmocka_unit_test(sni_rsa_identity_with_ec_default),
         cmocka_unit_test(first_identity_is_default),
         cmocka_unit_test(alpn_loopback),
         cmocka_unit_test(alpn_changes),
