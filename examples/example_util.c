@@ -247,7 +247,8 @@ int ex_report(FILE *f, const char *prefix, int sd, int ok)
                 st->peerSubject[0] ? st->peerSubject : "-", ftext);
         if (st->peerCertFlags)
             fprintf(f, " (0x%02x)", (unsigned)st->peerCertFlags);
-        fprintf(f, " sni=%s\n", st->serverName[0] ? st->serverName : "-");
+        fprintf(f, " sni=%s alpn=%s origin=%llu\n", st->serverName[0] ? st->serverName : "-",
+                st->alpn[0] ? st->alpn : "-", st->sessionOrigin);
     } else if (st->problem.errorCode == 0) {
         /* Nothing failed: the caller stopped waiting. */
         SslProblemS p = { .errorCode = API_ETIMEDOUT, .alert = -1,

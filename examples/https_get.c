@@ -37,6 +37,8 @@ static void usage(FILE *f, int code)
         "  -v MASK      protocol versions, an SSL_VERSION_* mask: 0x08 TLS 1.2, 0x10 TLS 1.3\n"
         "               (default 0x18, both)\n"
         "  -m CACHES    resumption cache size (default 8; 0: never resume)\n"
+        "  -A PROTOS    ALPN: the application protocols to offer, comma-separated, in order\n"
+        "               of preference (e.g. h2,http/1.1); default: none offered\n"
         "Connection:\n"
         "  -N NAME      the name the server's certificate must carry (default: HOST); a DNS\n"
         "               name is also sent as SNI, an IP address never is\n"
@@ -50,7 +52,9 @@ static void usage(FILE *f, int code)
         "\n"
         "Output: per connection one line on stderr,\n"
         "  HANDSHAKE ok version=... suite=NAME (0xNNNN) resumed=yes|no peer=SUBJECT\n"
-        "            flags=WORDS sni=NAME SENT\n"
+        "            flags=WORDS sni=NAME SENT alpn=PROTOCOL origin=N\n"
+        "            (sni and alpn \"-\" when none; origin: the number of the full\n"
+        "            handshake whose TLS session the connection uses, the same when resumed)\n"
         "  HANDSHAKE failed error=WORDS (N) flags=WORDS (0xNN) alert=WORDS (N) sent=yes|no\n"
         "            state=WORDS (N) reason=WHY\n"
         "and the bytes received on stdout. Exit status: 0 ok, 1 usage or set-up error\n"
@@ -165,13 +169,13 @@ static int fetch(int session, const struct url *url, const char *name, const cha
 int main(int argc, char **argv)
 {
     const char *cas[16], *cert = NULL, *key = NULL, *opts = NULL, *suites = NULL,
-               *name = NULL, *data = NULL;
+               *name = NULL, *data = NULL, *alpn = NULL;
     const char *crls[4];
     int ncrls = 0;
     int ncas = 0, system_ca = 0, no_name = 0, repeat = 1, caches = 8,
         version = SSL_VERSION_TLS12 | SSL_VERSION_TLS13, opt;
     unsigned hs_wait = 10000;
-    while ((opt = getopt(argc, argv, "a:SR:c:k:o:s:v:N:xr:m:d:t:h")) != -1) {
+    while ((opt = getopt(argc, argv, "a:SR:c:k:o:s:v:N:xr:m:A:d:t:h")) != -1) {
         switch (opt) {
         case 'a': if (ncas < 16) cas[ncas++] = optarg; break;
         case 'S': system_ca = 1; break;
@@ -185,6 +189,7 @@ int main(int argc, char **argv)
         case 'x': no_name = 1; break;
         case 'r': repeat = atoi(optarg); break;
         case 'm': caches = atoi(optarg); break;
+        case 'A': alpn = optarg; break;
         case 'd': data = optarg; break;
         case 't': hs_wait = (unsigned)strtoul(optarg, NULL, 0); break;
         case 'h': usage(stdout, 0); break;
@@ -223,6 +228,14 @@ int main(int argc, char **argv)
     if ((opts && ex_set_options(session, opts, NULL) != 0) ||
         (suites && ex_set_suites(session, suites) != 0))
         return 1;
+    if (alpn && SSL_SessionALPN(session, alpn, &err) != 0) {
+        char what[300];
+        snprintf(what, sizeof what, "ALPN list \"%s\"%s", alpn,
+                 err == API_EINVAL ? " (an empty name, a name over 255 bytes or a list "
+                                     "over 255 bytes)" : "");
+        ex_fail(what, err);
+        return 1;
+    }
     int rc = 0;
     for (int i = 0; i < repeat && rc == 0; i++)
         rc = fetch(session, &url, name, data, hs_wait);

@@ -44,6 +44,11 @@ static void usage(FILE *f, int code)
         "  -A CLIENTCA  require client certificates (option 1) issued by this CA (PEM);\n"
         "               it is named in the CertificateRequest; repeat for more (up to 16)\n"
         "  -R CRL       add a certificate revocation list (PEM); repeat (up to 4)\n"
+        "  -I CERT:KEY  one more identity (certificate and key, PEM), presented to clients\n"
+        "               whose SNI matches its names (subjectAltName DNS entries, else the\n"
+        "               CN; *.example.com covers one label), the first that matches;\n"
+        "               clients that send no SNI, or a name no identity matches, get\n"
+        "               -c/-k; repeat for more (up to %d)\n"
         "Session:\n"
         "  -o OPTS      session options, comma-separated: N turns option N on, N=0 off:\n"
         "               1 client authentication (with -a roots when no -A is given),\n"
@@ -57,6 +62,10 @@ static void usage(FILE *f, int code)
         "  -v MASK      protocol versions, an SSL_VERSION_* mask: 0x08 TLS 1.2,\n"
         "               0x10 TLS 1.3 (default 0x18, both)\n"
         "  -m CACHES    resumption cache size (default 16; 0: no resumption)\n"
+        "  -L PROTOS    ALPN: the application protocols the server speaks, comma-separated,\n"
+        "               in order of preference (e.g. h2,http/1.1); a client offering some\n"
+        "               but none of these is refused (no_application_protocol alert), one\n"
+        "               offering none is served without ALPN (default: no ALPN)\n"
         "Listening:\n"
         "  -p PORT      TCP port (default 0: one the system chooses, printed on READY)\n"
         "  -b ADDR      address to listen on (default 127.0.0.1; IPv6 literals work)\n"
@@ -68,11 +77,14 @@ static void usage(FILE *f, int code)
         "\n"
         "Output on stdout, one line each: \"SERVER ...\" (the settings, in words),\n"
         "\"READY port=N\" once listening; per connection \"CONN ok version=... suite=NAME\n"
-        "(0xNNNN) resumed=yes|no peer=SUBJECT flags=WORDS sni=NAME\" or \"CONN failed\n"
+        "(0xNNNN) resumed=yes|no peer=SUBJECT flags=WORDS sni=NAME alpn=PROTOCOL origin=N\"\n"
+        "(sni and alpn \"-\" when none; origin: the number of the full handshake whose TLS\n"
+        "session the connection uses, the same for a resumption of it) or \"CONN failed\n"
         "error=WORDS (N) flags=WORDS (0xNN) alert=WORDS (N) sent=yes|no state=WORDS (N)\n"
         "reason=WHY\"; \"ENDED ...\" when it fails after the handshake; \"CLOSED in=BYTES\n"
         "out=BYTES\" at the end of an established connection. Exit status 0, or 1 for\n"
-        "a usage or set-up error (printed on stderr in words).\n");
+        "a usage or set-up error (printed on stderr in words).\n",
+        CHIPSSL_MAX_IDENTITIES - 1);
     exit(code);
 }
 
@@ -151,11 +163,12 @@ int main(int argc, char **argv)
     const char *cert = NULL, *key = NULL, *bindaddr = "127.0.0.1", *opts = NULL,
                *suites = NULL;
     const char *cas[16], *client_cas[16];
-    const char *crls[4];
-    int ncrls = 0;
+    const char *crls[4], *alpn = NULL;
+    const char *identities[CHIPSSL_MAX_IDENTITIES - 1];
+    int ncrls = 0, nidentities = 0;
     int ncas = 0, nclient = 0, port = 0, version = SSL_VERSION_TLS12 | SSL_VERSION_TLS13,
         caches = 16, max_conns = -1, timeout = -1, opt;
-    while ((opt = getopt(argc, argv, "c:k:p:b:a:A:R:o:s:v:m:n:t:h")) != -1) {
+    while ((opt = getopt(argc, argv, "c:k:p:b:a:A:R:I:L:o:s:v:m:n:t:h")) != -1) {
         switch (opt) {
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
@@ -164,6 +177,15 @@ int main(int argc, char **argv)
         case 'a': if (ncas < 16) cas[ncas++] = optarg; break;
         case 'A': if (nclient < 16) client_cas[nclient++] = optarg; break;
         case 'R': if (ncrls < 4) crls[ncrls++] = optarg; break;
+        case 'I':
+            if (nidentities == CHIPSSL_MAX_IDENTITIES - 1 || !strchr(optarg, ':')) {
+                fprintf(stderr, "tls_echo_server: -I %s: %s\n", optarg,
+                        strchr(optarg, ':') ? "too many identities" : "not CERT:KEY");
+                usage(stderr, 1);
+            }
+            identities[nidentities++] = optarg;
+            break;
+        case 'L': alpn = optarg; break;
         case 'o': opts = optarg; break;
         case 's': suites = optarg; break;
         case 'v': version = (int)strtol(optarg, NULL, 0); break;
@@ -215,6 +237,31 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    for (int i = 0; i < nidentities; i++) {
+        /* CERT:KEY, split at the last colon (a path may hold colons). */
+        char id[32], certfile[4096];
+        const char *colon = strrchr(identities[i], ':');
+        snprintf(certfile, sizeof certfile, "%.*s", (int)(colon - identities[i]), identities[i]);
+        snprintf(id, sizeof id, "identity%d", i);
+        if (ex_add_own_cert(certfile, colon + 1, id) != 0)
+            return 1;
+        if (SSL_SessionAddIdentity(session, id, &err) != 0) {
+            char what[4200];
+            snprintf(what, sizeof what, "SSL_SessionAddIdentity %s%s", certfile,
+                     err == API_EINVAL ? " (a certificate the TLS engine refuses, e.g. "
+                                         "signed with SHA-1 or a short RSA key)" : "");
+            ex_fail(what, err);
+            return 1;
+        }
+    }
+    if (alpn && SSL_SessionALPN(session, alpn, &err) != 0) {
+        char what[300];
+        snprintf(what, sizeof what, "ALPN list \"%s\"%s", alpn,
+                 err == API_EINVAL ? " (an empty name, a name over 255 bytes or a list "
+                                     "over 255 bytes)" : "");
+        ex_fail(what, err);
+        return 1;
+    }
     int options = nclient > 0 ? 1 << SSL_OPT_CLIENT_AUTH : 0;
     if ((opts && ex_set_options(session, opts, &options) != 0) ||
         (suites && ex_set_suites(session, suites) != 0))
@@ -252,11 +299,13 @@ int main(int argc, char **argv)
     getsockname(ls, (struct sockaddr *)&bound, &bl);
     char names[1024];
     printf("SERVER server proposals (option 2) %s, client authentication (option 1) %s, "
-           "skip certificate validation (option 3) %s; suites: %s\n",
+           "skip certificate validation (option 3) %s; suites: %s; identities by SNI: %d; "
+           "ALPN: %s\n",
            options & (1 << SSL_OPT_SERVER_PROPOSALS) ? "on" : "off",
            options & (1 << SSL_OPT_CLIENT_AUTH) ? "on" : "off",
            options & (1 << SSL_OPT_SKIP_CERT_VALIDATION) ? "on" : "off",
-           suites ? ex_suites_text(suites, names, sizeof names) : "chipssl's default list");
+           suites ? ex_suites_text(suites, names, sizeof names) : "chipssl's default list",
+           nidentities, alpn ? alpn : "none");
     printf("READY port=%d\n", ntohs(bound.sin6_port)); /* same offset in both */
     fflush(stdout);
 

@@ -106,11 +106,11 @@ def gnutls_description_cipher(out):
 # Parsing the example programs' status lines
 # ---------------------------------------------------------------------------
 
-_STATUS_KEYS = ("version", "suite", "resumed", "peer", "flags", "sni", "error", "alert",
-                "sent", "state", "reason", "in", "out", "port")
+_STATUS_KEYS = ("version", "suite", "resumed", "peer", "flags", "sni", "alpn", "origin",
+                "error", "alert", "sent", "state", "reason", "in", "out", "port")
 _KEY_RE = re.compile(r"(?:^|(?<= ))(%s)=" % "|".join(_STATUS_KEYS))
 _INT_KEYS = {"resumed": 10, "flags": 16, "error": 10, "alert": 10, "sent": 10, "state": 10,
-             "in": 10, "out": 10, "port": 10, "suite": 16}
+             "in": 10, "out": 10, "port": 10, "suite": 16, "origin": 10}
 
 
 _NUM_IN_PARENS = re.compile(r"\((0x[0-9A-Fa-f]+|-?\d+)\)$")
