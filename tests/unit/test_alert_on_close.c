@@ -31,8 +31,8 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define ROUNDS 10
 #define CHUNK 4096
 #define CHUNKS 8
@@ -162,19 +162,6 @@ static void test_nonblocking_close_delivers_alert(void **state)
     run(1);
 }
 
-static int group_setup(void **state)
-{
-    int err;
-
-    (void)state;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0 ||
-        tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "ca", &err) != 0) {
-        print_error("setup: PKI: %d\n", err);
-        return -1;
-    }
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,5 +170,5 @@ int main(void)
     };
 
     tu_require_pki();
-    return cmocka_run_group_tests_name("alert_on_close", tests, group_setup, NULL);
+    return cmocka_run_group_tests_name("alert_on_close", tests, tu_setup_srv, tu_teardown_srv);
 }

@@ -40,7 +40,6 @@
 #include "tcpip.h"
 #include "testutil.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define FIRST_ALL 150
 #define SAMPLES 150
 #define STEP_LIMIT 400 /* handshake steps: more means a hang */
@@ -286,7 +285,7 @@ static int paths(struct run *r, int version)
     static const char ping[] = "ping: the client speaks first", pong[] = "pong";
 
     /* PKI add */
-    rc = tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "fa-ca", NULL, &err);
+    rc = tu_add_cert("ca.pem", PKI_FMT_PEM, TU_ROOT, "fa-ca", NULL, &err);
     if (!pki_ok(rc, err))
         FAILED(r, "PKI_CertificateAdd(ca)", E_PKI, err);
     if (rc != 0) {
@@ -525,7 +524,7 @@ static void test_send_enomem_established(void **state)
     char buf[16];
 
     (void)state;
-    assert_int_equal(tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "fa-ca", NULL, &err), 0);
+    assert_int_equal(tu_add_cert("ca.pem", PKI_FMT_PEM, TU_ROOT, "fa-ca", NULL, &err), 0);
     assert_int_equal(tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "fa-ca", &err),
                      0);
     assert_int_equal(tu_pair_open(&p, AF_INET, SSL_VERSION_TLS13, NULL, NULL, NULL), 0);

@@ -26,6 +26,7 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
 /* ------------------------------------------------------------------ fixtures */
 
@@ -837,7 +838,6 @@ static int ssl_wait_events(const struct bad_case *c, int *error)
 
 /* ------------------------------------------------------------------- the table */
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define PEM PKI_FMT_PEM
 #define DER PKI_FMT_DER
 #define MEM PKI_FMT_MEMORY
@@ -855,20 +855,20 @@ static const struct bad_case cases[] = {
     { .desc = "CertAdd NULL entry", .call = cert_add_null,
       .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd NULL file name", .call = cert_add, .file = NULL, .fmt = PEM,
-      .type = ROOT, .id = "b-null-file", .want_ret = -1, .want_err = API_EINVAL },
+      .type = TU_ROOT, .id = "b-null-file", .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd missing file", .call = cert_add, .file = "/nonexistent/chipssl/x.pem",
-      .fmt = PEM, .type = ROOT, .id = "b-missing", .want_ret = -1, .want_err = API_ENOENT },
+      .fmt = PEM, .type = TU_ROOT, .id = "b-missing", .want_ret = -1, .want_err = API_ENOENT },
     { .desc = "CertAdd missing DER file", .call = cert_add, .file = "no-such-file.der",
       .fmt = DER, .type = PKI_CERT_NONLOCAL, .id = "b-missing2", .want_ret = -1,
       .want_err = API_ENOENT },
     { .desc = "CertAdd format 0", .call = cert_add, .file = "ca.pem", .fmt = 0,
-      .type = ROOT, .id = "b-fmt0", .want_ret = -1, .want_err = API_EINVAL },
+      .type = TU_ROOT, .id = "b-fmt0", .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd format 0x08", .call = cert_add, .file = "ca.pem", .fmt = 0x08,
-      .type = ROOT, .id = "b-fmt8", .want_ret = -1, .want_err = API_EINVAL },
+      .type = TU_ROOT, .id = "b-fmt8", .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd format PEM|DER", .call = cert_add, .file = "ca.pem",
-      .fmt = PEM | DER, .type = ROOT, .id = "b-fmt3", .want_ret = -1, .want_err = API_EINVAL },
+      .fmt = PEM | DER, .type = TU_ROOT, .id = "b-fmt3", .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd format MEMORY alone", .call = cert_add, .mem = NOTCERT_PEM,
-      .fmt = MEM, .type = ROOT, .id = "b-fmt4", .want_ret = -1, .want_err = API_EINVAL },
+      .fmt = MEM, .type = TU_ROOT, .id = "b-fmt4", .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd certType 0", .call = cert_add, .file = "ca.pem", .fmt = PEM,
       .type = 0, .id = "b-type0", .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd certType 0x03", .call = cert_add, .file = "ca.pem", .fmt = PEM,
@@ -890,9 +890,9 @@ static const struct bad_case cases[] = {
     { .desc = "CertAdd idLength MAX+1", .call = cert_add_idlen, .a = CHIPSSL_MAX_ID_LEN + 1,
       .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd NULL idPtr", .call = cert_add, .file = "ca.pem", .fmt = PEM,
-      .type = ROOT, .id = NULL, .want_ret = -1, .want_err = API_EINVAL },
+      .type = TU_ROOT, .id = NULL, .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd garbage PEM in memory", .call = cert_add, .mem = GARBAGE_PEM,
-      .fmt = PEM | MEM, .type = ROOT, .id = "b-garbage1", .want_ret = -1,
+      .fmt = PEM | MEM, .type = TU_ROOT, .id = "b-garbage1", .want_ret = -1,
       .want_err = API_EINVAL },
     { .desc = "CertAdd PEM of a non-certificate", .call = cert_add, .mem = NOTCERT_PEM,
       .fmt = PEM | MEM, .type = PKI_CERT_NONLOCAL, .id = "b-garbage2", .want_ret = -1,
@@ -916,9 +916,9 @@ static const struct bad_case cases[] = {
       .mem = "\x30\x80\x00\x00", .fmt = DER | MEM, .type = PKI_CERT_NONLOCAL,
       .id = "b-garbage8", .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd DER file read as PEM", .call = cert_add, .file = "ca.der",
-      .fmt = PEM, .type = ROOT, .id = "b-derpem", .want_ret = -1, .want_err = API_EINVAL },
+      .fmt = PEM, .type = TU_ROOT, .id = "b-derpem", .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd PEM file read as DER", .call = cert_add, .file = "ca.pem",
-      .fmt = DER, .type = ROOT, .id = "b-pemder", .want_ret = -1, .want_err = API_EINVAL },
+      .fmt = DER, .type = TU_ROOT, .id = "b-pemder", .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd key file as certificate", .call = cert_add, .file = "server.key",
       .fmt = PEM, .type = PKI_CERT_NONLOCAL, .id = "b-keycert", .want_ret = -1,
       .want_err = API_EINVAL },
@@ -926,7 +926,7 @@ static const struct bad_case cases[] = {
       .fmt = PEM, .type = PKI_CERT_CRL, .id = "b-certcrl", .want_ret = -1,
       .want_err = API_EINVAL },
     { .desc = "CertAdd duplicate ID", .call = cert_add, .file = "ca.pem", .fmt = PEM,
-      .type = ROOT, .id = "ca", .want_ret = -1, .want_err = API_EINVAL },
+      .type = TU_ROOT, .id = "ca", .want_ret = -1, .want_err = API_EINVAL },
     { .desc = "CertAdd duplicate ID, other file", .call = cert_add, .file = "server.pem",
       .fmt = PEM, .type = PKI_CERT_NONLOCAL, .id = "ca", .caid = "ca", .want_ret = -1,
       .want_err = API_EINVAL },
@@ -937,10 +937,10 @@ static const struct bad_case cases[] = {
       .fmt = PEM, .type = PKI_CERT_NONLOCAL, .id = "b-noca", .caid = "no-such-ca",
       .want_ret = -1, .want_flags = PKI_CERT_BADCERT | PKI_CERT_UNKNOWNCA },
     { .desc = "CertAdd root CA that is a self-signed leaf", .call = cert_add,
-      .file = "selfsigned.pem", .fmt = PEM, .type = ROOT, .id = "b-selfroot",
+      .file = "selfsigned.pem", .fmt = PEM, .type = TU_ROOT, .id = "b-selfroot",
       .want_ret = -1, .want_flags = PKI_CERT_BADCERT },
     { .desc = "CertAdd root CA that is not a CA", .call = cert_add, .file = "notca.pem",
-      .fmt = PEM, .type = ROOT, .id = "b-notca", .want_ret = -1,
+      .fmt = PEM, .type = TU_ROOT, .id = "b-notca", .want_ret = -1,
       .want_flags = PKI_CERT_BADCERT },
 
     /* ---- PKI_CertificateDel */
@@ -1483,14 +1483,8 @@ static int group_setup(void **state)
     int err, p[2];
 
     (void)state;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0) {
-        print_error("setup: adding ca.pem failed (%d)\n", err);
+    if (tu_pki_add(&tu_pki_srv) != 0)
         return -1;
-    }
-    if (tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "ca", &err) != 0) {
-        print_error("setup: adding server key/cert failed (%d)\n", err);
-        return -1;
-    }
     se.certIdentity = NULL;
     se.maxCaches = 0;
     se.version = SSL_VERSION_TLS12 | SSL_VERSION_TLS13;
@@ -1554,8 +1548,7 @@ static int group_teardown(void **state)
         SSL_SessionClose(g_sid, &err);
     if (g_sid_auth > 0)
         SSL_SessionClose(g_sid_auth, &err);
-    PKI_CertificateDel("srv", PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
+    tu_pki_del(&tu_pki_srv);
     return 0;
 }
 
@@ -1563,15 +1556,9 @@ int main(void)
 {
     enum { N = sizeof cases / sizeof cases[0] };
     static struct CMUnitTest tests[N];
-    size_t i;
+    size_t n = 0;
 
     tu_require_pki();
-    for (i = 0; i < N; i++) {
-        tests[i].name = cases[i].desc;
-        tests[i].test_func = run_case;
-        tests[i].setup_func = NULL;
-        tests[i].teardown_func = NULL;
-        tests[i].initial_state = (void *)&cases[i];
-    }
-    return _cmocka_run_group_tests("badinput", tests, N, group_setup, group_teardown);
+    TU_ADD_TABLE(tests, n, cases, run_case);
+    return _cmocka_run_group_tests("badinput", tests, n, group_setup, group_teardown);
 }

@@ -30,8 +30,8 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define V12 SSL_VERSION_TLS12
 #define V13 SSL_VERSION_TLS13
 #define WAIT_MS TU_WAIT_MS
@@ -272,48 +272,18 @@ static void run_shut_case(void **state)
 
 /* ================================================================= main */
 
-static int group_setup(void **state)
-{
-    int err;
-
-    (void)state;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0 ||
-        tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "ca", &err) != 0) {
-        print_error("setup: ca.pem, server.pem: %d\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    int err;
-
-    (void)state;
-    PKI_CertificateDel("srv", PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    return 0;
-}
-
-#define ADD_TABLE(tbl, fn)                                                                         \
-    for (i = 0; i < sizeof tbl / sizeof tbl[0]; i++) {                                             \
-        tests[n].name = tbl[i].desc;                                                               \
-        tests[n].test_func = fn;                                                                   \
-        tests[n].initial_state = (void *)&tbl[i];                                                  \
-        n++;                                                                                       \
-    }
-
 int main(void)
 {
+    static const struct CMUnitTest rules[] = {
+        cmocka_unit_test(test_close_notify_rule),
+        cmocka_unit_test(test_fin_rule),
+    };
     static struct CMUnitTest tests[32];
-    size_t i, n = 0;
+    size_t n = 0;
 
     tu_require_pki();
-    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_close_notify_rule);
-    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_fin_rule);
-    ADD_TABLE(hold_cases, run_hold_case);
-    ADD_TABLE(shut_cases, run_shut_case);
-    if (n > sizeof tests / sizeof tests[0])
-        abort();
-    return _cmocka_run_group_tests("close", tests, n, group_setup, group_teardown);
+    TU_ADD_TESTS(tests, n, rules);
+    TU_ADD_TABLE(tests, n, hold_cases, run_hold_case);
+    TU_ADD_TABLE(tests, n, shut_cases, run_shut_case);
+    return _cmocka_run_group_tests("close", tests, n, tu_setup_srv, tu_teardown_srv);
 }

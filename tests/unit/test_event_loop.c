@@ -31,8 +31,8 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define V12 SSL_VERSION_TLS12
 #define V13 SSL_VERSION_TLS13
 #define WAIT_MS 10000 /* generous: a wait that normally ends at once */
@@ -447,29 +447,6 @@ static void test_send_before_client_start(void **state)
 
 /* ================================================================ main */
 
-static int group_setup(void **state)
-{
-    int err;
-
-    (void)state;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0 ||
-        tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "ca", &err) != 0) {
-        print_error("setup: PKI: %d\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    int err;
-
-    (void)state;
-    PKI_CertificateDel("srv", PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,5 +463,5 @@ int main(void)
     };
 
     tu_require_pki();
-    return cmocka_run_group_tests_name("event_loop", tests, group_setup, group_teardown);
+    return cmocka_run_group_tests_name("event_loop", tests, tu_setup_srv, tu_teardown_srv);
 }

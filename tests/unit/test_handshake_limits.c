@@ -26,20 +26,9 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define LIMIT_S 8.0 /* generous bound for "after a 1 s time limit" */
-
-/* A session of c; fails the test on error. */
-static int new_session(const struct tu_scfg *c)
-{
-    char msg[256];
-    int err, sid = tu_session_new(c, &err);
-
-    if (sid < 1)
-        fail_msg("%s", tu_session_msg(msg, sizeof msg, sid, c, err));
-    return sid;
-}
 
 /* ======================================= the time limit of a handshake */
 
@@ -53,7 +42,7 @@ static void test_connect_timeout(void **state)
     double t0, dt;
 
     (void)state;
-    sid = new_session(&c);
+    sid = tu_new_session(&c);
     lsn = tu_listener(AF_INET, 0, &port, &err); /* plain TCP, never answers */
     assert_true(lsn >= 0);
     sd = tu_client(AF_INET, sid, port, &err);
@@ -106,7 +95,7 @@ static void run_limit_case(void **state)
     char buf[16];
     double t0, dt;
 
-    sid = new_session(c->server ? &s : &k);
+    sid = tu_new_session(c->server ? &s : &k);
     lsn = tu_listener(AF_INET, c->server ? sid : 0, &port, &err);
     assert_true(lsn >= 0);
     if (c->server) {
@@ -158,42 +147,14 @@ static void run_limit_case(void **state)
 
 /* ================================================================= main */
 
-static int group_setup(void **state)
-{
-    int err;
-
-    (void)state;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0 ||
-        tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "ca", &err) != 0) {
-        print_error("setup: ca.pem, server.pem: %d\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    int err;
-
-    (void)state;
-    PKI_CertificateDel("srv", PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    return 0;
-}
-
 int main(void)
 {
     static struct CMUnitTest tests[16];
-    size_t i, n = 0;
+    size_t n = 0;
 
     tu_require_pki();
-    tests[n].name = "blocking: TCP_SSL_CONNECT_TIMEOUT ends a silent server's handshake";
-    tests[n++].test_func = test_connect_timeout;
-    for (i = 0; i < sizeof limit_cases / sizeof limit_cases[0]; i++) {
-        tests[n].name = limit_cases[i].desc;
-        tests[n].test_func = run_limit_case;
-        tests[n].initial_state = (void *)&limit_cases[i];
-        n++;
-    }
-    return _cmocka_run_group_tests("handshake_limits", tests, n, group_setup, group_teardown);
+    TU_ADD_TEST(tests, n, "blocking: TCP_SSL_CONNECT_TIMEOUT ends a silent server's handshake",
+                test_connect_timeout);
+    TU_ADD_TABLE(tests, n, limit_cases, run_limit_case);
+    return _cmocka_run_group_tests("handshake_limits", tests, n, tu_setup_srv, tu_teardown_srv);
 }

@@ -31,31 +31,11 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define V12 SSL_VERSION_TLS12
 #define V13 SSL_VERSION_TLS13
 #define LIMIT_S 8.0 /* generous bound for "after a 1 s time limit" */
-
-/* A session of c; fails the test on error. */
-static int new_session(const struct tu_scfg *c)
-{
-    char msg[256];
-    int err, sid = tu_session_new(c, &err);
-
-    if (sid < 1)
-        fail_msg("%s", tu_session_msg(msg, sizeof msg, sid, c, err));
-    return sid;
-}
-
-/* A complete good connection (tu_conn_check). */
-static void want_good(const char *what, const struct tu_end *cli, const struct tu_end *srv)
-{
-    char msg[512];
-
-    if (!tu_conn_check(what, cli, srv, 0, msg, sizeof msg))
-        fail_msg("%s", msg);
-}
 
 /* ====================================== SslProblemS.hsState of a refusal */
 
@@ -121,8 +101,8 @@ static void run_hsstate_case(void **state)
     int srv_sid, cli_sid, lsn, err;
     const SslProblemS *pr;
 
-    srv_sid = new_session(&c->srv);
-    cli_sid = new_session(&c->cli);
+    srv_sid = tu_new_session(&c->srv);
+    cli_sid = tu_new_session(&c->cli);
     lsn = tu_listener(AF_INET, srv_sid, &port, &err);
     assert_true(lsn >= 0);
     tu_conn(lsn, port, cli_sid, c->name, 0, &r, &s);
@@ -161,7 +141,7 @@ static void test_hsstate_timeout_client(void **state)
     double t0, dt;
 
     (void)state;
-    sid = new_session(&cs);
+    sid = tu_new_session(&cs);
     lsn = tu_listener(AF_INET, 0, &port, &err); /* plain TCP: never answers */
     assert_true(lsn >= 0);
     sd = tu_client(AF_INET, sid, port, &err);
@@ -193,7 +173,7 @@ static void test_hsstate_timeout_server(void **state)
     double t0, dt;
 
     (void)state;
-    sid = new_session(&ss);
+    sid = tu_new_session(&ss);
     lsn = tu_listener(AF_INET, sid, &port, &err);
     assert_true(lsn >= 0);
     assert_int_equal(tu_setopt(lsn, TCP_SSL_CONNECT_TIMEOUT, 1, &err), 0);
@@ -228,9 +208,9 @@ static void test_listener_handshake_complete(void **state)
     int sid1, sid2, cli_sid, lsn, err, v = 0, rc0, rc1;
 
     (void)state;
-    sid1 = new_session(&s1);
-    sid2 = new_session(&s2);
-    cli_sid = new_session(&k);
+    sid1 = tu_new_session(&s1);
+    sid2 = tu_new_session(&s2);
+    cli_sid = tu_new_session(&k);
     lsn = tu_listener(AF_INET, sid1, &port, &err);
     assert_true(lsn >= 0);
 
@@ -251,73 +231,35 @@ static void test_listener_handshake_complete(void **state)
     SSL_SessionClose(cli_sid, &err);
     SSL_SessionClose(sid1, &err);
     SSL_SessionClose(sid2, &err);
-    want_good("listener: connection through the listener", &r, &s);
+    tu_want_good("listener: connection through the listener", &r, &s, 0);
     if (s.st.sessionID != sid2)
         fail_msg("listener: accepted socket: session %d, want %d", s.st.sessionID, sid2);
 }
 
 /* ================================================================= main */
 
-struct local_cert {
-    const char *id, *key, *cert, *caid;
-    int keytype;
+static const struct tu_own own[] = {
+    {"server.key", PKI_KEY_RSA, "server.pem", "srv", "ca"},
+    {"server-ec.key", PKI_KEY_EC, "server-ec.pem", "srv-ec", "ca"},
+    {"selfsigned.key", PKI_KEY_EC, "selfsigned.pem", "self", NULL},
+    {"client-untrusted.key", PKI_KEY_EC, "client-untrusted.pem", "cli-unt", NULL},
 };
+static const struct tu_pki pki = {.own = own, .nown = TU_N(own)};
 
-static const struct local_cert locals[] = {
-    {"srv", "server.key", "server.pem", "ca", PKI_KEY_RSA},
-    {"srv-ec", "server-ec.key", "server-ec.pem", "ca", PKI_KEY_EC},
-    {"self", "selfsigned.key", "selfsigned.pem", NULL, PKI_KEY_EC},
-    {"cli-unt", "client-untrusted.key", "client-untrusted.pem", NULL, PKI_KEY_EC},
-};
-
-static int group_setup(void **state)
-{
-    int err;
-    size_t i;
-
-    (void)state;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0) {
-        print_error("setup: ca.pem: %d\n", err);
-        return -1;
-    }
-    for (i = 0; i < sizeof locals / sizeof locals[0]; i++)
-        if (tu_add_local(locals[i].key, locals[i].keytype, locals[i].cert, locals[i].id,
-                         locals[i].caid, &err) != 0) {
-            print_error("setup: own certificate %s: %d\n", locals[i].id, err);
-            return -1;
-        }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    int err;
-    size_t i;
-
-    (void)state;
-    for (i = 0; i < sizeof locals / sizeof locals[0]; i++)
-        PKI_CertificateDel((void *)locals[i].id, PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    return 0;
-}
+TU_PKI_FIXTURES(group_setup, group_teardown, pki)
 
 int main(void)
 {
     static struct CMUnitTest tests[32];
-    size_t i, n = 0;
+    size_t n = 0;
 
     tu_require_pki();
-    for (i = 0; i < sizeof hsstate_cases / sizeof hsstate_cases[0]; i++) {
-        tests[n].name = hsstate_cases[i].desc;
-        tests[n].test_func = run_hsstate_case;
-        tests[n].initial_state = (void *)&hsstate_cases[i];
-        n++;
-    }
-    tests[n].name = "time limit: client waiting for the ServerHello";
-    tests[n++].test_func = test_hsstate_timeout_client;
-    tests[n].name = "time limit: server waiting for the ClientHello";
-    tests[n++].test_func = test_hsstate_timeout_server;
-    tests[n].name = "listener: SSL_HandshakeComplete on a listener";
-    tests[n++].test_func = test_listener_handshake_complete;
+    TU_ADD_TABLE(tests, n, hsstate_cases, run_hsstate_case);
+    TU_ADD_TEST(tests, n, "time limit: client waiting for the ServerHello",
+                test_hsstate_timeout_client);
+    TU_ADD_TEST(tests, n, "time limit: server waiting for the ClientHello",
+                test_hsstate_timeout_server);
+    TU_ADD_TEST(tests, n, "listener: SSL_HandshakeComplete on a listener",
+                test_listener_handshake_complete);
     return _cmocka_run_group_tests("handshake_state", tests, n, group_setup, group_teardown);
 }

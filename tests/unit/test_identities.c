@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "tu_cmocka.h"
 
 #define V12 SSL_VERSION_TLS12
 #define V13 SSL_VERSION_TLS13
@@ -36,20 +37,21 @@
  * CHIPSSL_MAX_IDENTITIES + 1 distinct ones ("many0"...) to fill a session. */
 #define NMANY (CHIPSSL_MAX_IDENTITIES + 1)
 
+static const struct tu_own own[] = {
+    { "server.key", PKI_KEY_RSA, "server.pem", "srv", "ca" },
+    { "wildcard.key", PKI_KEY_EC, "wildcard.pem", "wild", "ca" },
+    { "cnonly.key", PKI_KEY_EC, "cnonly.pem", "cnonly", "ca" },
+    { "sha1.key", PKI_KEY_EC, "sha1.pem", "sha1", "ca" },
+};
+static const struct tu_pki pki = { .own = own, .nown = TU_N(own) };
+
 static int setup_pki(void **state)
 {
     (void)state;
     int err = 0;
     char id[32];
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA, "ca", NULL,
-                    &err) != 0 ||
-        tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "ca", &err) != 0 ||
-        tu_add_local("wildcard.key", PKI_KEY_EC, "wildcard.pem", "wild", "ca", &err) != 0 ||
-        tu_add_local("cnonly.key", PKI_KEY_EC, "cnonly.pem", "cnonly", "ca", &err) != 0 ||
-        tu_add_local("sha1.key", PKI_KEY_EC, "sha1.pem", "sha1", "ca", &err) != 0) {
-        fprintf(stderr, "test_identities: PKI set-up failed (*error 0x%x)\n", (unsigned)err);
+    if (tu_pki_add(&pki) != 0)
         return -1;
-    }
     for (int i = 0; i < NMANY; i++) {
         snprintf(id, sizeof id, "many%d", i);
         if (tu_add_local("server-ec.key", PKI_KEY_EC, "server-ec.pem", id, "ca", &err) != 0) {
@@ -66,25 +68,19 @@ static int teardown_pki(void **state)
     (void)state;
     int err;
     char id[32];
-    static const char *const ids[] = { "srv", "wild", "cnonly", "sha1" };
-    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
-        PKI_CertificateDel(ids[i], PKI_CERT_LOCAL, &err);
     for (int i = 0; i < NMANY; i++) {
         snprintf(id, sizeof id, "many%d", i);
         PKI_CertificateDel(id, PKI_CERT_LOCAL, &err);
     }
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
+    tu_pki_del(&pki);
     return 0;
 }
 
+/* A session (tu_new_session: fails the test on error). */
 static int new_session(const char *cert, int version)
 {
-    int err = 0;
-    SSL_SESSION_NEW_Entry e = { cert, 0, version };
-    int sid = SSL_SessionNew(&e, &err);
-    if (sid < 1)
-        fail_msg("SSL_SessionNew(%s): %s", cert ? cert : "NULL", chipssl_strerror(err));
-    return sid;
+    struct tu_scfg c = { .version = version, .cert = cert };
+    return tu_new_session(&c);
 }
 
 /* ------------------------------------------------------------ handshakes */

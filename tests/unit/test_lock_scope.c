@@ -119,12 +119,8 @@ static int setup(void **state)
 {
     (void)state;
     int err = 0, c, s;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA, "ca", NULL,
-                    &err) != 0 ||
-        tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "ca", &err) != 0) {
-        fprintf(stderr, "test_lock_scope: PKI set-up failed (*error 0x%x)\n", (unsigned)err);
+    if (tu_pki_add(&tu_pki_srv) != 0)
         return -1;
-    }
     SSL_SESSION_NEW_Entry se = { "srv", 0, SSL_VERSION_TLS12 | SSL_VERSION_TLS13 };
     SSL_SESSION_NEW_Entry ce = { NULL, 0, SSL_VERSION_TLS12 | SSL_VERSION_TLS13 };
     srv_sid = SSL_SessionNew(&se, &err);
@@ -155,8 +151,7 @@ static int teardown(void **state)
     SSL_SessionClose(sid_a, &err);
     SSL_SessionClose(sid_b, &err);
     SSL_SessionClose(srv_sid, &err);
-    PKI_CertificateDel("srv", PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
+    tu_pki_del(&tu_pki_srv);
     PKI_CertificateDel("ca2-by-t", PKI_CERT_NONLOCAL, &err);
     return 0;
 }

@@ -30,8 +30,8 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define V12 SSL_VERSION_TLS12
 #define V13 SSL_VERSION_TLS13
 #define V_BOTH (SSL_VERSION_TLS12 | SSL_VERSION_TLS13)
@@ -1164,7 +1164,7 @@ static void test_pki_changes_reach_sessions(void **state)
     assert_int_equal(connect_once(lsn, port, cli_sid, "localhost", &shs, &prob, NULL), -3);
     if (!(prob.certFlags & (PKI_CERT_UNKNOWNCA | PKI_CERT_NOTVERIFIED)))
         fail_msg("root deleted: client certFlags 0x%x", (unsigned)prob.certFlags);
-    assert_int_equal(tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err), 0);
+    assert_int_equal(tu_add_cert("ca.pem", PKI_FMT_PEM, TU_ROOT, "ca", NULL, &err), 0);
     assert_int_equal(connect_once(lsn, port, cli_sid, "localhost", &shs, NULL, NULL), 1);
 
     /* the server session's own certificate leaves the PKI: the session
@@ -1225,68 +1225,35 @@ static void test_accept_address_and_reuse(void **state)
 
 /* ----------------------------------------------------------------- main */
 
-struct local_cert {
-    const char *id, *key, *cert, *caid;
-    int keytype;
-};
-
 /* clang-format off */
-static const struct local_cert locals[] = {
-    { "srv", "server.key", "server.pem", "ca", PKI_KEY_RSA },
-    { "srv-ec", "server-ec.key", "server-ec.pem", "ca", PKI_KEY_EC },
-    { "ed", "ed25519.key", "ed25519.pem", "ca", PKI_KEY_ED25519 },
-    { "self", "selfsigned.key", "selfsigned.pem", NULL, PKI_KEY_EC },
-    { "srv-unk", "server-unknownca.key", "server-unknownca.pem", NULL, PKI_KEY_EC },
-    { "exp", "expired.key", "expired.pem", "ca", PKI_KEY_EC },
-    { "wrongname", "wrongname.key", "wrongname.pem", "ca", PKI_KEY_EC },
-    { "cnonly", "cnonly.key", "cnonly.pem", "ca", PKI_KEY_EC },
-    { "wild", "wildcard.key", "wildcard.pem", "ca", PKI_KEY_EC },
-    { "partial", "partial.key", "partial.pem", "ca", PKI_KEY_EC },
-    { "leaf-inter", "leaf-inter.key", "leaf-inter.pem", "inter", PKI_KEY_EC },
-    { "revoked", "revoked.key", "revoked.pem", "ca", PKI_KEY_EC },
-    { "cli", "client.key", "client.pem", "ca", PKI_KEY_RSA },
-    { "cli2", "client2.key", "client2.pem", "ca2", PKI_KEY_EC },
-    { "cli-unt", "client-untrusted.key", "client-untrusted.pem", NULL, PKI_KEY_EC },
-    { "cli-inter", "client-inter.key", "client-inter.pem", "inter", PKI_KEY_EC },
+static const struct tu_cert cas[] = {
+    { "ca2.pem", TU_ROOT, "ca2", NULL },
+    { "inter-ca.pem", PKI_CERT_NONLOCAL, "inter", "ca" },
+};
+static const struct tu_own own[] = {
+    { "server.key", PKI_KEY_RSA, "server.pem", "srv", "ca" },
+    { "server-ec.key", PKI_KEY_EC, "server-ec.pem", "srv-ec", "ca" },
+    { "ed25519.key", PKI_KEY_ED25519, "ed25519.pem", "ed", "ca" },
+    { "selfsigned.key", PKI_KEY_EC, "selfsigned.pem", "self", NULL },
+    { "server-unknownca.key", PKI_KEY_EC, "server-unknownca.pem", "srv-unk", NULL },
+    { "expired.key", PKI_KEY_EC, "expired.pem", "exp", "ca" },
+    { "wrongname.key", PKI_KEY_EC, "wrongname.pem", "wrongname", "ca" },
+    { "cnonly.key", PKI_KEY_EC, "cnonly.pem", "cnonly", "ca" },
+    { "wildcard.key", PKI_KEY_EC, "wildcard.pem", "wild", "ca" },
+    { "partial.key", PKI_KEY_EC, "partial.pem", "partial", "ca" },
+    { "leaf-inter.key", PKI_KEY_EC, "leaf-inter.pem", "leaf-inter", "inter" },
+    { "revoked.key", PKI_KEY_EC, "revoked.pem", "revoked", "ca" },
+    { "client.key", PKI_KEY_RSA, "client.pem", "cli", "ca" },
+    { "client2.key", PKI_KEY_EC, "client2.pem", "cli2", "ca2" },
+    { "client-untrusted.key", PKI_KEY_EC, "client-untrusted.pem", "cli-unt", NULL },
+    { "client-inter.key", PKI_KEY_EC, "client-inter.pem", "cli-inter", "inter" },
 };
 /* clang-format on */
+/* lenient: an own certificate that cannot be added is reported, and only the
+ * cases using it fail (their SSL_SessionNew does) */
+static const struct tu_pki pki = {cas, TU_N(cas), own, TU_N(own), 1};
 
-static int group_setup(void **state)
-{
-    int err;
-    size_t i;
-
-    (void)state;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0 ||
-        tu_add_cert("ca2.pem", PKI_FMT_PEM, ROOT, "ca2", NULL, &err) != 0 ||
-        tu_add_cert("inter-ca.pem", PKI_FMT_PEM, PKI_CERT_NONLOCAL, "inter", "ca", &err) != 0) {
-        print_error("setup: CAs: %d\n", err);
-        return -1;
-    }
-    for (i = 0; i < sizeof locals / sizeof locals[0]; i++) {
-        const struct local_cert *l = &locals[i];
-
-        /* a failure here is reported, and only the cases using this
-         * certificate fail (their SSL_SessionNew does) */
-        if (tu_add_local(l->key, l->keytype, l->cert, l->id, l->caid, &err) != 0)
-            print_error("setup: own certificate %s (%s) not added: %d\n", l->id, l->cert, err);
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    int err;
-    size_t i;
-
-    (void)state;
-    for (i = 0; i < sizeof locals / sizeof locals[0]; i++)
-        PKI_CertificateDel((void *)locals[i].id, PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("inter", PKI_CERT_NONLOCAL, &err);
-    PKI_CertificateDel("ca2", PKI_CERT_NONLOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    return 0;
-}
+TU_PKI_FIXTURES(group_setup, group_teardown, pki)
 
 int main(void)
 {
@@ -1306,15 +1273,10 @@ int main(void)
     };
     enum { NMORE = sizeof more / sizeof more[0] };
     static struct CMUnitTest tests[NHS + NMORE];
-    size_t i;
+    size_t n = 0;
 
     tu_require_pki();
-    for (i = 0; i < NHS; i++) {
-        tests[i].name = hs_cases[i].desc;
-        tests[i].test_func = run_hs_case;
-        tests[i].initial_state = (void *)&hs_cases[i];
-    }
-    for (i = 0; i < NMORE; i++)
-        tests[NHS + i] = more[i];
-    return _cmocka_run_group_tests("loopback", tests, NHS + NMORE, group_setup, group_teardown);
+    TU_ADD_TABLE(tests, n, hs_cases, run_hs_case);
+    TU_ADD_TESTS(tests, n, more);
+    return _cmocka_run_group_tests("loopback", tests, n, group_setup, group_teardown);
 }

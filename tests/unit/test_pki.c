@@ -23,8 +23,8 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define PEM PKI_FMT_PEM
 #define DER PKI_FMT_DER
 #define MEM PKI_FMT_MEMORY
@@ -71,15 +71,15 @@ struct add_case {
 /* clang-format off */
 static const struct add_case add_cases[] = {
     /* certificate formats */
-    { .desc = "root CA, PEM file", .file = "ca.pem", .fmt = PEM, .type = ROOT,
+    { .desc = "root CA, PEM file", .file = "ca.pem", .fmt = PEM, .type = TU_ROOT,
       .want_ret = 0, .exact = 1 },
-    { .desc = "root CA, DER file", .file = "ca.der", .fmt = DER, .type = ROOT,
+    { .desc = "root CA, DER file", .file = "ca.der", .fmt = DER, .type = TU_ROOT,
       .want_ret = 0, .exact = 1 },
-    { .desc = "root CA, PEM in memory", .file = "ca.pem", .fmt = PEM | MEM, .type = ROOT,
+    { .desc = "root CA, PEM in memory", .file = "ca.pem", .fmt = PEM | MEM, .type = TU_ROOT,
       .want_ret = 0, .exact = 1 },
-    { .desc = "root CA, DER in memory", .file = "ca.der", .fmt = DER | MEM, .type = ROOT,
+    { .desc = "root CA, DER in memory", .file = "ca.der", .fmt = DER | MEM, .type = TU_ROOT,
       .want_ret = 0, .exact = 1 },
-    { .desc = "EC root CA", .file = "ca2.pem", .fmt = PEM, .type = ROOT,
+    { .desc = "EC root CA", .file = "ca2.pem", .fmt = PEM, .type = TU_ROOT,
       .want_ret = 0, .exact = 1 },
     /* issuer check at add time */
     { .desc = "server.pem issued by ca", .file = "server.pem", .fmt = PEM,
@@ -333,14 +333,14 @@ static void test_delete_and_readd(void **state)
     int err;
 
     (void)state;
-    assert_int_equal(tu_add_cert("ca.pem", PEM, ROOT, "dr", NULL, &err), 0);
-    assert_int_equal(tu_add_cert("ca.pem", PEM, ROOT, "dr", NULL, &err), -1);
+    assert_int_equal(tu_add_cert("ca.pem", PEM, TU_ROOT, "dr", NULL, &err), 0);
+    assert_int_equal(tu_add_cert("ca.pem", PEM, TU_ROOT, "dr", NULL, &err), -1);
     assert_int_equal(err, API_EINVAL);
     assert_int_equal(PKI_CertificateDel("dr", PKI_CERT_NONLOCAL, &err), 0);
     assert_int_equal(err, 0);
     assert_int_equal(PKI_CertificateDel("dr", PKI_CERT_NONLOCAL, &err), -1);
     assert_int_equal(err, API_ENOENT);
-    assert_int_equal(tu_add_cert("ca.pem", PEM, ROOT, "dr", NULL, &err), 0);
+    assert_int_equal(tu_add_cert("ca.pem", PEM, TU_ROOT, "dr", NULL, &err), 0);
     assert_int_equal(err, 0);
     assert_int_equal(PKI_CertificateDel("dr", PKI_CERT_NONLOCAL | PKI_CERT_LOCAL, &err), 0);
 
@@ -360,14 +360,14 @@ static void test_same_id_both_lists(void **state)
     int err;
 
     (void)state;
-    assert_int_equal(tu_add_cert("ca.pem", PEM, ROOT, "both", NULL, &err), 0);
+    assert_int_equal(tu_add_cert("ca.pem", PEM, TU_ROOT, "both", NULL, &err), 0);
     assert_int_equal(tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "both", "ca", &err), 0);
     assert_int_equal(PKI_CertificateDel("both", PKI_CERT_LOCAL, &err), 0);
     assert_int_equal(PKI_CertificateDel("both", PKI_CERT_LOCAL, &err), -1);
     assert_int_equal(err, API_ENOENT);
     assert_int_equal(PKI_CertificateDel("both", PKI_CERT_NONLOCAL, &err), 0);
 
-    assert_int_equal(tu_add_cert("ca.pem", PEM, ROOT, "both", NULL, &err), 0);
+    assert_int_equal(tu_add_cert("ca.pem", PEM, TU_ROOT, "both", NULL, &err), 0);
     assert_int_equal(tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "both", "ca", &err), 0);
     assert_int_equal(PKI_CertificateDel("both", PKI_CERT_LOCAL | PKI_CERT_NONLOCAL, &err), 0);
     assert_int_equal(PKI_CertificateDel("both", PKI_CERT_LOCAL | PKI_CERT_NONLOCAL, &err), -1);
@@ -386,7 +386,7 @@ static void test_id_length(void **state)
     memset(&e, 0, sizeof e);
     e.fileNamePtr = tu_path(path, sizeof path, "ca.pem");
     e.fileFormat = PEM;
-    e.certType = ROOT;
+    e.certType = TU_ROOT;
     e.idPtr = "abcdef";
     e.idLength = 3;
     assert_int_equal(PKI_CertificateAdd(&e, &err), 0);
@@ -589,28 +589,12 @@ static void test_ec_key_curves(void **state)
         fail_msg("PKI_OwnKeyPairAdd(PKI_KEY_EC) gave (result/error):%s", bad);
 }
 
-static int group_setup(void **state)
-{
-    int err;
+static const struct tu_cert ca2[] = {
+    {"ca2.pem", TU_ROOT, "ca2", NULL},
+};
+static const struct tu_pki pki = {.certs = ca2, .ncerts = TU_N(ca2)};
 
-    (void)state;
-    if (tu_add_cert("ca.pem", PEM, ROOT, "ca", NULL, &err) != 0 ||
-        tu_add_cert("ca2.pem", PEM, ROOT, "ca2", NULL, &err) != 0) {
-        print_error("setup: adding the roots failed (%d)\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    int err;
-
-    (void)state;
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    PKI_CertificateDel("ca2", PKI_CERT_NONLOCAL, &err);
-    return 0;
-}
+TU_PKI_FIXTURES(group_setup, group_teardown, pki)
 
 int main(void)
 {
@@ -625,15 +609,10 @@ int main(void)
     };
     enum { NSEQ = sizeof seq / sizeof seq[0] };
     static struct CMUnitTest tests[NADD + NSEQ];
-    size_t i;
+    size_t n = 0;
 
     tu_require_pki();
-    for (i = 0; i < NADD; i++) {
-        tests[i].name = add_cases[i].desc;
-        tests[i].test_func = run_add_case;
-        tests[i].initial_state = (void *)&add_cases[i];
-    }
-    for (i = 0; i < NSEQ; i++)
-        tests[NADD + i] = seq[i];
-    return _cmocka_run_group_tests("pki", tests, NADD + NSEQ, group_setup, group_teardown);
+    TU_ADD_TABLE(tests, n, add_cases, run_add_case);
+    TU_ADD_TESTS(tests, n, seq);
+    return _cmocka_run_group_tests("pki", tests, n, group_setup, group_teardown);
 }

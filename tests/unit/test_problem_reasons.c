@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "tu_cmocka.h"
 
 struct reason_case {
     const char *desc;
@@ -81,25 +82,12 @@ static void *server_main(void *arg)
     return NULL;
 }
 
-static int setup_pki(void **state)
-{
-    (void)state;
-    int err;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA, "ca", NULL,
-                    &err) != 0 ||
-        tu_add_cert("crl.pem", PKI_FMT_PEM, PKI_CERT_CRL, "crl", "ca", &err) != 0)
-        return -1;
-    return 0;
-}
+static const struct tu_cert crl[] = {
+    {"crl.pem", PKI_CERT_CRL, "crl", "ca"},
+};
+static const struct tu_pki pki = {.certs = crl, .ncerts = TU_N(crl)};
 
-static int teardown_pki(void **state)
-{
-    (void)state;
-    int err;
-    PKI_CertificateDel("crl", PKI_CERT_NONLOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    return 0;
-}
+TU_PKI_FIXTURES(setup_pki, teardown_pki, pki)
 
 static int contains(const char *hay, const char *needle)
 {
@@ -198,11 +186,7 @@ int main(void)
     tu_require_pki();
     struct CMUnitTest tests[sizeof cases / sizeof cases[0] + 1];
     size_t n = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++, n++) {
-        tests[n] = (struct CMUnitTest)cmocka_unit_test(run_case);
-        tests[n].name = cases[i].desc;
-        tests[n].initial_state = (void *)&cases[i];
-    }
-    tests[n++] = (struct CMUnitTest)cmocka_unit_test(key_mismatch_is_named);
+    TU_ADD_TABLE(tests, n, cases, run_case);
+    TU_ADD_TEST(tests, n, "key_mismatch_is_named", key_mismatch_is_named);
     return _cmocka_run_group_tests("problem_reasons", tests, n, setup_pki, teardown_pki);
 }

@@ -31,8 +31,8 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define V12 SSL_VERSION_TLS12
 #define V13 SSL_VERSION_TLS13
 #define WAIT_MS TU_WAIT_MS
@@ -44,33 +44,13 @@
     .name = (const int[]){__VA_ARGS__},                                                            \
     .n##name = (int)(sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
 
-/* A session of c; fails the test on error. */
-static int new_session(const struct tu_scfg *c)
-{
-    char msg[256];
-    int err, sid = tu_session_new(c, &err);
-
-    if (sid < 1)
-        fail_msg("%s", tu_session_msg(msg, sizeof msg, sid, c, err));
-    return sid;
-}
-
-/* A complete good connection (tu_conn_check). */
-static void want_good(const char *what, const struct tu_end *cli, const struct tu_end *srv)
-{
-    char msg[512];
-
-    if (!tu_conn_check(what, cli, srv, 0, msg, sizeof msg))
-        fail_msg("%s", msg);
-}
-
 /* One connection from cli_sid to lsn; both ends must report want_suite. */
 static void want_suite(const char *what, int lsn, unsigned short port, int cli_sid, int suite)
 {
     struct tu_end r, s;
 
     tu_conn(lsn, port, cli_sid, "localhost", 0, &r, &s);
-    want_good(what, &r, &s);
+    tu_want_good(what, &r, &s, 0);
     if (r.st.cipherSuite != suite || s.st.cipherSuite != suite)
         fail_msg("%s: suite client 0x%04x server 0x%04x, want 0x%04x", what,
                  (unsigned)r.st.cipherSuite, (unsigned)s.st.cipherSuite, (unsigned)suite);
@@ -108,8 +88,8 @@ static void run_opt2_case(void **state)
     unsigned short port;
     int srv_sid, cli_sid, lsn, err;
 
-    srv_sid = new_session(&c->srv);
-    cli_sid = new_session(&c->cli);
+    srv_sid = tu_new_session(&c->srv);
+    cli_sid = tu_new_session(&c->cli);
     lsn = tu_listener(AF_INET, srv_sid, &port, &err);
     assert_true(lsn >= 0);
     want_suite(c->desc, lsn, port, cli_sid, c->want_suite);
@@ -179,8 +159,8 @@ static void run_toggle_case(void **state)
     char what[160];
     void *vp;
 
-    srv_sid = new_session(&ss);
-    cli_sid = new_session(&cs);
+    srv_sid = tu_new_session(&ss);
+    cli_sid = tu_new_session(&cs);
     lsn = tu_listener(AF_INET, srv_sid, &port, &err);
     assert_true(lsn >= 0);
     /* a connection of the session stays open through the changes */
@@ -194,7 +174,7 @@ static void run_toggle_case(void **state)
         want = opt2[i] ? c->b : c->a;
         snprintf(what, sizeof what, "%s, step %d (option 2 %s)", c->desc, i + 1,
                  opt2[i] ? "on" : "off");
-        want_good(what, &r, &s);
+        tu_want_good(what, &r, &s, 0);
         if (r.st.cipherSuite != want || s.st.cipherSuite != want)
             fail_msg("%s: suite client 0x%04x server 0x%04x, want 0x%04x", what,
                      (unsigned)r.st.cipherSuite, (unsigned)s.st.cipherSuite, (unsigned)want);
@@ -253,8 +233,8 @@ static void run_keep_case(void **state)
         cs.version = c->version;
     else
         ss.version = c->version;
-    srv_sid = new_session(&ss);
-    cli_sid = new_session(&cs);
+    srv_sid = tu_new_session(&ss);
+    cli_sid = tu_new_session(&cs);
     sid = c->side == ON_CLIENT ? cli_sid : srv_sid;
     lsn = tu_listener(AF_INET, srv_sid, &port, &err);
     assert_true(lsn >= 0);
@@ -278,47 +258,14 @@ static void run_keep_case(void **state)
 
 /* ================================================================= main */
 
-static int group_setup(void **state)
-{
-    int err;
-
-    (void)state;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0 ||
-        tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "ca", &err) != 0) {
-        print_error("setup: ca.pem, server.pem: %d\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    int err;
-
-    (void)state;
-    PKI_CertificateDel("srv", PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    return 0;
-}
-
-#define ADD_TABLE(tbl, fn)                                                                         \
-    for (i = 0; i < sizeof tbl / sizeof tbl[0]; i++) {                                             \
-        tests[n].name = tbl[i].desc;                                                               \
-        tests[n].test_func = fn;                                                                   \
-        tests[n].initial_state = (void *)&tbl[i];                                                  \
-        n++;                                                                                       \
-    }
-
 int main(void)
 {
     static struct CMUnitTest tests[32];
-    size_t i, n = 0;
+    size_t n = 0;
 
     tu_require_pki();
-    ADD_TABLE(opt2_cases, run_opt2_case);
-    ADD_TABLE(toggle_cases, run_toggle_case);
-    ADD_TABLE(keep_cases, run_keep_case);
-    if (n > sizeof tests / sizeof tests[0])
-        abort();
-    return _cmocka_run_group_tests("proposals", tests, n, group_setup, group_teardown);
+    TU_ADD_TABLE(tests, n, opt2_cases, run_opt2_case);
+    TU_ADD_TABLE(tests, n, toggle_cases, run_toggle_case);
+    TU_ADD_TABLE(tests, n, keep_cases, run_keep_case);
+    return _cmocka_run_group_tests("proposals", tests, n, tu_setup_srv, tu_teardown_srv);
 }

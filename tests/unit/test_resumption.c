@@ -45,31 +45,10 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define V12 SSL_VERSION_TLS12
 #define V13 SSL_VERSION_TLS13
-
-/* A session of c; fails the test on error. */
-static int new_session(const struct tu_scfg *c)
-{
-    char msg[256];
-    int err, sid = tu_session_new(c, &err);
-
-    if (sid < 1)
-        fail_msg("%s", tu_session_msg(msg, sizeof msg, sid, c, err));
-    return sid;
-}
-
-/* A complete good connection (tu_conn_check). srv may be NULL. */
-static void want_good(const char *what, const struct tu_end *cli, const struct tu_end *srv,
-                      int flags)
-{
-    char msg[512];
-
-    if (!tu_conn_check(what, cli, srv, flags, msg, sizeof msg))
-        fail_msg("%s", msg);
-}
 
 /* A client connection to a server this process does not see. */
 static void cli_conn(int sid, unsigned short port, struct tu_end *r)
@@ -185,7 +164,7 @@ static void check_after(const struct fresh_case *c, const char *which, const str
                      (unsigned)r->prob.certFlags);
         break;
     case T_PROPS:
-        want_good(c->desc, r, NULL, 0);
+        tu_want_good(c->desc, r, NULL, 0);
         if (r->st.resumed != 0 || r->st.cipherSuite != want_suite)
             fail_msg("%s: %s connection: resumed %d suite 0x%04x, want a full handshake with "
                      "0x%04x",
@@ -218,17 +197,17 @@ static void run_fresh_case(void **state)
         k.nprops = 1;
         break;
     }
-    srv_sid = new_session(&s);
-    cli_sid = new_session(&k);
+    srv_sid = tu_new_session(&s);
+    cli_sid = tu_new_session(&k);
     lsn = tu_listener(AF_INET, srv_sid, &port, &err);
     assert_true(lsn >= 0);
     child_start(lsn);
 
     /* a full handshake, then a resumption: resumption works here */
     cli_conn(cli_sid, port, &r1);
-    want_good(c->desc, &r1, NULL, 0);
+    tu_want_good(c->desc, &r1, NULL, 0);
     cli_conn(cli_sid, port, &r2);
-    want_good(c->desc, &r2, NULL, 0);
+    tu_want_good(c->desc, &r2, NULL, 0);
     if (r1.st.resumed != 0 || r2.st.resumed != 1)
         fail_msg("%s: before the change resumed %d then %d, want 0 then 1", c->desc, r1.st.resumed,
                  r2.st.resumed);
@@ -261,13 +240,13 @@ static void run_fresh_case(void **state)
     check_after(c, "next", &rb);
     if (c->late) {
         tu_cli_finish(sda, 0, &ra);
-        want_good("connection A", &ra, NULL, 0);
+        tu_want_good("connection A", &ra, NULL, 0);
         cli_conn(cli_sid, port, &rc);
         check_after(c, "third", &rc);
     }
     child_stop();
     if (c->trig == T_ROOT_DEL)
-        assert_int_equal(tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err), 0);
+        assert_int_equal(tu_add_cert("ca.pem", PKI_FMT_PEM, TU_ROOT, "ca", NULL, &err), 0);
     assert_int_equal(SSL_SessionClose(cli_sid, &err), 0);
     assert_int_equal(SSL_SessionClose(srv_sid, &err), 0);
 }
@@ -279,7 +258,7 @@ static int fresh_teardown(void **state)
 
     (void)state;
     child_stop();
-    tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err); /* EINVAL if present */
+    tu_add_cert("ca.pem", PKI_FMT_PEM, TU_ROOT, "ca", NULL, &err); /* EINVAL if present */
     return 0;
 }
 
@@ -312,8 +291,8 @@ static void run_rude_case(void **state)
     int srv_sid, cli_sid, lsn, err, i;
     char what[160];
 
-    srv_sid = new_session(&s);
-    cli_sid = new_session(&k);
+    srv_sid = tu_new_session(&s);
+    cli_sid = tu_new_session(&k);
     lsn = tu_listener(AF_INET, srv_sid, &port, &err);
     assert_true(lsn >= 0);
     for (i = 0; i < 3; i++)
@@ -323,7 +302,7 @@ static void run_rude_case(void **state)
     SSL_SessionClose(srv_sid, &err);
     for (i = 0; i < 3; i++) {
         snprintf(what, sizeof what, "%s, connection %d", c->desc, i + 1);
-        want_good(what, &r[i], &sc[i], c->flags);
+        tu_want_good(what, &r[i], &sc[i], c->flags);
     }
     if (r[0].st.resumed != 0 || r[1].st.resumed != 1 || r[2].st.resumed != 1 ||
         sc[0].st.resumed != 0 || sc[1].st.resumed != 1 || sc[2].st.resumed != 1)
@@ -346,7 +325,7 @@ static void run_sequence(const char *desc, const int *lsn, const unsigned short 
     for (i = 0; i < 5; i++) {
         tu_conn(lsn[lsn_of[i]], port[lsn_of[i]], cli_sid[cli_of[i]], "localhost", 0, &r, &s);
         snprintf(what, sizeof what, "%s, connection %d", desc, i + 1);
-        want_good(what, &r, &s, 0);
+        tu_want_good(what, &r, &s, 0);
         if (r.st.resumed != s.st.resumed)
             fail_msg("%s: client says resumed %d, server %d", what, r.st.resumed, s.st.resumed);
         got[i] = r.st.resumed;
@@ -386,11 +365,11 @@ static void run_ccache_case(void **state)
     int srv_sid[2], lsn[2], cli_sid, err, i;
 
     for (i = 0; i < 2; i++) {
-        srv_sid[i] = new_session(&ss);
+        srv_sid[i] = tu_new_session(&ss);
         lsn[i] = tu_listener(AF_INET, srv_sid[i], &port[i], &err);
         assert_true(lsn[i] >= 0);
     }
-    cli_sid = new_session(&cs);
+    cli_sid = tu_new_session(&cs);
     run_sequence(c->desc, lsn, port, seq, &cli_sid, one, c->want);
     for (i = 0; i < 2; i++) {
         closesocket(lsn[i], &err);
@@ -449,11 +428,11 @@ static void run_scache_case(void **state)
     unsigned short port;
     int srv_sid, lsn, cli_sid[3], err, i;
 
-    srv_sid = new_session(&ss);
+    srv_sid = tu_new_session(&ss);
     lsn = tu_listener(AF_INET, srv_sid, &port, &err);
     assert_true(lsn >= 0);
     for (i = 0; i < 3; i++)
-        cli_sid[i] = new_session(&cs);
+        cli_sid[i] = tu_new_session(&cs);
     run_sequence(c->desc, &lsn, &port, zero, cli_sid, c->seq, c->want);
     closesocket(lsn, &err);
     tu_session_close(srv_sid);
@@ -463,83 +442,37 @@ static void run_scache_case(void **state)
 
 /* ================================================================= main */
 
-struct local_cert {
-    const char *id, *key, *cert, *caid;
-    int keytype;
-};
-
 /* clang-format off */
-static const struct local_cert locals[] = {
-    { "srv", "server.key", "server.pem", "ca", PKI_KEY_RSA },
-    { "srv-unk", "server-unknownca.key", "server-unknownca.pem", NULL, PKI_KEY_EC },
+static const struct tu_own own[] = {
+    { "server.key", PKI_KEY_RSA, "server.pem", "srv", "ca" },
+    { "server-unknownca.key", PKI_KEY_EC, "server-unknownca.pem", "srv-unk", NULL },
 };
 /* clang-format on */
+static const struct tu_pki pki = {.own = own, .nown = TU_N(own)};
 
 static int group_setup(void **state)
 {
-    int err;
-    size_t i;
-
     (void)state;
     signal(SIGPIPE, SIG_IGN);
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0) {
-        print_error("setup: ca.pem: %d\n", err);
-        return -1;
-    }
-    for (i = 0; i < sizeof locals / sizeof locals[0]; i++) {
-        const struct local_cert *l = &locals[i];
-
-        if (tu_add_local(l->key, l->keytype, l->cert, l->id, l->caid, &err) != 0) {
-            print_error("setup: own certificate %s (%s): %d\n", l->id, l->cert, err);
-            return -1;
-        }
-    }
-    return 0;
+    return tu_pki_add(&pki);
 }
 
 static int group_teardown(void **state)
 {
-    int err;
-    size_t i;
-
     (void)state;
-    for (i = 0; i < sizeof locals / sizeof locals[0]; i++)
-        PKI_CertificateDel((void *)locals[i].id, PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
+    tu_pki_del(&pki);
     return 0;
-}
-
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-
-static struct CMUnitTest tests[64];
-static size_t ntests;
-
-static void add(const char *name, CMUnitTestFunction f, const void *st, CMFixtureFunction teardown)
-{
-    if (ntests == N(tests)) {
-        fprintf(stderr, "test_resumption: too many tests\n");
-        exit(1);
-    }
-    tests[ntests].name = name;
-    tests[ntests].test_func = f;
-    tests[ntests].setup_func = NULL;
-    tests[ntests].teardown_func = teardown;
-    tests[ntests].initial_state = (void *)st;
-    ntests++;
 }
 
 int main(void)
 {
-    size_t i;
+    static struct CMUnitTest tests[64];
+    size_t n = 0;
 
     tu_require_pki();
-    for (i = 0; i < N(fresh_cases); i++)
-        add(fresh_cases[i].desc, run_fresh_case, &fresh_cases[i], fresh_teardown);
-    for (i = 0; i < N(rude_cases); i++)
-        add(rude_cases[i].desc, run_rude_case, &rude_cases[i], NULL);
-    for (i = 0; i < N(ccache_cases); i++)
-        add(ccache_cases[i].desc, run_ccache_case, &ccache_cases[i], NULL);
-    for (i = 0; i < N(scache_cases); i++)
-        add(scache_cases[i].desc, run_scache_case, &scache_cases[i], NULL);
-    return _cmocka_run_group_tests("resumption", tests, ntests, group_setup, group_teardown);
+    TU_ADD_TABLE_TD(tests, n, fresh_cases, run_fresh_case, fresh_teardown);
+    TU_ADD_TABLE(tests, n, rude_cases, run_rude_case);
+    TU_ADD_TABLE(tests, n, ccache_cases, run_ccache_case);
+    TU_ADD_TABLE(tests, n, scache_cases, run_scache_case);
+    return _cmocka_run_group_tests("resumption", tests, n, group_setup, group_teardown);
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "tu_cmocka.h"
 
 #define NCONN 4
 
@@ -43,26 +44,6 @@ static void *server_main(void *arg)
             send(j->sd[i], "x", 1, 0, &err);
     }
     return NULL;
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    int err;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA, "ca", NULL,
-                    &err) != 0)
-        return -1;
-    return tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "ca", &err) == 0 ? 0
-                                                                                       : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    int err;
-    PKI_CertificateDel("srv", PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    return 0;
 }
 
 static int proof(int sd, int origin)
@@ -189,5 +170,5 @@ int main(void)
         cmocka_unit_test(proof_tls12),
         cmocka_unit_test(proof_tls13),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tu_setup_srv, tu_teardown_srv);
 }

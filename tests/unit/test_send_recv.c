@@ -39,24 +39,13 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define V12 SSL_VERSION_TLS12
 #define V13 SSL_VERSION_TLS13
 #define WAIT_MS TU_WAIT_MS
 #define LIMIT_S 8.0  /* generous bound for a handshake that normally ends at once */
 #define GARBAGE 4242 /* what *error holds before a call that must clear it */
-
-/* A session of c; fails the test on error. */
-static int new_session(const struct tu_scfg *c)
-{
-    char msg[256];
-    int err, sid = tu_session_new(c, &err);
-
-    if (sid < 1)
-        fail_msg("%s", tu_session_msg(msg, sizeof msg, sid, c, err));
-    return sid;
-}
 
 /* ----------------------------------------------------------- server end */
 
@@ -318,8 +307,8 @@ static void run_maxsize_case(void **state)
     assert_true(c->total <= (int)sizeof data);
     for (i = 0; i < c->total; i++)
         data[i] = (unsigned char)(i * 13 + 7);
-    srv_sid = new_session(&ss);
-    cli_sid = new_session(&cs);
+    srv_sid = tu_new_session(&ss);
+    cli_sid = tu_new_session(&cs);
     slsn = tu_listener(AF_INET, srv_sid, &sport, &err);
     assert_true(slsn >= 0);
     px->lsn = tu_listener(AF_INET, 0, &pport, &err);
@@ -437,8 +426,8 @@ static void run_early_case(void **state)
         data[i] = (unsigned char)(i * 7 + c->pieces);
     assert_int_equal(pipe(gate), 0);
     assert_int_equal(pipe(sig), 0);
-    srv_sid = new_session(&ss);
-    cli_sid = new_session(&cs);
+    srv_sid = tu_new_session(&ss);
+    cli_sid = tu_new_session(&cs);
     lsn = tu_listener(AF_INET, srv_sid, &port, &err);
     assert_true(lsn >= 0);
     srv_start(sj, lsn, gate[0], sig[1], total);
@@ -713,8 +702,8 @@ static void test_recv_driving_handshake_clears_error(void **state)
     int srv_sid, cli_sid, err, sd;
 
     (void)state;
-    srv_sid = new_session(&s);
-    cli_sid = new_session(&k);
+    srv_sid = tu_new_session(&s);
+    cli_sid = tu_new_session(&k);
     memset(&j, 0, sizeof j);
     j.lsn = tu_listener(AF_INET, srv_sid, &port, &err);
     assert_true(j.lsn >= 0);
@@ -792,68 +781,18 @@ static void run_wait_case(void **state)
 
 /* ================================================================= main */
 
-struct local_cert {
-    const char *id, *key, *cert, *caid;
-    int keytype;
-};
-
-static const struct local_cert locals[] = {
-    {"srv", "server.key", "server.pem", "ca", PKI_KEY_RSA},
-};
-
-static int group_setup(void **state)
-{
-    int err;
-    size_t i;
-
-    (void)state;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0) {
-        print_error("setup: ca.pem: %d\n", err);
-        return -1;
-    }
-    for (i = 0; i < sizeof locals / sizeof locals[0]; i++)
-        if (tu_add_local(locals[i].key, locals[i].keytype, locals[i].cert, locals[i].id,
-                         locals[i].caid, &err) != 0) {
-            print_error("setup: own certificate %s: %d\n", locals[i].id, err);
-            return -1;
-        }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    int err;
-    size_t i;
-
-    (void)state;
-    for (i = 0; i < sizeof locals / sizeof locals[0]; i++)
-        PKI_CertificateDel((void *)locals[i].id, PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    return 0;
-}
-
-#define ADD_TABLE(tbl, fn)                                                                         \
-    for (i = 0; i < sizeof tbl / sizeof tbl[0]; i++) {                                             \
-        tests[n].name = tbl[i].desc;                                                               \
-        tests[n].test_func = fn;                                                                   \
-        tests[n].initial_state = (void *)&tbl[i];                                                  \
-        n++;                                                                                       \
-    }
-
 int main(void)
 {
     static struct CMUnitTest tests[64];
-    size_t i, n = 0;
+    size_t n = 0;
 
     tu_require_pki();
-    ADD_TABLE(maxsize_cases, run_maxsize_case);
-    ADD_TABLE(early_cases, run_early_case);
-    ADD_TABLE(noplain_cases, run_noplain_case);
-    ADD_TABLE(recv_cases, run_recv_case);
-    tests[n].name = "recv *error: a recv that drives the handshake clears *error";
-    tests[n++].test_func = test_recv_driving_handshake_clears_error;
-    ADD_TABLE(wait_cases, run_wait_case);
-    if (n > sizeof tests / sizeof tests[0])
-        abort();
-    return _cmocka_run_group_tests("send_recv", tests, n, group_setup, group_teardown);
+    TU_ADD_TABLE(tests, n, maxsize_cases, run_maxsize_case);
+    TU_ADD_TABLE(tests, n, early_cases, run_early_case);
+    TU_ADD_TABLE(tests, n, noplain_cases, run_noplain_case);
+    TU_ADD_TABLE(tests, n, recv_cases, run_recv_case);
+    TU_ADD_TEST(tests, n, "recv *error: a recv that drives the handshake clears *error",
+                test_recv_driving_handshake_clears_error);
+    TU_ADD_TABLE(tests, n, wait_cases, run_wait_case);
+    return _cmocka_run_group_tests("send_recv", tests, n, tu_setup_srv, tu_teardown_srv);
 }

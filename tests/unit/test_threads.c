@@ -22,9 +22,9 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
 #define NTHREADS 8
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -458,29 +458,6 @@ static void test_concurrent_handshakes_pki_changes(void **state)
     concurrent_handshakes(1);
 }
 
-static int group_setup(void **state)
-{
-    int err;
-
-    (void)state;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0 ||
-        tu_add_local("server.key", PKI_KEY_RSA, "server.pem", "srv", "ca", &err) != 0) {
-        print_error("setup failed: %d\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    int err;
-
-    (void)state;
-    PKI_CertificateDel("srv", PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -491,5 +468,5 @@ int main(void)
     };
 
     tu_require_pki();
-    return cmocka_run_group_tests_name("threads", tests, group_setup, group_teardown);
+    return cmocka_run_group_tests_name("threads", tests, tu_setup_srv, tu_teardown_srv);
 }

@@ -34,30 +34,10 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
-#define ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
 #define V12 SSL_VERSION_TLS12
 #define V13 SSL_VERSION_TLS13
-
-/* A session of c; fails the test on error. */
-static int new_session(const struct tu_scfg *c)
-{
-    char msg[256];
-    int err, sid = tu_session_new(c, &err);
-
-    if (sid < 1)
-        fail_msg("%s", tu_session_msg(msg, sizeof msg, sid, c, err));
-    return sid;
-}
-
-/* A complete good connection (tu_conn_check). */
-static void want_good(const char *what, const struct tu_end *cli, const struct tu_end *srv)
-{
-    char msg[512];
-
-    if (!tu_conn_check(what, cli, srv, 0, msg, sizeof msg))
-        fail_msg("%s", msg);
-}
 
 /* ================================ a root from PKI_RootCABundleAdd anchors */
 
@@ -72,7 +52,7 @@ static int bundle_teardown(void **state)
     PKI_CertificateDel(BUNDLE_PREFIX "0", PKI_CERT_NONLOCAL, &err);
     PKI_CertificateDel(BUNDLE_PREFIX "1", PKI_CERT_NONLOCAL, &err);
     /* the group's root, whatever happened (a duplicate add is refused) */
-    tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err);
+    tu_add_cert("ca.pem", PKI_FMT_PEM, TU_ROOT, "ca", NULL, &err);
     if (g_bundle[0])
         unlink(g_bundle);
     g_bundle[0] = '\0';
@@ -100,8 +80,8 @@ static void test_bundle_root_anchors(void **state)
     free(ca2);
     assert_true(ok); /* ca.pem + ca2.pem written to the bundle file */
 
-    srv_sid = new_session(&ss);
-    cli_sid = new_session(&cs);
+    srv_sid = tu_new_session(&ss);
+    cli_sid = tu_new_session(&cs);
     lsn = tu_listener(AF_INET, srv_sid, &port, &err);
     assert_true(lsn >= 0);
 
@@ -118,7 +98,7 @@ static void test_bundle_root_anchors(void **state)
     assert_int_equal(n, 2);
     assert_int_equal(err, 0);
     tu_conn(lsn, port, cli_sid, "localhost", 0, &r, &s);
-    want_good("bundle: root from the bundle", &r, &s);
+    tu_want_good("bundle: root from the bundle", &r, &s, 0);
     assert_int_equal(r.st.peerCertFlags, 0);
 
     /* it was the bundle's first entry (ca.pem) that anchored it */
@@ -204,13 +184,13 @@ static void run_crl_case(void **state)
         k2.cert = c->spared;
     else
         s2.cert = c->spared;
-    srv_sid = new_session(&c->srv);
-    cli_sid = new_session(&c->cli);
+    srv_sid = tu_new_session(&c->srv);
+    cli_sid = tu_new_session(&c->cli);
     lsn = tu_listener(AF_INET, srv_sid, &port, &err);
     assert_true(lsn >= 0);
     if (c->spared) {
-        srv2_sid = new_session(&s2);
-        cli2_sid = new_session(&k2);
+        srv2_sid = tu_new_session(&s2);
+        cli2_sid = tu_new_session(&k2);
         lsn2 = tu_listener(AF_INET, srv2_sid, &port2, &err);
         assert_true(lsn2 >= 0);
     }
@@ -222,7 +202,7 @@ static void run_crl_case(void **state)
         if (!with_crl) {
             /* the chain itself is good */
             snprintf(what, sizeof what, "%s, without the CRL", c->desc);
-            want_good(what, &r, &s);
+            tu_want_good(what, &r, &s, 0);
             continue;
         }
         if (s.hs != -3)
@@ -246,7 +226,7 @@ static void run_crl_case(void **state)
         /* the CRL spares what it does not list */
         tu_conn(lsn2, port2, cli2_sid, "localhost", 0, &rd, &sd);
         snprintf(what, sizeof what, "%s: %s with the CRL present", c->desc, c->spared);
-        want_good(what, &rd, &sd);
+        tu_want_good(what, &rd, &sd, 0);
         if (rd.st.peerCertFlags != 0 || sd.st.peerCertFlags != 0)
             fail_msg("%s: peerCertFlags client 0x%x server 0x%x", what,
                      (unsigned)rd.st.peerCertFlags, (unsigned)sd.st.peerCertFlags);
@@ -272,74 +252,33 @@ static int crl_teardown(void **state)
 
 /* ================================================================= main */
 
-struct local_cert {
-    const char *id, *key, *cert, *caid;
-    int keytype;
-};
-
 /* clang-format off */
-static const struct local_cert locals[] = {
-    { "srv", "server.key", "server.pem", "ca", PKI_KEY_RSA },
-    { "leaf-inter", "leaf-inter.key", "leaf-inter.pem", "inter", PKI_KEY_EC },
-    { "cli", "client.key", "client.pem", "ca", PKI_KEY_RSA },
-    { "cli2", "client2.key", "client2.pem", "ca2", PKI_KEY_EC },
-    { "cli-inter", "client-inter.key", "client-inter.pem", "inter", PKI_KEY_EC },
-    { "revoked", "revoked.key", "revoked.pem", "ca", PKI_KEY_EC },
+static const struct tu_cert cas[] = {
+    { "ca2.pem", TU_ROOT, "ca2", NULL },
+    { "inter-ca.pem", PKI_CERT_NONLOCAL, "inter", "ca" },
+};
+static const struct tu_own own[] = {
+    { "server.key", PKI_KEY_RSA, "server.pem", "srv", "ca" },
+    { "leaf-inter.key", PKI_KEY_EC, "leaf-inter.pem", "leaf-inter", "inter" },
+    { "client.key", PKI_KEY_RSA, "client.pem", "cli", "ca" },
+    { "client2.key", PKI_KEY_EC, "client2.pem", "cli2", "ca2" },
+    { "client-inter.key", PKI_KEY_EC, "client-inter.pem", "cli-inter", "inter" },
+    { "revoked.key", PKI_KEY_EC, "revoked.pem", "revoked", "ca" },
 };
 /* clang-format on */
+static const struct tu_pki pki = {cas, TU_N(cas), own, TU_N(own), 0};
 
-static int group_setup(void **state)
-{
-    int err;
-    size_t i;
-
-    (void)state;
-    if (tu_add_cert("ca.pem", PKI_FMT_PEM, ROOT, "ca", NULL, &err) != 0 ||
-        tu_add_cert("ca2.pem", PKI_FMT_PEM, ROOT, "ca2", NULL, &err) != 0 ||
-        tu_add_cert("inter-ca.pem", PKI_FMT_PEM, PKI_CERT_NONLOCAL, "inter", "ca", &err) != 0) {
-        print_error("setup: CAs: %d\n", err);
-        return -1;
-    }
-    for (i = 0; i < sizeof locals / sizeof locals[0]; i++) {
-        const struct local_cert *l = &locals[i];
-
-        if (tu_add_local(l->key, l->keytype, l->cert, l->id, l->caid, &err) != 0) {
-            print_error("setup: own certificate %s (%s): %d\n", l->id, l->cert, err);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    int err;
-    size_t i;
-
-    (void)state;
-    for (i = 0; i < sizeof locals / sizeof locals[0]; i++)
-        PKI_CertificateDel((void *)locals[i].id, PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel("inter", PKI_CERT_NONLOCAL, &err);
-    PKI_CertificateDel("ca2", PKI_CERT_NONLOCAL, &err);
-    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
-    return 0;
-}
+TU_PKI_FIXTURES(group_setup, group_teardown, pki)
 
 int main(void)
 {
     static struct CMUnitTest tests[32];
-    size_t i, n = 0;
+    size_t n = 0;
 
     tu_require_pki();
-    tests[n].name = "bundle: a root from PKI_RootCABundleAdd anchors a handshake";
-    tests[n].test_func = test_bundle_root_anchors;
-    tests[n++].teardown_func = bundle_teardown;
-    for (i = 0; i < sizeof crl_cases / sizeof crl_cases[0]; i++) {
-        tests[n].name = crl_cases[i].desc;
-        tests[n].test_func = run_crl_case;
-        tests[n].teardown_func = crl_teardown;
-        tests[n].initial_state = (void *)&crl_cases[i];
-        n++;
-    }
+    tu_add_test(tests, TU_N(tests), &n,
+                "bundle: a root from PKI_RootCABundleAdd anchors a handshake",
+                test_bundle_root_anchors, NULL, bundle_teardown);
+    TU_ADD_TABLE_TD(tests, n, crl_cases, run_crl_case, crl_teardown);
     return _cmocka_run_group_tests("trust", tests, n, group_setup, group_teardown);
 }

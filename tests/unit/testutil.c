@@ -145,6 +145,54 @@ int tu_add_local(const char *keyfile, int keytype, const char *certfile, const c
     return tu_add_cert(certfile, PKI_FMT_PEM, PKI_CERT_LOCAL, id, caid, error);
 }
 
+static const struct tu_own srv_own[] = {
+    {"server.key", PKI_KEY_RSA, "server.pem", "srv", "ca"},
+};
+
+const struct tu_pki tu_pki_srv = {.own = srv_own, .nown = TU_N(srv_own)};
+
+int tu_pki_add(const struct tu_pki *p)
+{
+    int err = 0;
+    size_t i;
+
+    if (tu_add_cert("ca.pem", PKI_FMT_PEM, TU_ROOT, "ca", NULL, &err) != 0) {
+        fprintf(stderr, "setup: ca.pem: *error %d\n", err);
+        return -1;
+    }
+    for (i = 0; i < p->ncerts; i++) {
+        const struct tu_cert *c = &p->certs[i];
+
+        if (tu_add_cert(c->file, PKI_FMT_PEM, c->type, c->id, c->caid, &err) != 0) {
+            fprintf(stderr, "setup: %s (%s): *error %d\n", c->file, c->id, err);
+            return -1;
+        }
+    }
+    for (i = 0; i < p->nown; i++) {
+        const struct tu_own *o = &p->own[i];
+
+        if (tu_add_local(o->key, o->keytype, o->cert, o->id, o->caid, &err) != 0) {
+            fprintf(stderr, "setup: own certificate %s (%s)%s: *error %d\n", o->id, o->cert,
+                    p->lenient ? " not added" : "", err);
+            if (!p->lenient)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+void tu_pki_del(const struct tu_pki *p)
+{
+    int err;
+    size_t i;
+
+    for (i = p->nown; i-- > 0;)
+        PKI_CertificateDel(p->own[i].id, PKI_CERT_LOCAL, &err);
+    for (i = p->ncerts; i-- > 0;)
+        PKI_CertificateDel(p->certs[i].id, PKI_CERT_NONLOCAL, &err);
+    PKI_CertificateDel("ca", PKI_CERT_NONLOCAL, &err);
+}
+
 int tu_setopt(int sd, int name, int value, int *error)
 {
     return tu_setopt_level(sd, IP_PROTOTCP_LEVEL, name, value, error);

@@ -41,6 +41,56 @@ int tu_add_key(const char *file, int fmt, int keytype, int *error);
 int tu_add_local(const char *keyfile, int keytype, const char *certfile, const char *id,
                  const char *caid, int *error);
 
+/* ---------------------------------------------------------- PKI fixture */
+
+/* The number of elements of the array a. */
+#define TU_N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA: the type of a trusted root. */
+#define TU_ROOT (PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA)
+
+/* A NONLOCAL entry of the PKI directory (PEM): a root (type TU_ROOT), an
+ * intermediate CA (PKI_CERT_NONLOCAL) or a CRL (PKI_CERT_CRL), issued by
+ * caid (NULL for a root). */
+struct tu_cert {
+    const char *file;
+    int type;
+    const char *id, *caid;
+};
+
+/* An own certificate: the key (PEM) of keytype, then the certificate (PEM)
+ * added LOCAL under id, issued by caid (NULL: none). */
+struct tu_own {
+    const char *key;
+    int keytype;
+    const char *cert, *id, *caid;
+};
+
+/* What a test program loads for its cases: always the root "ca" (ca.pem),
+ * then the NONLOCAL entries certs[0..ncerts), then the own certificates
+ * own[0..nown), in that order. Each array may be NULL with count 0. */
+struct tu_pki {
+    const struct tu_cert *certs;
+    size_t ncerts;
+    const struct tu_own *own;
+    size_t nown;
+    /* 1: an own certificate that cannot be added is reported on stderr and
+     * skipped (only the cases that use it fail); 0: it fails tu_pki_add. */
+    int lenient;
+};
+
+/* The common case: the root "ca" and the RSA server certificate "srv"
+ * (server.key, server.pem; CN and SAN localhost). */
+extern const struct tu_pki tu_pki_srv;
+
+/* Adds what p lists. 0, or -1 with "setup: <file>: *error <n>" on stderr;
+ * what was added before the failure stays (the group does not run). */
+int tu_pki_add(const struct tu_pki *p);
+
+/* Deletes what p lists, in the reverse order; entries that are not there
+ * (any more) are passed over. */
+void tu_pki_del(const struct tu_pki *p);
+
 /* setsockopt/getsockopt at IP_PROTOTCP_LEVEL with an int value. */
 int tu_setopt(int sd, int name, int value, int *error);
 /* setsockopt at any level (SOL_SOCKET, ...) with an int value. */
