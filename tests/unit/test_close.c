@@ -44,28 +44,13 @@ static void pair_open(int version, int cli_min, struct tu_pair *p)
 {
     struct tu_opt min[] = {{IP_PROTOTCP_LEVEL, TCP_SSL_SEND_MIN_SIZE, cli_min}, {0, 0, 0}};
 
-    if (tu_pair_open(p, AF_INET, version, "localhost", NULL, cli_min ? min : NULL) != 0)
-        fail_msg("pair: client handshake %d (error %d), server %d", p->cli_hs, p->error, p->srv_hs);
-}
-
-/* Read exactly len bytes (MSG_TIMEOUT each) into buf; returns bytes read. */
-static int recv_all(int sd, unsigned char *buf, int len, int *err)
-{
-    int got = 0, n;
-
-    while (got < len) {
-        n = recv(sd, buf + got, len - got, MSG_TIMEOUT, WAIT_MS, err);
-        if (n <= 0)
-            break;
-        got += n;
-    }
-    return got;
+    tu_want_pair(tu_pair_open(p, AF_INET, version, "localhost", NULL, cli_min ? min : NULL), p);
 }
 
 static void expect_recv(int sd, const char *want, int len)
 {
     unsigned char buf[256];
-    int err, got = recv_all(sd, buf, len, &err);
+    int err, got = tu_recv_all(sd, buf, len, WAIT_MS, &err);
 
     if (got != len)
         fail_msg("recv: %d of %d bytes (error %d)", got, len, err);
@@ -201,7 +186,7 @@ static void run_hold_case(void **state)
     assert_int_equal(shutdown(p.cli, 1, &err), 0);
 
     /* the held bytes first, then the end of the stream by close_notify */
-    assert_int_equal(recv_all(p.srv, buf, total, &err), total);
+    assert_int_equal(tu_recv_all(p.srv, buf, total, WAIT_MS, &err), total);
     assert_memory_equal(buf, text, (size_t)total);
     err = 4242;
     assert_int_equal(recv(p.srv, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), 0);
@@ -245,7 +230,7 @@ static void run_shut_case(void **state)
 
     if (c->how == 0) {
         assert_int_equal(send(p.cli, "after", 5, 0, &err), 5);
-        assert_int_equal(recv_all(p.srv, buf, 11, &err), 11);
+        assert_int_equal(tu_recv_all(p.srv, buf, 11, WAIT_MS, &err), 11);
         assert_memory_equal(buf, "beforeafter", 11);
     } else {
         err = 0;
@@ -255,7 +240,7 @@ static void run_shut_case(void **state)
         assert_int_equal(SSL_ConnClose(p.cli, &err), -1);
         assert_int_equal(err, API_EINVAL);
         /* the peer reads what came before, then the end of the stream (FIN) */
-        assert_int_equal(recv_all(p.srv, buf, 6, &err), 6);
+        assert_int_equal(tu_recv_all(p.srv, buf, 6, WAIT_MS, &err), 6);
         assert_memory_equal(buf, "before", 6);
         err = 4242;
         assert_int_equal(recv(p.srv, buf, sizeof buf, MSG_TIMEOUT, WAIT_MS, &err), 0);
@@ -264,7 +249,7 @@ static void run_shut_case(void **state)
     if (c->how == 1) {
         /* half-closed: the client still reads */
         assert_int_equal(send(p.srv, "reply", 5, 0, &err), 5);
-        assert_int_equal(recv_all(p.cli, buf, 5, &err), 5);
+        assert_int_equal(tu_recv_all(p.cli, buf, 5, WAIT_MS, &err), 5);
         assert_memory_equal(buf, "reply", 5);
     }
     tu_pair_close(&p);

@@ -277,6 +277,22 @@ static int drain_pattern(int srv, long *got)
     return 1;
 }
 
+/* drain_pattern until the end of the stream or, with want >= 0, until *got
+ * reaches want, waiting up to 100 ms for more each time, WAIT_MS in all.
+ * Returns the last drain_pattern (0: the stream ended). */
+static int drain_until(int srv, long *got, long want)
+{
+    int live = 1;
+    double t0 = tu_now();
+
+    while (live && (want < 0 || *got < want) && tu_now() - t0 < WAIT_MS / 1000.0) {
+        live = drain_pattern(srv, got);
+        if (live && (want < 0 || *got < want))
+            tu_readable(srv, 100);
+    }
+    return live;
+}
+
 /* Send the pattern from *sent on until the socket takes no more. */
 static void fill(int cli, long *sent)
 {
@@ -330,12 +346,8 @@ static void run_nonblocking_close(int version)
     if (rc != 0)
         fail_msg("SSL_ConnClose did not finish (%d calls)", calls);
     /* then everything, then close_notify */
-    t0 = tu_now();
-    while (live && tu_now() - t0 < WAIT_MS / 1000.0) {
-        live = drain_pattern(p.srv, &got);
-        if (live)
-            tu_readable(p.srv, 100);
-    }
+    if (live)
+        live = drain_until(p.srv, &got, -1);
     assert_int_equal(live, 0);
     assert_int_equal(got, sent);
     assert_int_equal(SSL_GetConnState(p.srv, &vp, &err), 0);
@@ -364,7 +376,7 @@ static void run_flush_after_lower(int version)
 {
     struct tu_pair p;
     long sent = 0, got = 0;
-    int err, rc = -1, live = 1;
+    int err, rc = -1;
     double t0;
 
     assert_int_equal(tu_pair_open(&p, AF_INET, version, NULL, NULL, NULL), 0);
@@ -384,12 +396,7 @@ static void run_flush_after_lower(int version)
     }
     assert_int_equal(rc, 0);
     /* all of it arrives, intact and in order */
-    t0 = tu_now();
-    while (live && got < sent && tu_now() - t0 < WAIT_MS / 1000.0) {
-        live = drain_pattern(p.srv, &got);
-        if (got < sent)
-            tu_readable(p.srv, 100);
-    }
+    drain_until(p.srv, &got, sent);
     assert_int_equal(got, sent);
     tu_pair_close(&p);
 }

@@ -642,8 +642,7 @@ static void open_pair(struct tu_pair *p, const struct pair_opts *o)
         cli[n++] = (struct tu_opt){IP_PROTOTCP_LEVEL, TCP_SSL_SEND_MAX_SIZE, o->cli_max};
     if (o->lsn_max)
         lsn[0] = (struct tu_opt){IP_PROTOTCP_LEVEL, TCP_SSL_SEND_MAX_SIZE, o->lsn_max};
-    if (tu_pair_open(p, o->family, o->version, o->name, lsn, cli) != 0)
-        fail_msg("pair: client handshake %d (error %d), server %d", p->cli_hs, p->error, p->srv_hs);
+    tu_want_pair(tu_pair_open(p, o->family, o->version, o->name, lsn, cli), p);
 }
 
 static void expect_recv(int sd, const char *want, int len)

@@ -132,20 +132,6 @@ static void srv_join(struct srv_job *j)
  * failed assertion leaks nothing). */
 static struct srv_job g_sj;
 
-/* Read exactly len bytes (MSG_TIMEOUT each) into buf; returns bytes read. */
-static int recv_all(int sd, unsigned char *buf, int len, int *err)
-{
-    int got = 0, n;
-
-    while (got < len) {
-        n = recv(sd, buf + got, len - got, MSG_TIMEOUT, WAIT_MS, err);
-        if (n <= 0)
-            break;
-        got += n;
-    }
-    return got;
-}
-
 /* ============================== record size: TCP_SSL_SEND_MAX_SIZE bound */
 
 /* A thread between the chipssl client and the chipssl server that forwards
@@ -324,7 +310,7 @@ static void run_maxsize_case(void **state)
         hs = SSL_HandshakeComplete(sd, SSL_WAIT_FOREVER);
         if (hs == 1) {
             sent = send(sd, data, c->total, 0, &send_err);
-            ackn = recv_all(sd, ack, 3, &err); /* all of it arrived */
+            ackn = tu_recv_all(sd, ack, 3, WAIT_MS, &err); /* all of it arrived */
         }
         tu_snapshot(sd, &st, &st_ok, &prob);
     }
@@ -462,11 +448,11 @@ static void run_early_case(void **state)
         /* No further call on the client socket: the held data must already
          * be on its way. */
         delivered = tu_readable(sig[0], WAIT_MS);
-        ackn = recv_all(sd, ack, 3, &err);
+        ackn = tu_recv_all(sd, ack, 3, WAIT_MS, &err);
     } else {
         /* recv drives the handshake, sends the held data, then waits for
          * the server's "ack" */
-        ackn = recv_all(sd, ack, 3, &err);
+        ackn = tu_recv_all(sd, ack, 3, WAIT_MS, &err);
         delivered = tu_readable(sig[0], 0);
         hs = SSL_HandshakeComplete(sd, 0);
     }
@@ -597,9 +583,9 @@ static void open_pair(struct tu_pair *p, int version, int cli_sndbuf, int lsn_rc
     struct tu_opt snd[] = {{SOL_SOCKET, SO_SNDBUF, cli_sndbuf}, {0, 0, 0}};
     struct tu_opt rcv[] = {{SOL_SOCKET, SO_RCVBUF, lsn_rcvbuf}, {0, 0, 0}};
 
-    if (tu_pair_open(p, AF_INET, version, "localhost", lsn_rcvbuf ? rcv : NULL,
-                     cli_sndbuf ? snd : NULL) != 0)
-        fail_msg("pair: client handshake %d (error %d), server %d", p->cli_hs, p->error, p->srv_hs);
+    tu_want_pair(tu_pair_open(p, AF_INET, version, "localhost", lsn_rcvbuf ? rcv : NULL,
+                              cli_sndbuf ? snd : NULL),
+                 p);
 }
 
 /* ============================================================ recv *error */

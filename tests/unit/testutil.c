@@ -296,6 +296,19 @@ fail:
     return -1;
 }
 
+int tu_recv_all(int sd, void *buf, int len, int ms, int *error)
+{
+    int got = 0, n;
+
+    while (got < len) {
+        n = recv(sd, (char *)buf + got, len - got, MSG_TIMEOUT, ms, error);
+        if (n <= 0)
+            break;
+        got += n;
+    }
+    return got;
+}
+
 int tu_readable(int fd, int ms)
 {
     struct pollfd pf = {.fd = fd, .events = POLLIN};

@@ -119,6 +119,11 @@ struct tu_opt {
  * socket before connect. */
 int tu_client_opts(int family, int sid, unsigned short port, const struct tu_opt *opts, int *error);
 
+/* Reads exactly len bytes into buf, each recv with MSG_TIMEOUT ms; returns
+ * the bytes read: fewer when a recv failed (*error set) or the stream
+ * ended. */
+int tu_recv_all(int sd, void *buf, int len, int ms, int *error);
+
 /* Wait up to ms for fd to become readable (1), or not (0). */
 int tu_readable(int fd, int ms);
 

@@ -41,6 +41,14 @@ static inline void tu_want_good(const char *what, const struct tu_end *cli,
         fail_msg("%s", msg);
 }
 
+/* Fails the test unless rc, the result of tu_pair_open or tu_pair_connect
+ * on p, is 0 (both ends handshook); the message has what p tells. */
+static inline void tu_want_pair(int rc, const struct tu_pair *p)
+{
+    if (rc != 0)
+        fail_msg("pair: client handshake %d (error %d), server %d", p->cli_hs, p->error, p->srv_hs);
+}
+
 /* --------------------------------------------------- group PKI fixtures */
 
 /* Group set-up and tear-down for the common case: tu_pki_srv, the root
