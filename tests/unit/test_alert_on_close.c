@@ -150,17 +150,8 @@ static void run(int nonblocking)
     tu_session_close(cli_sid);
 }
 
-static void test_blocking_close_delivers_alert(void **state)
-{
-    (void)state;
-    run(0);
-}
-
-static void test_nonblocking_close_delivers_alert(void **state)
-{
-    (void)state;
-    run(1);
-}
+TU_TEST_CALL(test_blocking_close_delivers_alert, run, 0)
+TU_TEST_CALL(test_nonblocking_close_delivers_alert, run, 1)
 
 int main(void)
 {

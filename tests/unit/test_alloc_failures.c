@@ -39,6 +39,7 @@
 
 #include "tcpip.h"
 #include "testutil.h"
+#include "tu_cmocka.h"
 
 #define FIRST_ALL 150
 #define SAMPLES 150
@@ -462,17 +463,8 @@ static void run_all(int version)
     nseen = 0;
 }
 
-static void test_fail_each_allocation_tls13(void **state)
-{
-    (void)state;
-    run_all(SSL_VERSION_TLS13);
-}
-
-static void test_fail_each_allocation_tls12(void **state)
-{
-    (void)state;
-    run_all(SSL_VERSION_TLS12);
-}
+TU_TEST_CALL(test_fail_each_allocation_tls13, run_all, SSL_VERSION_TLS13)
+TU_TEST_CALL(test_fail_each_allocation_tls12, run_all, SSL_VERSION_TLS12)
 
 /* ------------------------------------- the hold-back buffer's ENOMEM */
 

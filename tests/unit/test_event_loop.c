@@ -358,17 +358,8 @@ static void run_nonblocking_close(int version)
     tu_pair_close(&p);
 }
 
-static void test_nonblocking_close_tls12(void **state)
-{
-    (void)state;
-    run_nonblocking_close(V12);
-}
-
-static void test_nonblocking_close_tls13(void **state)
-{
-    (void)state;
-    run_nonblocking_close(V13);
-}
+TU_TEST_CALL(test_nonblocking_close_tls12, run_nonblocking_close, V12)
+TU_TEST_CALL(test_nonblocking_close_tls13, run_nonblocking_close, V13)
 
 /* =========== SSL_SendFlush after SEND_MAX_SIZE is lowered mid-record */
 
@@ -401,17 +392,8 @@ static void run_flush_after_lower(int version)
     tu_pair_close(&p);
 }
 
-static void test_flush_after_lower_tls12(void **state)
-{
-    (void)state;
-    run_flush_after_lower(V12);
-}
-
-static void test_flush_after_lower_tls13(void **state)
-{
-    (void)state;
-    run_flush_after_lower(V13);
-}
+TU_TEST_CALL(test_flush_after_lower_tls12, run_flush_after_lower, V12)
+TU_TEST_CALL(test_flush_after_lower_tls13, run_flush_after_lower, V13)
 
 /* ============================ a client before SSL_ClientStart is silent */
 

@@ -151,17 +151,8 @@ static void run(int version)
     SSL_SessionClose(b, &err);
 }
 
-static void proof_tls12(void **state)
-{
-    (void)state;
-    run(SSL_VERSION_TLS12);
-}
-
-static void proof_tls13(void **state)
-{
-    (void)state;
-    run(SSL_VERSION_TLS13);
-}
+TU_TEST_CALL(proof_tls12, run, SSL_VERSION_TLS12)
+TU_TEST_CALL(proof_tls13, run, SSL_VERSION_TLS13)
 
 int main(void)
 {

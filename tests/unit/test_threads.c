@@ -446,17 +446,8 @@ static void concurrent_handshakes(int churn)
         fail_msg("none of %d connections through one shared session resumed", NCLIENTS * ROUNDS);
 }
 
-static void test_concurrent_handshakes(void **state)
-{
-    (void)state;
-    concurrent_handshakes(0);
-}
-
-static void test_concurrent_handshakes_pki_changes(void **state)
-{
-    (void)state;
-    concurrent_handshakes(1);
-}
+TU_TEST_CALL(test_concurrent_handshakes, concurrent_handshakes, 0)
+TU_TEST_CALL(test_concurrent_handshakes_pki_changes, concurrent_handshakes, 1)
 
 int main(void)
 {

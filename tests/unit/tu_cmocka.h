@@ -84,6 +84,15 @@ static inline int tu_teardown_srv(void **state)
 
 /* ----------------------------------------------------- the test table */
 
+/* Defines the cmocka test function `name` that runs fn(arg): one variant
+ * (a version, a mode) of a test body shared by several tests. */
+#define TU_TEST_CALL(name, fn, arg)                                                                \
+    static void name(void **state)                                                                 \
+    {                                                                                              \
+        (void)state;                                                                               \
+        fn(arg);                                                                                   \
+    }
+
 /* Appends the test t to tests (room for max, *n filled). A full table is a
  * mistake of the program: it aborts. */
 static inline void tu_add_entry(struct CMUnitTest *tests, size_t max, size_t *n,
