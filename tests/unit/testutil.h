@@ -4,7 +4,9 @@
  * process's PKI store, and loopback sockets made with the RTOS calls.
  *
  * Nothing here asserts: helpers return what the library returned, so they
- * may be called from any thread (cmocka's assertions may not).
+ * may be called from any thread (cmocka's assertions may not). The shared
+ * helpers that fail the test, and the group fixtures and test-table macros,
+ * are in tu_cmocka.h (main test thread only).
  */
 #ifndef CHIPSSL_TESTUTIL_H
 #define CHIPSSL_TESTUTIL_H
