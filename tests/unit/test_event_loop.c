@@ -68,6 +68,35 @@ static int accept_plain_client(int lsn, unsigned short port, int *cli)
     return sd;
 }
 
+/* The server end of a connection from a plain client that stays silent,
+ * accepted on a listener of a "srv" session with a 1 s handshake limit. */
+struct silent_peer {
+    int sid, lsn, cli, sd;
+};
+
+static void silent_peer_open(struct silent_peer *s)
+{
+    struct tu_scfg ss = {.cert = "srv"};
+    unsigned short port;
+    int err;
+
+    s->sid = tu_new_session(&ss);
+    s->lsn = tu_listener(AF_INET, s->sid, &port, &err);
+    assert_true(s->lsn >= 0);
+    assert_int_equal(tu_setopt(s->lsn, TCP_SSL_CONNECT_TIMEOUT, 1, &err), 0);
+    s->sd = accept_plain_client(s->lsn, port, &s->cli);
+}
+
+static void silent_peer_close(struct silent_peer *s)
+{
+    int err;
+
+    closesocket(s->sd, &err);
+    closesocket(s->cli, &err);
+    closesocket(s->lsn, &err);
+    tu_session_close(s->sid);
+}
+
 /* ================================================ accept's blocking mode */
 
 static void test_accept_keeps_listener_mode(void **state)
@@ -77,8 +106,7 @@ static void test_accept_keeps_listener_mode(void **state)
     struct tu_scfg ss = {.cert = "srv"};
 
     (void)state;
-    sid = tu_session_new(&ss, &err);
-    assert_true(sid > 0);
+    sid = tu_new_session(&ss);
     lsn = tu_listener(AF_INET, sid, &port, &err);
     assert_true(lsn >= 0);
     for (nb = 0; nb <= 1; nb++) {
@@ -104,17 +132,12 @@ static void test_accept_keeps_listener_mode(void **state)
 
 static void test_timeout_runs_from_accept(void **state)
 {
-    int err, sid, lsn, cli, sd, ms;
-    unsigned short port;
-    struct tu_scfg ss = {.cert = "srv"};
+    struct silent_peer sp;
+    int err, sd, ms;
 
     (void)state;
-    sid = tu_session_new(&ss, &err);
-    assert_true(sid > 0);
-    lsn = tu_listener(AF_INET, sid, &port, &err);
-    assert_true(lsn >= 0);
-    assert_int_equal(tu_setopt(lsn, TCP_SSL_CONNECT_TIMEOUT, 1, &err), 0);
-    sd = accept_plain_client(lsn, port, &cli); /* cli stays silent */
+    silent_peer_open(&sp);
+    sd = sp.sd;
 
     /* right after accept(): the limit runs, at most 1 s away */
     err = 4242;
@@ -136,36 +159,23 @@ static void test_timeout_runs_from_accept(void **state)
     assert_int_equal(pr.errorCode, API_ETIMEDOUT);
     /* failed: no limit runs any more */
     assert_int_equal(SSL_GetTimeout(sd, &err), SSL_NO_TIMEOUT);
-
-    closesocket(sd, &err);
-    closesocket(cli, &err);
-    closesocket(lsn, &err);
-    tu_session_close(sid);
+    silent_peer_close(&sp);
 }
 
 /* The same limit through recv(): the server's first recv after the limit
  * fails with API_ETIMEDOUT, and the timer an event loop would use says 0. */
 static void test_timeout_recv_from_accept(void **state)
 {
-    int err, sid, lsn, cli, sd;
-    unsigned short port;
+    struct silent_peer sp;
     unsigned char b;
-    struct tu_scfg ss = {.cert = "srv"};
+    int err;
 
     (void)state;
-    sid = tu_session_new(&ss, &err);
-    assert_true(sid > 0);
-    lsn = tu_listener(AF_INET, sid, &port, &err);
-    assert_true(lsn >= 0);
-    assert_int_equal(tu_setopt(lsn, TCP_SSL_CONNECT_TIMEOUT, 1, &err), 0);
-    sd = accept_plain_client(lsn, port, &cli);
+    silent_peer_open(&sp);
     sleep_ms(1100);
-    assert_int_equal(recv(sd, &b, 1, MSG_DONTWAIT, 0, &err), -1);
+    assert_int_equal(recv(sp.sd, &b, 1, MSG_DONTWAIT, 0, &err), -1);
     assert_int_equal(err, API_ETIMEDOUT);
-    closesocket(sd, &err);
-    closesocket(cli, &err);
-    closesocket(lsn, &err);
-    tu_session_close(sid);
+    silent_peer_close(&sp);
 }
 
 static void test_timeout_states(void **state)
@@ -184,8 +194,7 @@ static void test_timeout_states(void **state)
     tu_pair_close(&p);
 
     /* a client before SSL_ClientStart: none; after it: the limit */
-    sid = tu_session_new(&cs, &err);
-    assert_true(sid > 0);
+    sid = tu_new_session(&cs);
     lsn = tu_listener(AF_INET, 0, &port, &err); /* plain: never answers */
     assert_true(lsn >= 0);
     sd = tu_client(AF_INET, sid, port, &err);
@@ -228,8 +237,7 @@ static void test_handshake_complete_zero(void **state)
     struct tu_scfg cs = {0};
 
     (void)state;
-    sid = tu_session_new(&cs, &err);
-    assert_true(sid > 0);
+    sid = tu_new_session(&cs);
     lsn = tu_listener(AF_INET, 0, &port, &err); /* accepts, never answers */
     assert_true(lsn >= 0);
 
@@ -405,8 +413,7 @@ static void test_send_before_client_start(void **state)
     struct tu_scfg cs = {0};
 
     (void)state;
-    sid = tu_session_new(&cs, &err);
-    assert_true(sid > 0);
+    sid = tu_new_session(&cs);
     lsn = tu_listener(AF_INET, 0, &port, &err); /* plain TCP: sees raw bytes */
     assert_true(lsn >= 0);
     cli = tu_client(AF_INET, sid, port, &err);
