@@ -273,6 +273,26 @@ int tu_client(int family, int sid, unsigned short port, int *error)
     return tu_client_opts(family, sid, port, NULL, error);
 }
 
+int tu_silent_server(int sid, int limit_s, int *lsn, int *error)
+{
+    unsigned short port;
+    int sd, err2;
+
+    *lsn = tu_listener(AF_INET, 0, &port, error);
+    if (*lsn < 0)
+        return -1;
+    sd = tu_client(AF_INET, sid, port, error);
+    if (sd >= 0 && limit_s > 0 && tu_setopt(sd, TCP_SSL_CONNECT_TIMEOUT, limit_s, error) != 0) {
+        closesocket(sd, &err2);
+        sd = -1;
+    }
+    if (sd < 0) {
+        closesocket(*lsn, &err2);
+        *lsn = -1;
+    }
+    return sd;
+}
+
 int tu_client_opts(int family, int sid, unsigned short port, const struct tu_opt *opts, int *error)
 {
     struct sockaddr_storage ss;

@@ -110,6 +110,12 @@ int tu_listener(int family, int sid, unsigned short *port, int *error);
  * Returns sd or -1 (*error set). */
 int tu_client(int family, int sid, unsigned short port, int *error);
 
+/* A client socket of session sid connected to a plain TCP listener on the
+ * IPv4 loopback (written to *lsn) that never answers, with the handshake
+ * limit TCP_SSL_CONNECT_TIMEOUT of limit_s seconds (0: none set). Returns
+ * the sd, or -1 with *error set and nothing left open. */
+int tu_silent_server(int sid, int limit_s, int *lsn, int *error);
+
 /* One socket option with an int value; a list of them ends with name 0. */
 struct tu_opt {
     int level; /* IP_PROTOTCP_LEVEL, SOL_SOCKET, ... */
