@@ -293,6 +293,10 @@ int BIOS_Set_Ini_String_Ext(const char *file, const char *section, const char *i
             strstr(text, " ;") || strstr(text, "\t;"))
             return -1;
     }
+    /* A symbolic link to the file stays a link: the file it names is replaced. */
+    char real[PATH_MAX];
+    if (realpath(file, real))
+        file = real;
     pthread_mutex_lock(&lock);
     int rc = set_locked(file, section, item, text);
     pthread_mutex_unlock(&lock);

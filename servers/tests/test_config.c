@@ -148,6 +148,8 @@ static const struct {
      "chip.ini:10: [FTP] USER2: user a already defined on line 7"},
     {BASE "[FTP]\nUSER1=a\nUSER1=b\n", "chip.ini:8: [FTP] USER1: set twice (first on line 7)"},
     {BASE "[FTP]\nANONYMOUS=1\n", "chip.ini:6: [FTP] ANONYMOUS=1 needs ROOT0 (the anonymous root)"},
+    {BASE "[FTP]\nANONYMOUS=1\nROOT0=/pub\nROOT3=/x\n", "chip.ini:9: [FTP] ROOT3: no USER3"},
+    {BASE "[FTP]\nROOT0=/pub\n", "chip.ini:7: [FTP] ROOT0: no USER0"},
     {BASE "[WEB]\nSECURE_PASSWORD0=x\n", "chip.ini:7: [WEB] SECURE_PASSWORD0: no SECURE_USER0"},
     /* the first error wins */
     {BASE "[WEB]\nHTTP_PORT=0\nHTTPS_PORT=0\n", "chip.ini:7: [WEB] HTTP_PORT: 0 is not a port (1-65535)"},
@@ -373,6 +375,17 @@ static void test_ini_strings(void **state)
     stat(q, &st2);
     assert_int_equal(st2.st_mode & 0777, 0600);
     assert_int_equal(BIOS_Set_Ini_String_Ext("/nonexistent-dir/x.ini", "A", "B", "1"), -1);
+
+    /* through a symbolic link: the link stays, the file it names changes */
+    char l[512];
+    path(l, "link.ini");
+    assert_int_equal(symlink(q, l), 0);
+    assert_int_equal(BIOS_Set_Ini_String_Ext(l, "FTP", "USER1", "bob"), 0);
+    struct stat lst;
+    assert_int_equal(lstat(l, &lst), 0);
+    assert_true(S_ISLNK(lst.st_mode));
+    assert_string_equal(read_all(q), "[FTP]\nUSER0=amy\nUSER1=bob\n");
+    assert_int_equal(BIOS_Set_Ini_String_Ext(l, "FTP", "USER1", NULL), 0);
 
     /* the default-file forms, and a round trip through the configuration */
     chip_ini_set_default_file(q);
