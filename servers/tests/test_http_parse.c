@@ -34,6 +34,8 @@ static const struct rcase cases[] = {
     {"GET http://h/p HTTP/1.1\r\nHost: x\r\n\r\n", DONE},
     {"GET / HTTP/1.1\r\nHost: a\r\nX-Empty:\r\nX-Obs: \xe9t\xe9\r\n\r\n", DONE},
     {"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n|abcde", DONE},
+    {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\n|ab", DONE},
+    {"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,chunked,\r\n\r\n|0\r\n\r\n", DONE},
     {"GET / HTTP/1.1\r\nHost: a\r\n", HTTP_INCOMPLETE},
     {"GET / HTTP/1.1\r\nHost: a\r\n\r", HTTP_INCOMPLETE},
     {"", HTTP_INCOMPLETE},
