@@ -63,6 +63,11 @@ static const struct rcase cases[] = {
     {"GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", -400},
     {"GET / HTTP/1.1\r\n\r\n", -400},                           /* no Host */
     {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", -400},
+    {"GET / HTTP/1.1\r\nHost: evil.example/x\r\n\r\n", -400},
+    {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", -400},
+    {"GET / HTTP/1.1\r\nHost: u@h\r\n\r\n", -400},
+    {"GET / HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n", DONE},
+    {"GET / HTTP/1.1\r\nHost:\r\n\r\n", DONE}, /* empty: allowed (RFC 9112 3.2) */
     {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n", -400},
     {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", -400},
     {"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", -400},
@@ -227,7 +232,7 @@ static void test_decoded(void **state)
     assert_true(slice_is(r.boundary, "--b q"));
     assert_int_equal((long long)r.if_modified_since, 784111777LL);
 
-    const char *u = "HEAD http://h?q HTTP/1.0\r\nConnection: Keep-Alive\r\n"
+    const char *u = "HEAD http://h?q HTTP/1.0\r\nConnection: Keep-Alive\r\nExpect: 100-continue\r\n"
                     "If-Modified-Since: Sun Nov  6 08:49:37 1994\r\n"
                     "Content-Type: multipart/form-data; boundary=abc; x=y\r\n"
                     "Range: bytes=-5\r\n\r\n";
@@ -237,6 +242,7 @@ static void test_decoded(void **state)
     assert_true(slice_is(r.path, "/"));
     assert_true(slice_is(r.query, "q"));
     assert_true(r.keep_alive);
+    assert_false(r.expect_continue); /* an HTTP/1.0 client does not wait for 100 */
     assert_int_equal((long long)r.if_modified_since, 784111777LL);
     assert_true(slice_is(r.boundary, "abc"));
     assert_int_equal(r.range.kind, HTTP_RANGE_SUFFIX);

@@ -260,6 +260,20 @@ static int basic_auth(struct http_request *req, struct http_slice v)
     return 0;
 }
 
+/* Host is uri-host [":" port] (RFC 9112 3.2): a name, an IPv4 or a
+ * bracketed IPv6 literal. Anything else (a '/', '@', blanks) is refused, so
+ * a Location built from it (the redirect to HTTPS) points where it should. */
+static int valid_host(struct http_slice v)
+{
+    for (size_t k = 0; k < v.n; k++) {
+        int c = (unsigned char)v.p[k];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c && strchr("-._~!$&'()*+,;=%:[]", c))))
+            return 0;
+    }
+    return 1;
+}
+
 static void first(struct http_slice *dst, struct http_slice v)
 {
     if (!dst->p)
@@ -277,6 +291,8 @@ int http_decode_headers(struct http_request *req, const struct http_limits *lim)
         if (slice_ieq(n.p, n.n, "host")) {
             if (++hosts > 1)
                 return FAIL(req, 400, "more than one Host");
+            if (!valid_host(v))
+                return FAIL(req, 400, "invalid Host");
             if (!absolute)
                 req->host = v;
         } else if (slice_ieq(n.p, n.n, "content-length")) {
@@ -289,7 +305,7 @@ int http_decode_headers(struct http_request *req, const struct http_limits *lim)
         } else if (slice_ieq(n.p, n.n, "expect")) {
             if (!slice_ieq(v.p, v.n, "100-continue"))
                 return FAIL(req, 417, "unsupported expectation");
-            req->expect_continue = 1;
+            req->expect_continue = req->version_minor == 1; /* 1.0 clients never wait */
         } else if (slice_ieq(n.p, n.n, "if-modified-since") && !have_ims++) {
             req->has_if_modified_since = parse_http_date(v, &req->if_modified_since) == 0;
         } else if (slice_ieq(n.p, n.n, "range") && !have_range++) {

@@ -102,7 +102,7 @@ struct http_request {
  * - bare LF ends lines as CRLF does; empty lines before the request line
  *   are skipped; obsolete line folding, a space before ':', control
  *   characters: -400;
- * - HTTP/1.1 needs exactly one Host (-400); Content-Length must be digits,
+ * - HTTP/1.1 needs exactly one Host, a host[:port] (-400); Content-Length must be digits,
  *   repeated copies must agree (-400), above max_body -413;
  *   Transfer-Encoding other than a single "chunked" -501, with
  *   Content-Length too -400 (request smuggling); POST with neither -411;
