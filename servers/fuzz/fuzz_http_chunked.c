@@ -21,8 +21,7 @@ struct result {
 static void run(const uint8_t *buf, size_t n, size_t cut, size_t step, struct result *r)
 {
     struct http_chunked d;
-    memset(&d, 0, sizeof d);
-    d.max_body = 1 << 20;
+    http_chunked_init(&d, 1 << 20);
     r->body = 0;
     size_t pos = 0;
     int rc = HTTP_CHUNKED_MORE;

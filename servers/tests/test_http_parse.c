@@ -338,8 +338,7 @@ static int dechunk(const char *text, size_t n, size_t step, char *body, size_t *
                    uint64_t max)
 {
     struct http_chunked d;
-    memset(&d, 0, sizeof d);
-    d.max_body = max;
+    http_chunked_init(&d, max);
     size_t pos = 0;
     int rc = HTTP_CHUNKED_MORE;
     *blen = 0;
@@ -400,13 +399,13 @@ static void test_chunked(void **state)
     }
     /* After the end, and after an error, the answer stays. */
     struct http_chunked d;
-    memset(&d, 0, sizeof d);
+    http_chunked_init(&d, 0);
     size_t used, dl;
     const char *data;
     assert_int_equal(http_chunked_decode(&d, "0\r\n\r\n", 5, &used, &data, &dl), HTTP_CHUNKED_DONE);
     assert_int_equal(http_chunked_decode(&d, "1\r\n", 3, &used, &data, &dl), HTTP_CHUNKED_DONE);
     assert_int_equal(used, 0);
-    memset(&d, 0, sizeof d);
+    http_chunked_init(&d, 0);
     assert_int_equal(http_chunked_decode(&d, "x", 1, &used, &data, &dl), -400);
     assert_int_equal(http_chunked_decode(&d, "0\r\n\r\n", 5, &used, &data, &dl), -400);
     /* No limit when max_body is 0. */

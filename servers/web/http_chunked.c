@@ -6,6 +6,8 @@
  */
 #include "http_parse.h"
 
+#include <string.h>
+
 enum {
     CH_SIZE,       /* hex digits of a chunk size */
     CH_EXT,        /* chunk extension: skipped up to the line end */
@@ -53,6 +55,13 @@ static int size_done(struct http_chunked *d)
         return fail(d, 413);
     d->state = CH_DATA;
     return 0;
+}
+
+void http_chunked_init(struct http_chunked *d, uint64_t max_body)
+{
+    memset(d, 0, sizeof *d);
+    d->state = CH_SIZE;
+    d->max_body = max_body;
 }
 
 int http_chunked_decode(struct http_chunked *d, const char *buf, size_t len, size_t *used,

@@ -127,8 +127,8 @@ int http_range_resolve(const struct http_range *r, uint64_t size, uint64_t *offs
                        uint64_t *count);
 
 /* The chunked request body (RFC 9112 7.1) as a resumable state machine:
- * zero it, set max_body (0 = no limit), and call http_chunked_decode on each
- * piece of input. Chunk extensions and trailer fields are skipped. */
+ * http_chunked_init, then http_chunked_decode on each piece of input.
+ * Chunk extensions and trailer fields are skipped. */
 struct http_chunked {
     int state;
     uint64_t remaining; /* of the current chunk's data */
@@ -138,6 +138,10 @@ struct http_chunked {
     size_t trailer;     /* bytes of trailers so far */
     int digits;         /* significant hex digits of the size */
 };
+
+/* http_chunked_init - a decoder at the start of a body of at most max_body
+ * bytes (0 = no limit). */
+void http_chunked_init(struct http_chunked *d, uint64_t max_body);
 
 #define HTTP_CHUNKED_MORE 0 /* all input used, more is needed */
 #define HTTP_CHUNKED_DATA 1 /* body bytes in *data, *datalen; call again after *used */
