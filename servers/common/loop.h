@@ -30,11 +30,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 struct loop;
 struct loop_worker;
 struct loop_conn;
+struct sockaddr_storage; /* <sys/socket.h> */
 
 struct loop_conn_ops {
     /* Readiness: an OR of EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP. */

@@ -44,6 +44,7 @@ enum web_conn_state {
     WC_BODY,      /* reading the body */
     WC_WRITE,     /* writing the response */
     WC_CLOSING,   /* SSL_ConnClose pending */
+    WC_LINGER,    /* closed our side; reading until the peer closes */
 };
 
 struct web_conn {

@@ -10,13 +10,16 @@
 #include <tcpip.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #define WEB_IN_EXTRA 4096 /* input room beyond the largest head: pipelined requests, body */
 #define WEB_OUT_CAP (WEB_RESPONSE_HEADERS + 2048)
-#define WEB_REJECT_SLACK 256 /* connections over MAX_CONNECTIONS still answered 503 */
+#define WEB_REJECT_SLACK 256
+#define WEB_LINGER_MS 2000 /* reading what a closing peer still sends */ /* connections over MAX_CONNECTIONS still answered 503 */
 
 static _Atomic(const struct web_handler *) hook;
 
@@ -80,7 +83,7 @@ static void dispatch(struct web_conn *c)
     struct web_server *s = c->srv;
     long n = http_path_normalize(c->req.path.p, c->req.path.n, c->path, sizeof c->path);
     if (n < 0) {
-        respond_error(c, (int)-n, 1);
+        respond_error(c, (int)-n, 0);
         return;
     }
     web_error(c, 404); /* a fresh response; the handlers set the status */
@@ -314,14 +317,25 @@ static void conn_progress(struct web_conn *c)
             break;
         }
         case WC_CLOSING:
-            if (c->tls) {
-                if (SSL_ConnClose(c->lc.fd, &err) != 0 && err == API_EWOULDBLOCK)
-                    return;
-            } else {
-                shutdown(c->lc.fd, 1, &err);
-            }
+            if (c->tls && SSL_ConnClose(c->lc.fd, &err) != 0 && err == API_EWOULDBLOCK)
+                return;
+            /* FIN after the response (and close_notify), then read until
+             * the peer closes: closing with unread input would send a RST
+             * that can destroy the response before the client reads it. */
+            shutdown(c->lc.fd, 1, &err);
+            c->state = WC_LINGER;
+            loop_conn_timer(&c->lc, WEB_LINGER_MS);
+            break;
+        case WC_LINGER: {
+            char sink[4096];
+            ssize_t n;
+            while ((n = read(c->lc.fd, sink, sizeof sink)) > 0)
+                ;
+            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
             conn_free(c);
             return;
+        }
         }
     }
 }
@@ -359,7 +373,7 @@ static void on_timer(struct loop_conn *lc)
 static void on_stop(struct loop_conn *lc, int force)
 {
     struct web_conn *c = (struct web_conn *)lc;
-    if (force || c->state == WC_HANDSHAKE) {
+    if (force || c->state == WC_HANDSHAKE || c->state == WC_LINGER) {
         conn_free(c);
         return;
     }

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #define WEB_BACKLOG 511
-#define WEB_STOP_GRACE_MS 5000
 
 struct listen_ctx {
     struct web_server *srv;
@@ -146,7 +145,7 @@ int web_server_start(const struct chip_config *cfg, struct web_server **out, cha
         teardown(s);
         return -1;
     }
-    s->loop = loop_new(cfg->web.workers, WEB_STOP_GRACE_MS);
+    s->loop = loop_new(cfg->web.workers, 1000u * cfg->web.shutdown_timeout);
     struct listen_ctx *ctx = calloc(2, sizeof *ctx);
     if (!s->loop || !ctx) {
         free(ctx);
