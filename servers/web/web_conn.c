@@ -128,6 +128,8 @@ static void next_request(struct web_conn *c)
 
 static int body_append(struct web_conn *c, const char *p, size_t n)
 {
+    if (!n)
+        return 0;
     if (c->body_len + n > c->body_cap) {
         size_t cap = c->body_cap ? c->body_cap : 4096;
         while (cap < c->body_len + n)
