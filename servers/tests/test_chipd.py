@@ -227,6 +227,7 @@ class TestHTTP(Base):
         resp = raw(self.srv.http, b"HEAD /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"
                    b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assertEqual(resp.count(b"HTTP/1.1 200"), 2)
+        self.assertEqual(resp.count(b"0123456789abcdefghij"), 1)  # the GET's body only
         self.assertTrue(resp.endswith(b"\r\n\r\n0123456789abcdefghij"))
 
     def test_304(self):
