@@ -11,6 +11,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 static pthread_mutex_t chipd_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct web_server *web;
@@ -37,6 +39,30 @@ static int load(const char *iniFile, struct chip_config *cfg, int *error)
         return fail(error, API_EINVAL);
     }
     return 0;
+}
+
+/* The line of [section] key in the file, 0 when not there: for messages
+ * about a key's value that only running shows wrong (a busy port). */
+static int key_line(const char *file, const char *msg)
+{
+    char section[32], key[64], line[1024], cur[32] = "";
+    if (sscanf(msg, "[%31[^]]] %63[A-Z0-9_]", section, key) != 2)
+        return 0;
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return 0;
+    int n = 0, found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *p = line + strspn(line, " \t");
+        n++;
+        if (*p == '[')
+            sscanf(p, "[%31[^]]]", cur);
+        else if (strcasecmp(cur, section) == 0 && strncasecmp(p, key, strlen(key)) == 0 &&
+                 strchr(" \t=:", p[strlen(key)]))
+            found = n;
+    }
+    fclose(f);
+    return found;
 }
 
 int chipd_check(const char *iniFile, int *error)
@@ -74,7 +100,12 @@ int chipd_start(const char *iniFile, int *error)
     int api = 0, rc = 0;
     if ((cfg->web.enable || cfg->web.ssl_enable) &&
         web_server_start(cfg, &web, err, sizeof err, &api) != 0) {
-        fprintf(stderr, "%s: %s\n", iniFile ? iniFile : "chip.ini", err);
+        const char *name = iniFile ? iniFile : "chip.ini";
+        int line = key_line(name, err);
+        if (line)
+            fprintf(stderr, "%s:%d: %s\n", name, line, err);
+        else
+            fprintf(stderr, "%s: %s\n", name, err);
         web = NULL;
         rc = fail(error, api);
     }

@@ -551,6 +551,12 @@ class TestShutdownAndCheck(unittest.TestCase):
                 r = run([CHIPD, "-c", srv.ini])  # the ports are taken by srv
                 self.assertEqual(r.returncode, 1)
                 self.assertIn(b"address already in use", r.stderr.lower())
+                self.assertIn(f"{srv.ini}:3: [WEB] HTTP_PORT {srv.http} on 127.0.0.1: bind:".encode(), r.stderr)
+                with open(bad, "w") as f:
+                    f.write(text.replace(f"{d}/server.key", f"{d}/nokey.pem"))
+                r = run([CHIPD, "-c", bad])
+                self.assertEqual(r.returncode, 1)
+                self.assertIn(f"{bad}:12: [SSL] KEY {d}/nokey.pem: ".encode(), r.stderr)
             finally:
                 self.assertEqual(srv.stop(), 0)
         finally:
