@@ -337,6 +337,32 @@ class TestHTTP(Base):
             self.assertIn(b"ALPN protocol: http/1.1", out)
             self.assertIn(b"0123456789abcdefghij", out)
 
+    def test_resumption(self):
+        sess = f"{self.d}/session.pem"
+        base = ["openssl", "s_client", "-connect", f"127.0.0.1:{self.srv.https}", "-CAfile", f"{self.d}/ca.pem",
+                "-tls1_2", "-ign_eof"]
+        req = b"GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        r1 = run(base + ["-sess_out", sess], input=req)
+        self.assertIn(b"New, TLSv1.2", r1.stdout)
+        r2 = run(base + ["-sess_in", sess], input=req)
+        self.assertIn(b"Reused, TLSv1.2", r2.stdout)
+        self.assertIn(b"0123456789abcdefghij", r2.stdout)
+
+    def test_http10_and_expect(self):
+        resp = raw(self.srv.http, b"GET /hello.txt HTTP/1.0\r\n\r\n")  # 1.0: closed after the answer
+        self.assertEqual(status_of(resp), 200)
+        self.assertIn(b"Connection: close\r\n", resp)
+        resp = raw(self.srv.http, b"GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                   b"GET /hello.txt HTTP/1.0\r\n\r\n")
+        self.assertEqual(resp.count(b"HTTP/1.1 200 OK"), 2)
+        self.assertIn(b"Connection: keep-alive\r\n", resp)
+        s = socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+        s.sendall(b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        self.assertEqual(s.recv(100), b"HTTP/1.1 100 Continue\r\n\r\n")
+        s.sendall(b"hello")
+        self.assertEqual(status_of(s.recv(4096)), 405)
+        s.close()
+
     def test_python_ssl_and_gnutls(self):
         r, data = self.get("/hello.txt", tls=True)
         self.assertEqual((r.status, data), (200, b"0123456789abcdefghij"))
