@@ -293,6 +293,19 @@ class TestHTTP(Base):
         self.assertEqual(status_of(resp), 405)
         self.assertIn(b"HTTP/1.1 200 OK", resp)
 
+    def test_body_shorter_or_longer_than_announced(self):
+        s = socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+        s.sendall(b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        s.shutdown(socket.SHUT_WR)  # the body ends early: no answer, the connection is closed
+        self.assertEqual(s.recv(4096), b"")
+        s.close()
+        # Longer: the extra bytes are the start of a next request that never completes
+        # (dropped at HEADER_TIMEOUT); the first request gets its one answer.
+        resp = raw(self.srv.http, b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcdefg")
+        self.assertEqual(status_of(resp), 405)
+        self.assertEqual(resp.count(b"HTTP/1.1 "), 1)
+        self.assertEqual(self.get("/hello.txt")[0].status, 200)
+
     def test_keep_alive_curl(self):
         r = self.curl("-v", "-o", "/dev/null", "-o", "/dev/null", self.url("/"), self.url("/hello.txt"))
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -292,6 +292,7 @@ static void conn_progress(struct web_conn *c)
                 conn_free(c); /* the body ended early */
                 return;
             }
+            loop_conn_timer(&c->lc, 1000u * c->srv->cfg.web.idle_timeout); /* the body moves */
             break;
         }
         case WC_WRITE: {
