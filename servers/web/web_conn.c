@@ -412,15 +412,27 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
     c->resp.file_fd = -1;
     c->lc.fd = sd;
     c->lc.ops = &web_conn_ops;
-    if (peer->ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->sin6_addr, c->peer, sizeof c->peer);
+    const struct in6_addr *a6 = &((const struct sockaddr_in6 *)peer)->sin6_addr;
+    if (peer->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6))
+        inet_ntop(AF_INET, &a6->s6_addr[12], c->peer, sizeof c->peer); /* dual-stack listener */
+    else if (peer->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, a6, c->peer, sizeof c->peer);
     else
         inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->peer, sizeof c->peer);
     if (tls) {
         int session = atomic_load(&srv->session);
         SetSocketOption so = { IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
                                sizeof session };
-        setsockopt(sd, &so, &err); /* the session of the last reload */
+        if (setsockopt(sd, &so, &err) != 0) { /* the session of the last reload */
+            web_log_error(&srv->log, "HTTPS connection from %s dropped: session %d: %s", c->peer,
+                          session, chipssl_strerror(err));
+            free(c->in);
+            free(c->out);
+            free(c);
+            closesocket(sd, &err);
+            atomic_fetch_sub(&srv->nconns, 1);
+            return;
+        }
     }
     if (loop_conn_add(w, &c->lc, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
         free(c->in);
