@@ -453,6 +453,10 @@ class TestLimitsAndRedirect(unittest.TestCase):
                 time.sleep(0.3)  # let the server accept them (nothing is judged on time)
                 resp = raw(srv.http, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
                 self.assertEqual(status_of(resp), 503)
+                r = run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", str(TIMEOUT),
+                         "--cacert", f"{d}/ca.pem", "--resolve", f"localhost:{srv.https}:127.0.0.1",
+                         f"https://localhost:{srv.https}/"])
+                self.assertEqual(r.stdout, b"503", r.stderr)  # over TLS: after the handshake
                 for s in idle:
                     s.close()
                 deadline = time.monotonic() + TIMEOUT
