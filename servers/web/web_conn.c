@@ -454,5 +454,7 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
         } else
             timer_head(c);
     }
-    conn_progress(c);
+    /* No work here (the listener's lock is held): the socket was added
+     * writable, so its first event comes at once and the worker's loop
+     * does the rest. */
 }
