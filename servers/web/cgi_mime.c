@@ -115,14 +115,27 @@ int CGI_Remove_MIME_Table(void)
     return r;
 }
 
+/* The row count a parallel table must have (0: no MIME table). Checked
+ * before the rows are read, so that a wrong count never makes us read
+ * past the caller's table. */
+static unsigned mime_entries(void)
+{
+    unsigned n;
+
+    cgi_lock();
+    n = mimeTable != NULL ? mimeEntries : 0;
+    cgi_unlock();
+    return n;
+}
+
 int CGI_Install_ContentEncoding_Table(unsigned int entries, CUSTOM_CONTENTENCODING_TABLE *t)
 {
     unsigned i;
     int r = -1;
 
-    if (t == NULL)
+    if (t == NULL || entries == 0 || entries != mime_entries())
         return -1;
-    for (i = 0; i < entries && i < MIME_MAX_ENTRIES; i++)
+    for (i = 0; i < entries; i++)
         if (t[i].contentEncoding != NULL && !cgi_printable(t[i].contentEncoding, 0))
             return -1;
     cgi_lock();
@@ -176,9 +189,9 @@ int CGI_Install_Headers_Table(unsigned int entries, CUSTOM_HEADERS_TABLE *t)
     unsigned i;
     int r = -1;
 
-    if (t == NULL)
+    if (t == NULL || entries == 0 || entries != mime_entries())
         return -1;
-    for (i = 0; i < entries && i < MIME_MAX_ENTRIES; i++)
+    for (i = 0; i < entries; i++)
         if (t[i].headers != NULL && !header_lines_ok(t[i].headers))
             return -1;
     cgi_lock();
