@@ -107,6 +107,9 @@ static void test_set_cookie_limit(void **state)
     assert_int_equal(CGI_SetCookie("a", value, NULL, NULL, NULL, 0, &req), CGI_COOKIE_ERR_OK);
     assert_int_equal(CGI_SetCookie("b", value, NULL, NULL, NULL, 0, &req), CGI_COOKIE_ERR_SIZE);
     assert_int_equal(req.fNumOfSetCookieHeaders, 1);
+    /* one byte over: 602 + "b=" + 420 + NUL = 1025 */
+    value[420] = '\0';
+    assert_int_equal(CGI_SetCookie("b", value, NULL, NULL, NULL, 0, &req), CGI_COOKIE_ERR_SIZE);
     /* exactly to the limit: 602 + "b=" + 419 + NUL = 1024 */
     value[419] = '\0';
     assert_int_equal(CGI_SetCookie("b", value, NULL, NULL, NULL, 0, &req), CGI_COOKIE_ERR_OK);
