@@ -51,8 +51,8 @@ void CGI_UrlDecode(char *dst, const char *src)
 
 static int keep(unsigned char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+           c == '.' || c == '-';
 }
 
 int CGI_UrlEncode_Ext(char *dst, size_t dstSize, const char *src)

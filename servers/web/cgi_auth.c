@@ -160,7 +160,8 @@ enum cgi_auth_result cgi_auth_check(const char *path, int upload, const char *us
         if (a->user[0] == '\0')
             continue;
         any = 1;
-        if (user != NULL && pass != NULL && strcmp(a->user, user) == 0 && same_secret(a->pass, pass))
+        if (user != NULL && pass != NULL && strcmp(a->user, user) == 0 &&
+            same_secret(a->pass, pass))
             ok = 1;
     }
     cgi_unlock();

@@ -71,8 +71,7 @@ static int append(char *line, size_t *len, const char *a, const char *b)
 }
 
 int CGI_SetCookie(const char *name, const char *value, const char *domain,
-                  const unsigned long *expires, const char *path, const int secure,
-                  rpCgiPtr req)
+                  const unsigned long *expires, const char *path, const int secure, rpCgiPtr req)
 {
     char line[CGI_MAX_COOKIE_SIZE + 1], date[80];
     int del = value == NULL || value[0] == '\0', bad = 0;

@@ -15,24 +15,42 @@
 /* What browsers need for a web root today; text types carry the charset so
  * that a page without <meta charset> is not guessed at. */
 static const CUSTOM_MIMETYPES_TABLE builtin[] = {
-    {"htm", "text/html; charset=utf-8"},  {"html", "text/html; charset=utf-8"},
-    {"shtml", "text/html; charset=utf-8"}, {"txt", "text/plain; charset=utf-8"},
-    {"css", "text/css; charset=utf-8"},   {"js", "text/javascript; charset=utf-8"},
-    {"mjs", "text/javascript; charset=utf-8"}, {"json", "application/json"},
-    {"xml", "text/xml; charset=utf-8"},   {"csv", "text/csv; charset=utf-8"},
-    {"png", "image/png"},                 {"gif", "image/gif"},
-    {"jpg", "image/jpeg"},                {"jpeg", "image/jpeg"},
-    {"svg", "image/svg+xml"},             {"ico", "image/x-icon"},
-    {"webp", "image/webp"},               {"bmp", "image/bmp"},
-    {"tif", "image/tiff"},                {"tiff", "image/tiff"},
-    {"pdf", "application/pdf"},           {"zip", "application/zip"},
-    {"gz", "application/gzip"},           {"tar", "application/x-tar"},
-    {"wasm", "application/wasm"},         {"woff", "font/woff"},
-    {"woff2", "font/woff2"},              {"ttf", "font/ttf"},
-    {"wav", "audio/wav"},                 {"mp3", "audio/mpeg"},
-    {"mp4", "video/mp4"},                 {"webm", "video/webm"},
-    {"bin", OCTET},                       {"pem", "application/x-pem-file"},
-    {"crt", "application/x-x509-ca-cert"}, {"der", "application/x-x509-ca-cert"},
+    {"htm", "text/html; charset=utf-8"},
+    {"html", "text/html; charset=utf-8"},
+    {"shtml", "text/html; charset=utf-8"},
+    {"txt", "text/plain; charset=utf-8"},
+    {"css", "text/css; charset=utf-8"},
+    {"js", "text/javascript; charset=utf-8"},
+    {"mjs", "text/javascript; charset=utf-8"},
+    {"json", "application/json"},
+    {"xml", "text/xml; charset=utf-8"},
+    {"csv", "text/csv; charset=utf-8"},
+    {"png", "image/png"},
+    {"gif", "image/gif"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"svg", "image/svg+xml"},
+    {"ico", "image/x-icon"},
+    {"webp", "image/webp"},
+    {"bmp", "image/bmp"},
+    {"tif", "image/tiff"},
+    {"tiff", "image/tiff"},
+    {"pdf", "application/pdf"},
+    {"zip", "application/zip"},
+    {"gz", "application/gzip"},
+    {"tar", "application/x-tar"},
+    {"wasm", "application/wasm"},
+    {"woff", "font/woff"},
+    {"woff2", "font/woff2"},
+    {"ttf", "font/ttf"},
+    {"wav", "audio/wav"},
+    {"mp3", "audio/mpeg"},
+    {"mp4", "video/mp4"},
+    {"webm", "video/webm"},
+    {"bin", OCTET},
+    {"pem", "application/x-pem-file"},
+    {"crt", "application/x-x509-ca-cert"},
+    {"der", "application/x-x509-ca-cert"},
 };
 
 static const char *const datatypes[CGIDataTypeCount] = {
@@ -88,8 +106,7 @@ int CGI_Install_MIME_Table(unsigned int entries, CUSTOM_MIMETYPES_TABLE *t)
         return -1;
     for (i = 0; i < entries; i++)
         if (t[i].fileExt == NULL || t[i].fileExt[0] == '\0' || t[i].mimeType == NULL ||
-            t[i].mimeType[0] == '\0' || !no_crlf(t[i].mimeType) ||
-            !cgi_printable(t[i].fileExt, 0))
+            t[i].mimeType[0] == '\0' || !no_crlf(t[i].mimeType) || !cgi_printable(t[i].fileExt, 0))
             return -1;
     cgi_lock();
     /* The other two tables are parallel to this one: a new size breaks

@@ -179,9 +179,8 @@ static int page_name_ok(const char *name)
     const char *p;
     size_t n;
 
-    if (name == NULL || name[0] == '\0' || name[0] == '/' ||
-        strlen(name) > CGI_MAX_PAGE_LEN || !cgi_printable(name, 0) ||
-        strpbrk(name, "?#\\") != NULL)
+    if (name == NULL || name[0] == '\0' || name[0] == '/' || strlen(name) > CGI_MAX_PAGE_LEN ||
+        !cgi_printable(name, 0) || strpbrk(name, "?#\\") != NULL)
         return 0;
     for (p = name; *p != '\0'; p += n + (p[n] == '/')) {
         n = strcspn(p, "/");

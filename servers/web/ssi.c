@@ -68,15 +68,13 @@ static int filter_matches(const struct filter *f, const char *path)
     size_t dirLen = slash != NULL ? (size_t)(slash - path) : 0, n;
 
     switch (f->type) {
-    case SSI_MATCH_FILE_NAME:
-        return strcasecmp(base, m) == 0;
+    case SSI_MATCH_FILE_NAME: return strcasecmp(base, m) == 0;
     case SSI_MATCH_FILE_EXT:
         dot = strrchr(base, '.');
         if (m[0] == '.')
             m++;
         return dot != NULL && strcasecmp(dot + 1, m) == 0;
-    case SSI_MATCH_FILE_PATH:
-        return strcasecmp(path, m) == 0;
+    case SSI_MATCH_FILE_PATH: return strcasecmp(path, m) == 0;
     case SSI_MATCH_DIR_NAME: {
         /* the last directory component of the path */
         const char *d = path + dirLen;
@@ -88,12 +86,11 @@ static int filter_matches(const struct filter *f, const char *path)
     case SSI_MATCH_DIR_PATH:
         n = strlen(m);
         while (n > 1 && m[n - 1] == '/')
-            n--; /* "/web/ssi/" is "/web/ssi" */
+            n--;         /* "/web/ssi/" is "/web/ssi" */
         if (dirLen == 0) /* a file in the root: its directory is "/" */
             return n == 1 && m[0] == '/';
         return n == dirLen && strncasecmp(path, m, n) == 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 

@@ -49,13 +49,13 @@ static void test_get_argument(void **state)
         {"a=1", -1, "a=1|"},
         {"a=1&b=2", -1, "a=1|b=2|"},
         {"name=John+Doe&city=K%C3%B6ln", -1, "name=John Doe|city=K\xC3\xB6ln|"},
-        {"a%3Db=c%26d", -1, "a=b=c&d|"},  /* encoded '=' and '&' stay data */
-        {"a=1&&b=2&", -1, "a=1|b=2|"},   /* empty pairs skipped */
-        {"flag&x=", -1, "flag=|x=|"},    /* no '=': value "" */
-        {"=v", -1, "=v|"},               /* empty name kept */
+        {"a%3Db=c%26d", -1, "a=b=c&d|"},                 /* encoded '=' and '&' stay data */
+        {"a=1&&b=2&", -1, "a=1|b=2|"},                   /* empty pairs skipped */
+        {"flag&x=", -1, "flag=|x=|"},                    /* no '=': value "" */
+        {"=v", -1, "=v|"},                               /* empty name kept */
         {"p=100%&q=%zz&r=%4", -1, "p=100%|q=%zz|r=%4|"}, /* bad % kept */
-        {"a=b=c", -1, "a=b=c|"},         /* value holds the second '=' */
-        {"a=1&b=2", 3, "a=1|"},          /* length ends it, not the NUL */
+        {"a=b=c", -1, "a=b=c|"},                         /* value holds the second '=' */
+        {"a=1&b=2", 3, "a=1|"},                          /* length ends it, not the NUL */
         {"a=1&b=2", 5, "a=1|b=|"},
         {"a=1&b=2", 0, ""},
     };
@@ -139,9 +139,17 @@ static void test_url_decode(void **state)
     const struct {
         const char *in, *want;
     } cases[] = {
-        {"", ""},       {"a+b", "a b"},     {"%41%42", "AB"},    {"%4a%4A", "JJ"},
-        {"%", "%"},     {"%4", "%4"},       {"%g1", "%g1"},      {"100%", "100%"},
-        {"%%41", "%A"}, {"a%2Bb", "a+b"},   {"%e2%82%ac", "\xe2\x82\xac"},
+        {"", ""},
+        {"a+b", "a b"},
+        {"%41%42", "AB"},
+        {"%4a%4A", "JJ"},
+        {"%", "%"},
+        {"%4", "%4"},
+        {"%g1", "%g1"},
+        {"100%", "100%"},
+        {"%%41", "%A"},
+        {"a%2Bb", "a+b"},
+        {"%e2%82%ac", "\xe2\x82\xac"},
     };
     char buf[64];
     size_t i;
@@ -189,10 +197,8 @@ static void test_form_items(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_get_argument),
-        cmocka_unit_test(test_get_argument_params),
-        cmocka_unit_test(test_url_encode),
-        cmocka_unit_test(test_url_decode),
+        cmocka_unit_test(test_get_argument), cmocka_unit_test(test_get_argument_params),
+        cmocka_unit_test(test_url_encode),   cmocka_unit_test(test_url_decode),
         cmocka_unit_test(test_form_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,8 +71,8 @@ static CUSTOM_HEADERS_TABLE hdrs[] = {{"Cache-Control: no-store\r\nX-A: 1"}, {""
 static void test_custom_mime(void **state)
 {
     static CUSTOM_MIMETYPES_TABLE badRows[][1] = {
-        {{NULL, "a/b"}}, {{"x", NULL}}, {{"", "a/b"}}, {{"x", ""}}, {{"x", "a/b\r\nX: y"}},
-        {{"x y", "a/b"}},
+        {{NULL, "a/b"}}, {{"x", NULL}},          {{"", "a/b"}},
+        {{"x", ""}},     {{"x", "a/b\r\nX: y"}}, {{"x y", "a/b"}},
     };
     struct cgi_mime_info mi;
     size_t i;
@@ -268,8 +268,14 @@ static void test_secure_paths_full(void **state)
     assert_int_equal(CGI_SetSecurePath("/S3"), 0); /* already there */
 }
 
-static void errfn(rpCgiPtr r) { (void)r; }
-static void upfn(rpCgiPtr r) { (void)r; }
+static void errfn(rpCgiPtr r)
+{
+    (void)r;
+}
+static void upfn(rpCgiPtr r)
+{
+    (void)r;
+}
 
 static void test_hooks(void **state)
 {

@@ -5,14 +5,14 @@
  * handles refused), and server control (On/Off sense and results, state,
  * notification, accept filters with IPv4 and IPv6 peers).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -78,8 +78,18 @@ static void test_file_filter(void **state)
     assert_int_equal(SSI_Set_File_Filter("a\nb", 1, 0), CGI_INVALID_NAME);
 }
 
-static int h1(unsigned long c, const char *t) { (void)c; (void)t; return SSI_OUTPUT_ENABLE; }
-static int h2(unsigned long c, const char *t) { (void)c; (void)t; return SSI_OUTPUT_DISABLE; }
+static int h1(unsigned long c, const char *t)
+{
+    (void)c;
+    (void)t;
+    return SSI_OUTPUT_ENABLE;
+}
+static int h2(unsigned long c, const char *t)
+{
+    (void)c;
+    (void)t;
+    return SSI_OUTPUT_DISABLE;
+}
 
 static void test_tags(void **state)
 {

@@ -7,6 +7,7 @@
  * table, root directories that are missing, files, "/" in disguise.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,9 +23,18 @@
 #include "cgi.h"
 #include "cgi_server.h"
 
-static void f1(rpCgiPtr r) { r->fHttpResponse = 1; }
-static void f2(rpCgiPtr r) { r->fHttpResponse = 2; }
-static void f3(rpCgiPtr r) { r->fHttpResponse = 3; }
+static void f1(rpCgiPtr r)
+{
+    r->fHttpResponse = 1;
+}
+static void f2(rpCgiPtr r)
+{
+    r->fHttpResponse = 2;
+}
+static void f3(rpCgiPtr r)
+{
+    r->fHttpResponse = 3;
+}
 
 static int setup(void **state)
 {

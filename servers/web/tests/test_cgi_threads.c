@@ -21,9 +21,20 @@
 #define THREADS 4
 #define ROUNDS 2000
 
-static void fa(rpCgiPtr r) { (void)r; }
-static void fb(rpCgiPtr r) { (void)r; }
-static int tag(unsigned long c, const char *t) { (void)c; (void)t; return 0; }
+static void fa(rpCgiPtr r)
+{
+    (void)r;
+}
+static void fb(rpCgiPtr r)
+{
+    (void)r;
+}
+static int tag(unsigned long c, const char *t)
+{
+    (void)c;
+    (void)t;
+    return 0;
+}
 
 static CUSTOM_MIMETYPES_TABLE m1[] = {{"a", "x/a"}}, m2[] = {{"b", "x/b"}, {"c", "x/c"}};
 
