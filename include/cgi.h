@@ -52,10 +52,13 @@
 extern "C" {
 #endif
 
+/* Marks the calls libchipd exports (chipd.h uses the same macro). */
+#ifndef CHIPD_API
 #if defined(CHIPD_BUILDING) && defined(__GNUC__)
 #define CHIPD_API __attribute__((visibility("default")))
 #else
 #define CHIPD_API
+#endif
 #endif
 
 /* ------------------------------------------------------------------------
@@ -225,7 +228,9 @@ struct rpCgi {
     char far *fAgentPtr;         /* User-Agent:                              */
     char far *fLanguagePtr;      /* Accept-Language:                         */
     unsigned long fBrowserDate;  /* If-Modified-Since: as seconds since
-                                    1970 (UTC); 0 when absent or invalid   */
+                                    1970 (UTC); 0 when absent or invalid.
+                                    (RomPager put Date: here; browsers
+                                    send none, so the useful date is used) */
     char far *fArgumentBufferPtr; /* GET/HEAD: the query after '?' (still
                                     encoded); POST: the body (urlencoded
                                     forms). NUL-terminated; CGI_GetArgument
