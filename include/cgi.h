@@ -52,9 +52,11 @@
 extern "C" {
 #endif
 
-/* Marks the calls libchipd exports (chipd.h uses the same macro). */
+/* Marks the calls libchipd exports (built with hidden visibility). The
+ * definition is token for token chipd.h's, so that either header may come
+ * first without a redefinition warning. */
 #ifndef CHIPD_API
-#if defined(CHIPD_BUILDING) && defined(__GNUC__)
+#if defined(__GNUC__)
 #define CHIPD_API __attribute__((visibility("default")))
 #else
 #define CHIPD_API
