@@ -3,4 +3,5 @@
 #ifndef CHIPSSL_CLIB_H
 #define CHIPSSL_CLIB_H
 #include "tcpip.h"
+#include "cgi.h"
 #endif

@@ -7,7 +7,8 @@ cd "$top"
 bad=""
 for h in $(cd src && find . -name '*.h' | sed 's|^\./||'); do
   name=$(basename "$h")
-  hits=$(grep -rnE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]([^>\"]*/)?${name//./\\.}[>\"]" servers || true)
+  # Quoted includes only: <sys/socket.h> is the C library's, not src/socket.h.
+  hits=$(grep -rnE "^[[:space:]]*#[[:space:]]*include[[:space:]]*\"([^\"]*/)?${name//./\\.}\"" servers || true)
   [ -n "$hits" ] && bad+="$hits"$'\n'
 done
 hits=$(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"][^>"]*src/' servers || true)
