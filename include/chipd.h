@@ -17,10 +17,13 @@
 extern "C" {
 #endif
 
+/* Marks the exported calls; token for token as cgi.h defines it. */
+#ifndef CHIPD_API
 #if defined(__GNUC__)
 #define CHIPD_API __attribute__((visibility("default")))
 #else
 #define CHIPD_API
+#endif
 #endif
 
 /* chipd_start - read iniFile (NULL: "chip.ini"), start the enabled servers
