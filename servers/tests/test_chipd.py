@@ -433,10 +433,15 @@ class TestHTTP(Base):
 
     def test_access_log(self):
         self.get("/hello.txt?x=1")
+        raw(self.srv.http, b"\r\nGET /sub/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        raw(self.srv.http, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dXNlcjpwdw==\r\n"
+                           b"Connection: close\r\n\r\n")
         with open(self.srv.acclog) as f:
             lines = f.read().splitlines()
         self.assertTrue(any('"GET /hello.txt?x=1 HTTP/1.1" 200 20' in l and l.startswith("127.0.0.1 - - [")
                             for l in lines), lines[-3:])
+        self.assertTrue(any('"GET /sub/ HTTP/1.1" 200 9' in l for l in lines), lines[-3:])
+        self.assertTrue(any(l.startswith("127.0.0.1 - user [") for l in lines), lines[-3:])
 
 
 class TestLimitsAndRedirect(unittest.TestCase):

@@ -305,12 +305,15 @@ static void conn_progress(struct web_conn *c)
                 conn_free(c);
                 return;
             }
-            const char *line = c->in + c->req_pos;
+            /* The request line as sent (after any empty lines before it). */
+            const char *line = c->had_request ? c->req.method_name.p : "";
+            const char *end = c->in + c->req_pos + c->head_len;
             size_t ll = 0;
-            while (c->had_request && ll < c->head_len && line[ll] != '\r' && line[ll] != '\n')
+            while (c->had_request && line + ll < end && line[ll] != '\r' && line[ll] != '\n')
                 ll++;
-            web_log_access(&c->srv->log, c->peer, c->req.has_basic_auth ? c->req.auth_user : NULL,
-                           line, ll, c->status, c->sent_body);
+            web_log_access(&c->srv->log, c->peer,
+                           c->had_request && c->req.has_basic_auth ? c->req.auth_user : NULL, line,
+                           ll, c->status, c->sent_body);
             web_response_end(c);
             if (!c->keep_alive || c->stopping) {
                 conn_close(c);
