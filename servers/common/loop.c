@@ -125,7 +125,7 @@ void loop_conn_timer(struct loop_conn *c, unsigned ms)
 
 int loop_conn_add(struct loop_worker *w, struct loop_conn *c, unsigned events)
 {
-    struct epoll_event ev = { .events = events | EPOLLET, .data.ptr = c };
+    struct epoll_event ev = {.events = events | EPOLLET, .data.ptr = c};
     c->worker = w;
     c->deadline = 0;
     c->heap_index = 0;
@@ -144,7 +144,7 @@ int loop_conn_watch(struct loop_conn *c, unsigned events)
 {
     if (events == c->watched)
         return 0;
-    struct epoll_event ev = { .events = events | EPOLLET, .data.ptr = c };
+    struct epoll_event ev = {.events = events | EPOLLET, .data.ptr = c};
     c->watched = events;
     return epoll_ctl(c->worker->ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -163,9 +163,18 @@ void loop_conn_close(struct loop_conn *c)
     c->prev = c->next = NULL;
 }
 
-int loop_stopping(const struct loop_worker *w) { return w->stopping; }
-unsigned loop_worker_index(const struct loop_worker *w) { return w->index; }
-unsigned loop_workers(const struct loop *l) { return l->nworkers; }
+int loop_stopping(const struct loop_worker *w)
+{
+    return w->stopping;
+}
+unsigned loop_worker_index(const struct loop_worker *w)
+{
+    return w->index;
+}
+unsigned loop_workers(const struct loop *l)
+{
+    return l->nworkers;
+}
 
 /* ---- the worker ------------------------------------------------------ */
 
@@ -231,12 +240,14 @@ static void *worker_main(void *arg)
             void *p = evs[i].data.ptr;
             if (p == w) {
                 uint64_t v;
-                if (read(w->evfd, &v, sizeof v) < 0) { /* nothing to do */ }
+                if (read(w->evfd, &v, sizeof v) < 0) { /* nothing to do */
+                }
                 if (!w->stopping) {
                     grace_end = loop_now_ms() + l->grace_ms;
                     begin_stop(w);
                 }
-            } else if (p >= (void *)l->listeners && p < (void *)(l->listeners + LOOP_MAX_LISTENERS)) {
+            } else if (p >= (void *)l->listeners &&
+                       p < (void *)(l->listeners + LOOP_MAX_LISTENERS)) {
                 if (!w->stopping)
                     accept_some(w, p);
             } else {
@@ -281,7 +292,7 @@ struct loop *loop_new(unsigned nworkers, unsigned grace_ms)
         w->index = i;
         w->ep = epoll_create1(EPOLL_CLOEXEC);
         w->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
         if (w->ep < 0 || w->evfd < 0 || epoll_ctl(w->ep, EPOLL_CTL_ADD, w->evfd, &ev) != 0) {
             int e = errno;
             loop_free(l);
@@ -309,7 +320,7 @@ int loop_add_listener(struct loop *l, int sd, loop_accept_fn on_accept, void *ar
     ls->arg = arg;
     pthread_mutex_init(&ls->mu, NULL);
     for (unsigned i = 0; i < l->nworkers; i++) {
-        struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = ls };
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = ls};
         if (epoll_ctl(l->workers[i].ep, EPOLL_CTL_ADD, sd, &ev) != 0) {
             for (unsigned k = 0; k < i; k++)
                 epoll_ctl(l->workers[k].ep, EPOLL_CTL_DEL, sd, NULL);

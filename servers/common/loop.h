@@ -48,13 +48,13 @@ struct loop_conn_ops {
 
 /* The loop's part of a connection: embed it in the owner's record. */
 struct loop_conn {
-    int fd;                          /* the socket (a chipssl sd) */
+    int fd; /* the socket (a chipssl sd) */
     const struct loop_conn_ops *ops;
-    struct loop_worker *worker;      /* set by loop_conn_add */
-    uint64_t deadline;               /* ms of loop_now_ms(); 0 = none */
-    size_t heap_index;               /* position in the timer heap + 1; 0 = none */
-    unsigned watched;                /* events registered with epoll */
-    struct loop_conn *prev, *next;   /* the worker's list of connections */
+    struct loop_worker *worker;    /* set by loop_conn_add */
+    uint64_t deadline;             /* ms of loop_now_ms(); 0 = none */
+    size_t heap_index;             /* position in the timer heap + 1; 0 = none */
+    unsigned watched;              /* events registered with epoll */
+    struct loop_conn *prev, *next; /* the worker's list of connections */
 };
 
 /* on_accept - a listener has a new connection: sd is the accepted socket

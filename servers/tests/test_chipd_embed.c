@@ -4,6 +4,7 @@
  * start/stop/start works in one process, the caller's signal mask is left
  * alone, and chipd_stop without a running server says so.
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include <chipd.h>
 #include <tcpip.h>
@@ -27,7 +27,7 @@ static char dir[64], ini[128];
 static unsigned free_port(void)
 {
     int err = 0, sd = opensocket(SOCK_STREAM, &err);
-    struct sockaddr_in a = { .sin_family = AF_INET };
+    struct sockaddr_in a = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bind(sd, &a, &err);
     socklen_t l = sizeof a;
@@ -40,7 +40,9 @@ static void write_ini(unsigned port, const char *extra)
 {
     FILE *f = fopen(ini, "w");
     assert_non_null(f);
-    fprintf(f, "[WEB]\nBIND = 127.0.0.1\nHTTP_PORT = %u\nSSL_ENABLE = 0\nROOTDIR = %s\nWORKERS = 2\n%s[FTP]\nENABLE = 0\n",
+    fprintf(f,
+            "[WEB]\nBIND = 127.0.0.1\nHTTP_PORT = %u\nSSL_ENABLE = 0\nROOTDIR = %s\nWORKERS = "
+            "2\n%s[FTP]\nENABLE = 0\n",
             port, dir, extra);
     fclose(f);
 }
@@ -74,7 +76,7 @@ static int teardown(void **state)
 static void get(unsigned port, char *buf, size_t len)
 {
     int err = 0, sd = opensocket(SOCK_STREAM, &err), n, got = 0;
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(connect(sd, &a, &err), 0);
     static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -129,7 +131,7 @@ static void test_errors(void **state)
     assert_int_equal(err, API_EINVAL);
     /* A busy port: held by a listener of ours. */
     int ls = opensocket(SOCK_STREAM, &err);
-    struct sockaddr_in a = { .sin_family = AF_INET };
+    struct sockaddr_in a = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(bind(ls, &a, &err), 0);
     assert_int_equal(listen(ls, 4, &err), 0);

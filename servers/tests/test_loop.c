@@ -5,6 +5,7 @@
  * every connection to finish and then forces the stragglers, and the
  * workers block the asynchronous signals.
  */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cmocka.h>
 
 #include "loop.h"
 
@@ -81,7 +81,7 @@ static void on_stop(struct loop_conn *lc, int force)
         tclose(c);
 }
 
-static const struct loop_conn_ops ops = { on_event, on_timer, on_stop };
+static const struct loop_conn_ops ops = {on_event, on_timer, on_stop};
 
 static void on_accept(void *arg, struct loop_worker *w, int sd, const struct sockaddr_storage *peer)
 {
@@ -116,7 +116,7 @@ static int listener(unsigned short *port)
 {
     int err = 0;
     int sd = opensocket(SOCK_STREAM, &err);
-    struct sockaddr_in a = { .sin_family = AF_INET };
+    struct sockaddr_in a = {.sin_family = AF_INET};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_true(sd >= 0);
     assert_int_equal(bind(sd, &a, &err), 0);
@@ -131,7 +131,7 @@ static int client(unsigned short port)
 {
     int err = 0;
     int sd = opensocket(SOCK_STREAM, &err);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_true(sd >= 0);
     assert_int_equal(connect(sd, &a, &err), 0);

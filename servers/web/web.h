@@ -27,15 +27,15 @@ struct web_server {
     struct http_limits limits;
     int rootfd;
     struct loop *loop;
-    int listen_sd[2];       /* [0] HTTP, [1] HTTPS; -1 when off */
-    unsigned port[2];       /* bound ports */
-    atomic_int session;     /* the HTTPS session new connections use */
-    int old_session;        /* the one before the last reload, closed at the next */
+    int listen_sd[2];   /* [0] HTTP, [1] HTTPS; -1 when off */
+    unsigned port[2];   /* bound ports */
+    atomic_int session; /* the HTTPS session new connections use */
+    int old_session;    /* the one before the last reload, closed at the next */
     unsigned tls_generation;
     pthread_mutex_t tls_mu; /* reloads */
     atomic_uint nconns;     /* open connections (both instances) */
     struct web_log log;
-    void *listen_ctx;       /* the listeners' callback arguments */
+    void *listen_ctx; /* the listeners' callback arguments */
 };
 
 enum web_conn_state {
@@ -50,10 +50,10 @@ enum web_conn_state {
 struct web_conn {
     struct loop_conn lc;
     struct web_server *srv;
-    int tls;                /* 1: HTTPS instance */
+    int tls; /* 1: HTTPS instance */
     enum web_conn_state state;
-    int reject;             /* over MAX_CONNECTIONS: answer 503 and close */
-    int stopping;           /* the server stops: close after the current response */
+    int reject;   /* over MAX_CONNECTIONS: answer 503 and close */
+    int stopping; /* the server stops: close after the current response */
     char peer[INET6_ADDRSTRLEN];
 
     /* Input: [req_pos, req_pos+head_len) the current head, then unread bytes up to in_len. */
@@ -61,12 +61,12 @@ struct web_conn {
     size_t in_cap, in_len, req_pos, head_len, body_pos;
     struct http_request req;
     char path[4096];
-    int had_request;        /* a request was read on this connection */
+    int had_request; /* a request was read on this connection */
 
     /* Body (whole, for the handler): buffer kept for the next request. */
     char *body;
     size_t body_len, body_cap;
-    uint64_t body_need;     /* Content-Length still to read */
+    uint64_t body_need; /* Content-Length still to read */
     struct http_chunked chunked;
 
     /* Output: head (+ small body) in out; then the file or memory body. */
@@ -75,11 +75,11 @@ struct web_conn {
     struct web_response resp;
     const char *mem_body;
     size_t mem_left;
-    char *fbuf;             /* file blocks for TLS (pread) */
+    char *fbuf; /* file blocks for TLS (pread) */
     size_t fbuf_len, fbuf_off;
     int keep_alive;
     int status;
-    uint64_t sent_body;     /* for the access log */
+    uint64_t sent_body; /* for the access log */
 };
 
 /* web_conn.c */

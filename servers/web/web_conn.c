@@ -19,11 +19,16 @@
 #define WEB_IN_EXTRA 4096 /* input room beyond the largest head: pipelined requests, body */
 #define WEB_OUT_CAP (WEB_RESPONSE_HEADERS + 2048)
 #define WEB_REJECT_SLACK 256
-#define WEB_LINGER_MS 2000 /* reading what a closing peer still sends */ /* connections over MAX_CONNECTIONS still answered 503 */
+#define WEB_LINGER_MS                                                                              \
+    2000 /* reading what a closing peer still sends */ /* connections over MAX_CONNECTIONS still   \
+                                                          answered 503 */
 
 static _Atomic(const struct web_handler *) hook;
 
-void web_handler_hook_set(const struct web_handler *h) { atomic_store(&hook, h); }
+void web_handler_hook_set(const struct web_handler *h)
+{
+    atomic_store(&hook, h);
+}
 
 static void conn_progress(struct web_conn *c);
 
@@ -54,8 +59,8 @@ static void timer_head(struct web_conn *c)
     /* Waiting for a request: the idle limit until its first byte, then the
      * header limit for the whole head. */
     int partial = c->in_len > c->req_pos;
-    loop_conn_timer(&c->lc, 1000u * (partial ? c->srv->cfg.web.header_timeout
-                                             : c->srv->cfg.web.idle_timeout));
+    loop_conn_timer(
+        &c->lc, 1000u * (partial ? c->srv->cfg.web.header_timeout : c->srv->cfg.web.idle_timeout));
 }
 
 static void start_response(struct web_conn *c)
@@ -103,9 +108,16 @@ static void dispatch(struct web_conn *c)
         return;
     }
     struct web_request r = {
-        .http = &c->req, .path = c->path, .body = c->body_len ? c->body : NULL,
-        .body_len = c->body_len, .server = c->tls, .sd = c->lc.fd, .remote_ip = c->peer,
-        .rootdir = s->cfg.web.rootdir, .rootfd = s->rootfd, .mainpage = s->cfg.web.mainpage,
+        .http = &c->req,
+        .path = c->path,
+        .body = c->body_len ? c->body : NULL,
+        .body_len = c->body_len,
+        .server = c->tls,
+        .sd = c->lc.fd,
+        .remote_ip = c->peer,
+        .rootdir = s->cfg.web.rootdir,
+        .rootfd = s->rootfd,
+        .mainpage = s->cfg.web.mainpage,
     };
     const struct web_handler *h = atomic_load(&hook);
     if (!h || h->handle(h->ctx, &r, &c->resp) != WEB_HANDLED)
@@ -373,7 +385,7 @@ static void on_timer(struct loop_conn *lc)
     if (c->state == WC_HEAD && c->in_len == c->req_pos)
         conn_close(c); /* idle keep-alive connection */
     else
-        conn_free(c);  /* stalled head, body, write or close */
+        conn_free(c); /* stalled head, body, write or close */
 }
 
 static void on_stop(struct loop_conn *lc, int force)
@@ -388,7 +400,7 @@ static void on_stop(struct loop_conn *lc, int force)
         conn_close(c);
 }
 
-static const struct loop_conn_ops web_conn_ops = { on_event, on_timer, on_stop };
+static const struct loop_conn_ops web_conn_ops = {on_event, on_timer, on_stop};
 
 void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int tls,
                      const struct sockaddr_storage *peer)
@@ -424,8 +436,8 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
         inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->peer, sizeof c->peer);
     if (tls) {
         int session = atomic_load(&srv->session);
-        SetSocketOption so = { IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
-                               sizeof session };
+        SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
+                              sizeof session};
         if (setsockopt(sd, &so, &err) != 0) { /* the session of the last reload */
             web_log_error(&srv->log, "HTTPS connection from %s dropped: session %d: %s", c->peer,
                           session, chipssl_strerror(err));
@@ -449,7 +461,8 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
         c->state = WC_HANDSHAKE;
         int ms = SSL_GetTimeout(sd, &err);
         loop_conn_timer(&c->lc, ms == SSL_NO_TIMEOUT ? 1000u * srv->cfg.web.header_timeout
-                                : ms > 0 ? (unsigned)ms : 1);
+                                : ms > 0             ? (unsigned)ms
+                                                     : 1);
     } else {
         c->state = WC_HEAD;
         if (c->reject) {

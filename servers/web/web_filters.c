@@ -31,8 +31,8 @@ int web_filter_range(const struct web_request *req, const struct stat *st,
     }
     if (r == 0) {
         resp->status = 206;
-        web_response_header(resp, "Content-Range", "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64,
-                            off, off + len - 1, size);
+        web_response_header(resp, "Content-Range", "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, off,
+                            off + len - 1, size);
     } else {
         resp->status = 200;
         off = 0;

@@ -37,15 +37,15 @@
 /* What the connection knows of a request. */
 struct web_request {
     const struct http_request *http; /* parsed head: method, headers, ranges, ... */
-    const char *path;       /* percent-decoded, normalised (http_path_normalize), NUL-terminated */
-    const char *body;       /* the whole body (Content-Length or de-chunked); NULL when none */
+    const char *path; /* percent-decoded, normalised (http_path_normalize), NUL-terminated */
+    const char *body; /* the whole body (Content-Length or de-chunked); NULL when none */
     size_t body_len;
-    int server;             /* 0 HTTP instance, 1 HTTPS instance */
-    int sd;                 /* the connection's socket: SSL_GetConnState for TLS details */
-    const char *remote_ip;  /* peer address, text */
-    const char *rootdir;    /* the web root (as configured) */
-    int rootfd;             /* the root, opened O_PATH|O_DIRECTORY: openat() beneath it */
-    const char *mainpage;   /* [WEB] MAINPAGE */
+    int server;            /* 0 HTTP instance, 1 HTTPS instance */
+    int sd;                /* the connection's socket: SSL_GetConnState for TLS details */
+    const char *remote_ip; /* peer address, text */
+    const char *rootdir;   /* the web root (as configured) */
+    int rootfd;            /* the root, opened O_PATH|O_DIRECTORY: openat() beneath it */
+    const char *mainpage;  /* [WEB] MAINPAGE */
 };
 
 #define WEB_RESPONSE_HEADERS 1024
@@ -53,8 +53,8 @@ struct web_request {
 /* What a handler answers. The connection zeroes it and sets file_fd = -1
  * before the first handler. */
 struct web_response {
-    int status;                 /* 200, 206, 301, 304, 404, ... */
-    const char *content_type;   /* NULL: no Content-Type */
+    int status;                         /* 200, 206, 301, 304, 404, ... */
+    const char *content_type;           /* NULL: no Content-Type */
     char headers[WEB_RESPONSE_HEADERS]; /* more header lines, each ending in CRLF */
     size_t headers_len;
     /* Body from memory ... */
@@ -65,12 +65,11 @@ struct web_response {
     /* ... or from a file (file_fd >= 0): file_len bytes from file_off. */
     int file_fd;
     uint64_t file_off, file_len;
-    int close;                  /* 1: Connection: close after this response */
-    int no_body;                /* 1: the status has no body at all (304, 204): no Content-Length */
+    int close;   /* 1: Connection: close after this response */
+    int no_body; /* 1: the status has no body at all (304, 204): no Content-Length */
 };
 
-typedef int (*web_handler_fn)(void *ctx, const struct web_request *req,
-                              struct web_response *resp);
+typedef int (*web_handler_fn)(void *ctx, const struct web_request *req, struct web_response *resp);
 
 struct web_handler {
     const char *name;

@@ -8,8 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-int web_log_open(struct web_log *l, const char *access, const char *error, char *err,
-                 size_t errlen)
+int web_log_open(struct web_log *l, const char *access, const char *error, char *err, size_t errlen)
 {
     l->access = NULL;
     l->error = stderr;
@@ -56,8 +55,8 @@ void web_log_error(struct web_log *l, const char *fmt, ...)
     pthread_mutex_unlock(&l->mu);
 }
 
-void web_log_access(struct web_log *l, const char *host, const char *user,
-                    const char *request, size_t request_len, int status, uint64_t bytes)
+void web_log_access(struct web_log *l, const char *host, const char *user, const char *request,
+                    size_t request_len, int status, uint64_t bytes)
 {
     if (!l->access)
         return;

@@ -28,7 +28,7 @@ void web_log_error(struct web_log *l, const char *fmt, ...) __attribute__((forma
 
 /* web_log_access - one line; request is the request line as received
  * (control characters and quotes are escaped), user may be NULL. */
-void web_log_access(struct web_log *l, const char *host, const char *user,
-                    const char *request, size_t request_len, int status, uint64_t bytes);
+void web_log_access(struct web_log *l, const char *host, const char *user, const char *request,
+                    size_t request_len, int status, uint64_t bytes);
 
 #endif

@@ -7,17 +7,29 @@
 #include <string.h>
 #include <strings.h>
 
-static const struct { const char *ext, *type; } mime_table[] = {
-    {"htm", "text/html; charset=utf-8"},  {"html", "text/html; charset=utf-8"},
-    {"css", "text/css"},                  {"js", "text/javascript"},
-    {"json", "application/json"},         {"txt", "text/plain; charset=utf-8"},
-    {"xml", "application/xml"},           {"svg", "image/svg+xml"},
-    {"png", "image/png"},                 {"jpg", "image/jpeg"},
-    {"jpeg", "image/jpeg"},               {"gif", "image/gif"},
-    {"ico", "image/x-icon"},              {"webp", "image/webp"},
-    {"pdf", "application/pdf"},           {"zip", "application/zip"},
-    {"gz", "application/gzip"},           {"wasm", "application/wasm"},
-    {"woff2", "font/woff2"},              {"mp4", "video/mp4"},
+static const struct {
+    const char *ext, *type;
+} mime_table[] = {
+    {"htm", "text/html; charset=utf-8"},
+    {"html", "text/html; charset=utf-8"},
+    {"css", "text/css"},
+    {"js", "text/javascript"},
+    {"json", "application/json"},
+    {"txt", "text/plain; charset=utf-8"},
+    {"xml", "application/xml"},
+    {"svg", "image/svg+xml"},
+    {"png", "image/png"},
+    {"jpg", "image/jpeg"},
+    {"jpeg", "image/jpeg"},
+    {"gif", "image/gif"},
+    {"ico", "image/x-icon"},
+    {"webp", "image/webp"},
+    {"pdf", "application/pdf"},
+    {"zip", "application/zip"},
+    {"gz", "application/gzip"},
+    {"wasm", "application/wasm"},
+    {"woff2", "font/woff2"},
+    {"mp4", "video/mp4"},
 };
 
 const char *web_mime_type(const char *name)

@@ -122,11 +122,11 @@ int web_response_begin(struct web_conn *c)
         length = r->body_len;
     else if (r->status >= 300 && !r->no_body && r->status != 304) {
         /* A status without a body of the handler's: a small page saying it. */
-        page_len = snprintf(page, sizeof page,
-                            "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
-                            "<body><h1>%d %s</h1></body></html>\n",
-                            r->status, web_status_text(r->status), r->status,
-                            web_status_text(r->status));
+        page_len =
+            snprintf(page, sizeof page,
+                     "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
+                     "<body><h1>%d %s</h1></body></html>\n",
+                     r->status, web_status_text(r->status), r->status, web_status_text(r->status));
         length = (uint64_t)page_len;
         r->content_type = "text/html; charset=utf-8";
     } else

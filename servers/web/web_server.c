@@ -1,8 +1,8 @@
 /*
  * web_server.c - set-up and tear-down of the Web server (web_server.h).
  */
-#include "web.h"
 #include "web_server.h"
+#include "web.h"
 
 /* The RTOS names (bind, listen as macros) would clash with the "bind"
  * field of the configuration: the chipssl_ names are used here. */
@@ -36,9 +36,10 @@ static int open_listener(struct web_server *s, int tls, char *err, size_t errlen
     const char *bindaddr = s->cfg.web.bind;
     unsigned port = tls ? s->cfg.web.https_port : s->cfg.web.http_port;
     int e = 0, v6 = strchr(bindaddr, ':') != NULL || !*bindaddr;
-    struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
-    struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons((unsigned short)port),
-                               .sin6_addr = IN6ADDR_ANY_INIT };
+    struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
+                              .sin6_port = htons((unsigned short)port),
+                              .sin6_addr = IN6ADDR_ANY_INIT};
     int sd = opensocket_ext(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, &e);
     if (sd < 0 && !*bindaddr) { /* no IPv6 here: all IPv4 addresses */
         v6 = 0;
@@ -58,9 +59,11 @@ static int open_listener(struct web_server *s, int tls, char *err, size_t errlen
     }
     if (sd >= 0 && e == 0 && tls) {
         int one = 1, session = atomic_load(&s->session), limit = (int)s->cfg.web.header_timeout;
-        SetSocketOption so = { IP_PROTOTCP_LEVEL, TCP_SSL_SERVER, (const char *)&one, sizeof one };
-        SetSocketOption ss = { IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session, sizeof session };
-        SetSocketOption st = { IP_PROTOTCP_LEVEL, TCP_SSL_CONNECT_TIMEOUT, (const char *)&limit, sizeof limit };
+        SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSL_SERVER, (const char *)&one, sizeof one};
+        SetSocketOption ss = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
+                              sizeof session};
+        SetSocketOption st = {IP_PROTOTCP_LEVEL, TCP_SSL_CONNECT_TIMEOUT, (const char *)&limit,
+                              sizeof limit};
         what = "TLS socket options";
         if (chipssl_setsockopt(sd, &so, &e) == 0 && chipssl_setsockopt(sd, &ss, &e) == 0 &&
             chipssl_setsockopt(sd, &st, &e) == 0)
@@ -114,10 +117,11 @@ int web_server_start(const struct chip_config *cfg, struct web_server **out, cha
         return -1;
     }
     s->cfg = *cfg;
-    s->cfg.web.upload.list = s->cfg.web.secure.list = s->cfg.ftp.accounts.list = NULL; /* not ours */
+    s->cfg.web.upload.list = s->cfg.web.secure.list = s->cfg.ftp.accounts.list =
+        NULL; /* not ours */
     s->listen_sd[0] = s->listen_sd[1] = s->rootfd = -1;
-    s->limits = (struct http_limits){ cfg->web.max_request_line, cfg->web.max_header_size,
-                                      cfg->web.max_headers, cfg->web.max_body };
+    s->limits = (struct http_limits){cfg->web.max_request_line, cfg->web.max_header_size,
+                                     cfg->web.max_headers, cfg->web.max_body};
     if (web_log_open(&s->log, cfg->web.access_log, cfg->web.error_log, err, errlen) != 0) {
         *api_error = API_ENOENT;
         teardown(s);
@@ -155,8 +159,9 @@ int web_server_start(const struct chip_config *cfg, struct web_server **out, cha
         return -1;
     }
     for (int i = 0; i < 2; i++) {
-        ctx[i] = (struct listen_ctx){ s, i };
-        if (s->listen_sd[i] >= 0 && loop_add_listener(s->loop, s->listen_sd[i], on_accept, &ctx[i]) != 0) {
+        ctx[i] = (struct listen_ctx){s, i};
+        if (s->listen_sd[i] >= 0 &&
+            loop_add_listener(s->loop, s->listen_sd[i], on_accept, &ctx[i]) != 0) {
             snprintf(err, errlen, "event loop: %s", strerror(errno));
             *api_error = API_ENOMEM;
             free(ctx);

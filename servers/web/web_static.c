@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-const struct web_handler web_static_handler = { "static", web_static_handle, NULL };
+const struct web_handler web_static_handler = {"static", web_static_handle, NULL};
 
 /* Open rel (relative, no leading '/') beneath rootfd: openat2 with
  * RESOLVE_BENEATH refuses any path, symbolic links included, that leaves
@@ -23,8 +23,8 @@ const struct web_handler web_static_handler = { "static", web_static_handle, NUL
  * opened with O_NOFOLLOW, so no symbolic link is followed at all. */
 static int open_beneath(int rootfd, const char *rel)
 {
-    struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
-                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
     long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
     if (fd >= 0 || errno != ENOSYS)
         return (int)fd;
@@ -41,8 +41,9 @@ static int open_beneath(int rootfd, const char *rel)
         }
         memcpy(part, p, n);
         part[n] = '\0';
-        int next = openat(dir, n ? part : ".",
-                          O_NOFOLLOW | O_CLOEXEC | (slash ? O_PATH | O_DIRECTORY : O_RDONLY | O_NONBLOCK));
+        int next =
+            openat(dir, n ? part : ".",
+                   O_NOFOLLOW | O_CLOEXEC | (slash ? O_PATH | O_DIRECTORY : O_RDONLY | O_NONBLOCK));
         int e = errno;
         close(dir);
         errno = e;

@@ -44,23 +44,26 @@ static void drop_ids(unsigned gen)
 static int make_session(const struct chip_config *cfg, unsigned gen, char *err, size_t errlen,
                         int *api_error)
 {
-    static const int types[] = { PKI_KEY_RSA, PKI_KEY_EC, PKI_KEY_ED25519 };
+    static const int types[] = {PKI_KEY_RSA, PKI_KEY_EC, PKI_KEY_ED25519};
     char own[40], caid[40], t[200];
     int e = 0, first = 0, added = 0;
     ids(gen, own, caid, sizeof own);
     for (size_t i = 0; i < sizeof types / sizeof types[0] && !added; i++) {
-        PKI_OWNKEYPAIR_ADD_Entry k = { cfg->ssl.key, PKI_FMT_PEM, types[i] };
+        PKI_OWNKEYPAIR_ADD_Entry k = {cfg->ssl.key, PKI_FMT_PEM, types[i]};
         added = PKI_OwnKeyPairAdd(&k, &e) == 0;
         if (!added && (i == 0 || first == API_EINVAL))
             first = e;
     }
     if (!added) {
         snprintf(err, errlen, "[SSL] KEY %s: %s%s", cfg->ssl.key, api_text(first, t, sizeof t),
-                 first == API_EINVAL ? ": not an unencrypted RSA (2048 bits or more), EC or Ed25519 key" : "");
+                 first == API_EINVAL
+                     ? ": not an unencrypted RSA (2048 bits or more), EC or Ed25519 key"
+                     : "");
         *api_error = first;
         return -1;
     }
-    PKI_CERT_ADD_Entry c = { cfg->ssl.cert, PKI_FMT_PEM, PKI_CERT_LOCAL, own, (int)strlen(own), NULL };
+    PKI_CERT_ADD_Entry c = {cfg->ssl.cert, PKI_FMT_PEM,      PKI_CERT_LOCAL,
+                            own,           (int)strlen(own), NULL};
     if (PKI_CertificateAdd(&c, &e) != 0) {
         if (e >= 0x80)
             api_text(e, t, sizeof t);
@@ -71,8 +74,8 @@ static int make_session(const struct chip_config *cfg, unsigned gen, char *err, 
         return -1;
     }
     if (cfg->ssl.ca[0]) {
-        PKI_CERT_ADD_Entry a = { cfg->ssl.ca, PKI_FMT_PEM, PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA,
-                                 caid, (int)strlen(caid), NULL };
+        PKI_CERT_ADD_Entry a = {cfg->ssl.ca, PKI_FMT_PEM,       PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA,
+                                caid,        (int)strlen(caid), NULL};
         if (PKI_CertificateAdd(&a, &e) != 0) {
             if (e >= 0x80)
                 api_text(e, t, sizeof t);
@@ -84,10 +87,11 @@ static int make_session(const struct chip_config *cfg, unsigned gen, char *err, 
             return -1;
         }
     }
-    SSL_SESSION_NEW_Entry se = { own, WEB_TLS_CACHES, SSL_VERSION_TLS12 | SSL_VERSION_TLS13 };
+    SSL_SESSION_NEW_Entry se = {own, WEB_TLS_CACHES, SSL_VERSION_TLS12 | SSL_VERSION_TLS13};
     int sid = SSL_SessionNew(&se, &e);
     if (sid < 0) {
-        snprintf(err, errlen, "[SSL] CERT %s: no session: %s", cfg->ssl.cert, api_text(e, t, sizeof t));
+        snprintf(err, errlen, "[SSL] CERT %s: no session: %s", cfg->ssl.cert,
+                 api_text(e, t, sizeof t));
         *api_error = e;
         drop_ids(gen);
         return -1;
@@ -191,7 +195,9 @@ void web_tls_log_failure(struct web_conn *c)
                   "TLS handshake with %s failed: %s; at: %s; alert: %s%s; %s%s%sreason: %s",
                   c->peer, api_text(p.errorCode, t, sizeof t), hs_state_text(p.hsState),
                   chipssl_alert_text(p.alert),
-                  p.alert < 0 ? "" : p.alertSent ? " (sent)" : " (received)",
+                  p.alert < 0   ? ""
+                  : p.alertSent ? " (sent)"
+                                : " (received)",
                   p.certFlags ? "client certificate: " : "", flags, p.certFlags ? "; " : "",
                   p.reason[0] ? p.reason : "-");
 }
