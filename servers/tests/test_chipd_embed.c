@@ -4,7 +4,6 @@
  * start/stop/start works in one process, the caller's signal mask is left
  * alone, and chipd_stop without a running server says so.
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* cmocka.h needs the headers above first. */
+// clang-format off
+#include <cmocka.h>
+// clang-format on
 
 #include <chipd.h>
 #include <tcpip.h>

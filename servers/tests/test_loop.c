@@ -5,7 +5,6 @@
  * every connection to finish and then forces the stragglers, and the
  * workers block the asynchronous signals.
  */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* cmocka.h needs the headers above first. */
+// clang-format off
+#include <cmocka.h>
+// clang-format on
 
 #include "loop.h"
 
