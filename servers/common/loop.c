@@ -27,6 +27,12 @@ struct listener {
     pthread_mutex_t mu;
 };
 
+struct loop_task {
+    void (*fn)(void *arg);
+    void *arg;
+    struct loop_task *next;
+};
+
 struct loop_worker {
     struct loop *loop;
     unsigned index;
@@ -36,6 +42,10 @@ struct loop_worker {
     struct loop_conn **heap; /* timer min-heap on deadline */
     size_t nheap, capheap;
     struct loop_conn *conns; /* every connection of this worker */
+    pthread_mutex_t post_mu; /* guards posted, ended */
+    struct loop_task *posted, **posted_tail;
+    int ended; /* the thread has finished: loop_post refuses */
+    atomic_int stop_requested;
 };
 
 struct loop {
@@ -211,6 +221,47 @@ static void begin_stop(struct loop_worker *w)
     stop_all(w, 0);
 }
 
+/* Run the calls other threads posted (loop_post), in order. */
+static void run_posted(struct loop_worker *w, int end)
+{
+    pthread_mutex_lock(&w->post_mu);
+    struct loop_task *t = w->posted;
+    w->posted = NULL;
+    w->posted_tail = &w->posted;
+    if (end)
+        w->ended = 1;
+    pthread_mutex_unlock(&w->post_mu);
+    while (t) {
+        struct loop_task *next = t->next;
+        t->fn(t->arg);
+        free(t);
+        t = next;
+    }
+}
+
+int loop_post(struct loop_worker *w, void (*fn)(void *arg), void *arg)
+{
+    struct loop_task *t = malloc(sizeof *t);
+    if (!t)
+        return -1;
+    *t = (struct loop_task){fn, arg, NULL};
+    pthread_mutex_lock(&w->post_mu);
+    if (w->ended) {
+        pthread_mutex_unlock(&w->post_mu);
+        free(t);
+        errno = ESHUTDOWN;
+        return -1;
+    }
+    *w->posted_tail = t;
+    w->posted_tail = &t->next;
+    pthread_mutex_unlock(&w->post_mu);
+    uint64_t one = 1;
+    if (write(w->evfd, &one, sizeof one) < 0) {
+        /* only on counter overflow: the worker is woken anyway */
+    }
+    return 0;
+}
+
 static void *worker_main(void *arg)
 {
     struct loop_worker *w = arg;
@@ -242,7 +293,8 @@ static void *worker_main(void *arg)
                 uint64_t v;
                 if (read(w->evfd, &v, sizeof v) < 0) { /* nothing to do */
                 }
-                if (!w->stopping) {
+                run_posted(w, 0);
+                if (atomic_load(&w->stop_requested) && !w->stopping) {
                     grace_end = loop_now_ms() + l->grace_ms;
                     begin_stop(w);
                 }
@@ -263,6 +315,7 @@ static void *worker_main(void *arg)
             c->ops->on_timer(c);
         }
     }
+    run_posted(w, 1); /* what came in the meantime; later posts are refused */
     return NULL;
 }
 
@@ -284,8 +337,11 @@ struct loop *loop_new(unsigned nworkers, unsigned grace_ms)
     }
     l->nworkers = nworkers;
     l->grace_ms = grace_ms;
-    for (unsigned i = 0; i < nworkers; i++)
+    for (unsigned i = 0; i < nworkers; i++) {
         l->workers[i].ep = l->workers[i].evfd = -1;
+        pthread_mutex_init(&l->workers[i].post_mu, NULL);
+        l->workers[i].posted_tail = &l->workers[i].posted;
+    }
     for (unsigned i = 0; i < nworkers; i++) {
         struct loop_worker *w = &l->workers[i];
         w->loop = l;
@@ -361,6 +417,8 @@ void loop_stop(struct loop *l)
 {
     uint64_t one = 1;
     for (unsigned i = 0; i < l->nworkers; i++)
+        atomic_store(&l->workers[i].stop_requested, 1);
+    for (unsigned i = 0; i < l->nworkers; i++)
         if (l->workers[i].running && write(l->workers[i].evfd, &one, sizeof one) < 0) {
             /* an eventfd write fails only on overflow: the worker is woken anyway */
         }
@@ -382,6 +440,8 @@ void loop_free(struct loop *l)
         if (w->evfd >= 0)
             close(w->evfd);
         free(w->heap);
+        run_posted(w, 1);
+        pthread_mutex_destroy(&w->post_mu);
     }
     for (unsigned i = 0; i < l->nlisteners; i++)
         pthread_mutex_destroy(&l->listeners[i].mu);

@@ -98,6 +98,14 @@ void loop_conn_close(struct loop_conn *c);
 /* loop_conn_timer - the deadline ms from now (0: none). */
 void loop_conn_timer(struct loop_conn *c, unsigned ms);
 
+/* loop_post - from any thread: call fn(arg) on worker w's thread (in the
+ * order posted), e.g. to hand a connection back when work done elsewhere
+ * (a blocking handler on another thread) is finished. A worker stops only
+ * once its connections are closed, so a connection waiting for such a call
+ * keeps its worker alive. Returns 0, or -1 when out of memory or the
+ * worker has ended (errno ESHUTDOWN; fn is not called). */
+int loop_post(struct loop_worker *w, void (*fn)(void *arg), void *arg);
+
 /* loop_now_ms - a monotonic clock in ms. */
 uint64_t loop_now_ms(void);
 /* loop_stopping - 1 once loop_stop has begun (for connections that decide

@@ -37,6 +37,9 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static int order[16], norder, accepted, events, soft_stops, hard_stops, signals_blocked;
 static unsigned timer_ms[16]; /* deadline per accept index; 0: none */
 static int ignore_soft;
+static struct loop_worker *last_worker;
+static pthread_t accept_thread, posted_thread;
+static int posted_runs;
 
 static void tclose(struct tconn *c)
 {
@@ -101,6 +104,8 @@ static void on_accept(void *arg, struct loop_worker *w, int sd, const struct soc
         signals_blocked++;
     unsigned ms = c->id < 16 ? timer_ms[c->id] : 0;
     c->ignore_soft_stop = ignore_soft;
+    last_worker = w;
+    accept_thread = pthread_self();
     pthread_mutex_unlock(&mu);
     c->lc.fd = sd;
     c->lc.ops = &ops;
@@ -205,12 +210,54 @@ static void test_events_and_stop(void **state)
     assert_int_equal(hard_stops, 8);
 }
 
+static void posted(void *arg)
+{
+    pthread_mutex_lock(&mu);
+    posted_runs += *(int *)arg;
+    posted_thread = pthread_self();
+    pthread_mutex_unlock(&mu);
+}
+
+/* loop_post runs a call on the worker's own thread; after the stop it is
+ * refused. */
+static void test_post(void **state)
+{
+    (void)state;
+    reset();
+    posted_runs = 0;
+    timer_ms[0] = 60000;
+    unsigned short port;
+    int err = 0, ls = listener(&port), one = 1;
+    struct loop *l = loop_new(1, 100);
+    assert_non_null(l);
+    assert_int_equal(loop_add_listener(l, ls, on_accept, NULL), 0);
+    assert_int_equal(loop_start(l), 0);
+    int cl = client(port);
+    assert_int_equal(send(cl, "y", 1, 0, &err), 1);
+    char b;
+    assert_int_equal(recv(cl, &b, 1, MSG_BLOCKING, 0, &err), 1); /* accepted and echoing */
+    pthread_mutex_lock(&mu);
+    struct loop_worker *w = last_worker;
+    pthread_mutex_unlock(&mu);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(loop_post(w, posted, &one), 0);
+    loop_stop(l); /* runs what is posted before the thread ends */
+    assert_int_equal(posted_runs, 3);
+    assert_true(pthread_equal(posted_thread, accept_thread));
+    assert_int_equal(loop_post(w, posted, &one), -1);
+    assert_int_equal(posted_runs, 3);
+    loop_free(l);
+    closesocket(cl, &err);
+    closesocket(ls, &err);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timer_order),
         cmocka_unit_test(test_events_and_stop),
+        cmocka_unit_test(test_post),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,13 +35,15 @@ struct web_server {
     pthread_mutex_t tls_mu; /* reloads */
     atomic_uint nconns;     /* open connections (both instances) */
     struct web_log log;
-    void *listen_ctx; /* the listeners' callback arguments */
+    void *listen_ctx;      /* the listeners' callback arguments */
+    struct web_pool *pool; /* handler threads (web_pool.c) */
 };
 
 enum web_conn_state {
     WC_HANDSHAKE, /* TLS handshake running */
     WC_HEAD,      /* reading the request head */
     WC_BODY,      /* reading the body */
+    WC_HANDLER,   /* an offloaded handler runs on a handler thread */
     WC_WRITE,     /* writing the response */
     WC_CLOSING,   /* SSL_ConnClose pending */
     WC_LINGER,    /* closed our side; reading until the peer closes */
@@ -69,6 +71,12 @@ struct web_conn {
     uint64_t body_need; /* Content-Length still to read */
     struct http_chunked chunked;
 
+    /* The request as handlers see it; an offloaded call's result. */
+    struct web_request view;
+    const struct web_handler *handler;
+    int handler_result;
+    struct web_conn *pool_next; /* the handler threads' queue */
+
     /* Output: head (+ small body) in out; then the file or memory body. */
     char *out;
     size_t out_cap, out_len, out_off;
@@ -85,6 +93,18 @@ struct web_conn {
 /* web_conn.c */
 void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int tls,
                      const struct sockaddr_storage *peer);
+
+/* web_conn_resume - on the connection's worker (via loop_post): an
+ * offloaded handler has returned. */
+void web_conn_resume(void *conn);
+
+/* web_pool.c: the handler threads for offloaded handlers. */
+struct web_pool *web_pool_start(unsigned nthreads);
+/* web_pool_submit - run c->handler on a handler thread, then loop_post
+ * web_conn_resume(c) to c's worker. */
+void web_pool_submit(struct web_pool *p, struct web_conn *c);
+/* web_pool_stop - after the loop has stopped (no connection waits). */
+void web_pool_stop(struct web_pool *p);
 
 /* web_response.c */
 /* web_response_begin - build the head of c->resp into c->out (with an

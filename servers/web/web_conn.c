@@ -107,7 +107,7 @@ static void dispatch(struct web_conn *c)
         start_response(c);
         return;
     }
-    struct web_request r = {
+    c->view = (struct web_request){
         .http = &c->req,
         .path = c->path,
         .body = c->body_len ? c->body : NULL,
@@ -120,9 +120,29 @@ static void dispatch(struct web_conn *c)
         .mainpage = s->cfg.web.mainpage,
     };
     const struct web_handler *h = atomic_load(&hook);
-    if (!h || h->handle(h->ctx, &r, &c->resp) != WEB_HANDLED)
-        web_static_handler.handle(web_static_handler.ctx, &r, &c->resp);
+    if (h && h->match && !h->match(h->ctx, &c->view))
+        h = NULL;
+    if (h && h->offload && s->pool) {
+        /* To a handler thread; the worker goes on with other connections
+         * and takes this one back in web_conn_resume. */
+        c->handler = h;
+        c->state = WC_HANDLER;
+        loop_conn_timer(&c->lc, 0);
+        web_pool_submit(s->pool, c);
+        return;
+    }
+    if (!h || h->handle(h->ctx, &c->view, &c->resp) != WEB_HANDLED)
+        web_static_handler.handle(web_static_handler.ctx, &c->view, &c->resp);
     start_response(c);
+}
+
+void web_conn_resume(void *conn)
+{
+    struct web_conn *c = conn;
+    if (c->handler_result != WEB_HANDLED)
+        web_static_handler.handle(web_static_handler.ctx, &c->view, &c->resp);
+    start_response(c);
+    conn_progress(c);
 }
 
 /* After a response: drop the request and its body from the input, keep
@@ -307,6 +327,7 @@ static void conn_progress(struct web_conn *c)
             loop_conn_timer(&c->lc, 1000u * c->srv->cfg.web.idle_timeout); /* the body moves */
             break;
         }
+        case WC_HANDLER: return; /* web_conn_resume goes on */
         case WC_WRITE: {
             int r = web_response_write(c);
             if (r == 0) {
@@ -391,6 +412,10 @@ static void on_timer(struct loop_conn *lc)
 static void on_stop(struct loop_conn *lc, int force)
 {
     struct web_conn *c = (struct web_conn *)lc;
+    if (c->state == WC_HANDLER) {
+        c->stopping = 1; /* a handler thread has it: closed after its answer */
+        return;
+    }
     if (force || c->state == WC_HANDSHAKE || c->state == WC_LINGER) {
         conn_free(c);
         return;

@@ -10,11 +10,11 @@
  * the response writer (status line, Date, Server, Content-Length,
  * Connection, the handler's headers, the body; HEAD without body).
  *
- * Threads: a handler runs on the worker thread that owns the connection and
- * may block there (a slow CGI callback stalls that worker's other
- * connections, not the other workers'). Whether two handler calls may run
- * at once is the handler's business: the hook is called concurrently from
- * every worker, so a handler that must be serialized takes its own lock.
+ * Threads: a handler with offload 0 runs on the worker thread that owns the
+ * connection (a slow one stalls that worker's other connections); with
+ * offload 1 it runs on the handler threads (see struct web_handler) and
+ * may block as long as it likes. An offload-0 hook is called concurrently
+ * from every worker.
  *
  * Lifetime: the request (and every pointer in it) is valid during the call
  * only. The response's body memory must stay valid until its release
@@ -75,6 +75,19 @@ struct web_handler {
     const char *name;
     web_handler_fn handle;
     void *ctx;
+    /* 0: called on the connection's worker (it must not block for long);
+     * 1: called on the Web server's handler threads, so that a handler that
+     * blocks stalls no other connection. There are as many handler threads
+     * as workers with [WEB] CGI_CONCURRENT=1, else one: calls are then
+     * serialized, as in the original's single web task. The worker takes
+     * the connection back when the call returns (loop_post). */
+    int offload;
+    /* Whether the handler wants this request (it then gets it, and may
+     * still decline it); NULL: every request. Called on the worker, so it
+     * must be quick: for an offloaded handler it keeps requests the
+     * handler will not take (static files) off the handler threads, where
+     * they would wait behind a blocked call. */
+    int (*match)(void *ctx, const struct web_request *req);
 };
 
 /* web_handler_hook_set - install the handler called before the static

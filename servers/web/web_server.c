@@ -92,9 +92,10 @@ static void teardown(struct web_server *s)
 {
     int e = 0;
     if (s->loop) {
-        loop_stop(s->loop);
+        loop_stop(s->loop); /* waits for connections with a handler thread */
         loop_free(s->loop);
     }
+    web_pool_stop(s->pool);
     for (int i = 0; i < 2; i++)
         if (s->listen_sd[i] >= 0)
             closesocket(s->listen_sd[i], &e);
@@ -170,6 +171,13 @@ int web_server_start(const struct chip_config *cfg, struct web_server **out, cha
         }
     }
     s->listen_ctx = ctx;
+    s->pool = web_pool_start(cfg->web.cgi_concurrent ? loop_workers(s->loop) : 1);
+    if (!s->pool) {
+        snprintf(err, errlen, "handler threads: %s", strerror(errno));
+        *api_error = API_ENOMEM;
+        teardown(s);
+        return -1;
+    }
     if (loop_start(s->loop) != 0) {
         snprintf(err, errlen, "worker threads: %s", strerror(errno));
         *api_error = API_ENOMEM;

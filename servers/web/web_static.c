@@ -15,7 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-const struct web_handler web_static_handler = {"static", web_static_handle, NULL};
+const struct web_handler web_static_handler = {"static", web_static_handle, NULL, 0, NULL};
 
 /* Open rel (relative, no leading '/') beneath rootfd: openat2 with
  * RESOLVE_BENEATH refuses any path, symbolic links included, that leaves
