@@ -129,6 +129,7 @@ struct cgi_head {
  *   CgiHttpNotFound, CgiHttpIntServerErr  404, 500, a short text body
  *                  (the handler replaces it by the application's error
  *                  page: map that page's rpCgi, then set h->status).
+ * *body is NULL when there is none (*body_len 0; also 204, 302, 304).
  * Every status carries the Set-Cookie strings of CGI_SetCookie. common is
  * copied into h->common. Returns 0, or -500 when the out fields are not
  * usable (an unknown fHttpResponse, a negative length, a NULL buffer with

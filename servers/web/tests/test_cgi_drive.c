@@ -59,7 +59,8 @@ static void serve(const char *raw, char *out, size_t size)
     assert_true(h > 0);
     if (rp.fHttpRequest != CgiHttpHead) {
         assert_true((size_t)h + blen < size);
-        memcpy(out + h, body, blen);
+        if (blen > 0) /* body is NULL when there is none */
+            memcpy(out + h, body, blen);
         out[(size_t)h + blen] = '\0';
     }
     free(scratch);
