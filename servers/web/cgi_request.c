@@ -76,10 +76,9 @@ static void peer_text(const struct sockaddr *peer, socklen_t len, char *out)
     }
 }
 
-int cgi_request_fill(rpCgi *rp, const struct http_request *req, const char *body,
-                     size_t body_len, const struct sockaddr *peer, socklen_t peer_len,
-                     unsigned long conn_id, const struct cgi_tls_info *tls, char *scratch,
-                     size_t scratch_size)
+int cgi_request_fill(rpCgi *rp, const struct http_request *req, const char *body, size_t body_len,
+                     const struct sockaddr *peer, socklen_t peer_len, unsigned long conn_id,
+                     const struct cgi_tls_info *tls, char *scratch, size_t scratch_size)
 {
     struct arena a = {scratch, scratch_size};
     long n;

@@ -60,10 +60,9 @@ size_t cgi_request_scratch_size(const struct http_request *req, size_t body_len)
  * GET, HEAD or POST); -414 for a path that cannot be decoded into the
  * room reserved for it (cannot happen with cgi_request_scratch_size);
  * -413 when scratch is smaller than cgi_request_scratch_size(). */
-int cgi_request_fill(rpCgi *rp, const struct http_request *req, const char *body,
-                     size_t body_len, const struct sockaddr *peer, socklen_t peer_len,
-                     unsigned long conn_id, const struct cgi_tls_info *tls, char *scratch,
-                     size_t scratch_size);
+int cgi_request_fill(rpCgi *rp, const struct http_request *req, const char *body, size_t body_len,
+                     const struct sockaddr *peer, socklen_t peer_len, unsigned long conn_id,
+                     const struct cgi_tls_info *tls, char *scratch, size_t scratch_size);
 
 /* ---------------------------------------------------------------- calls */
 
@@ -92,22 +91,26 @@ void cgi_serial_leave(int token);
 
 /* What a response head says. Strings are NUL-terminated and the caller's. */
 struct cgi_head {
-    int status;                 /* 200 204 302 304 400 401 403 404 405 413
-                                   500 503 */
-    const char *content_type;   /* NULL: no Content-Type */
-    const char *location;       /* Location (302), NULL: none */
-    const char *realm;          /* 401: WWW-Authenticate: Basic realm="..."
-                                   ('"' and '\' escaped), NULL: none */
-    unsigned long last_modified; /* Last-Modified, seconds since 1970; 0: none */
-    const char *cookies;        /* ncookies NUL-terminated strings, one after
-                                   the other: one Set-Cookie each */
+    /* 200 204 302 304 400 401 403 404 405 413 500 503 */
+    int status;
+    /* NULL: no Content-Type */
+    const char *content_type;
+    /* Location (302), NULL: none */
+    const char *location;
+    /* 401: WWW-Authenticate: Basic realm="..." ('"' and '\' escaped) */
+    const char *realm;
+    /* Last-Modified, seconds since 1970; 0: none */
+    unsigned long last_modified;
+    /* ncookies NUL-terminated strings one after the other: a Set-Cookie each */
+    const char *cookies;
     int ncookies;
-    const char *extra;          /* "Name: value" lines joined by CRLF (a
-                                   headers table row), NULL: none */
-    const char *common;         /* lines the server adds to every response
-                                   (Date, Server, Connection), each ending
-                                   in CRLF, NULL: none */
-    long long content_length;   /* -1: no Content-Length (204, 304) */
+    /* "Name: value" lines joined by CRLF (a headers table row), NULL: none */
+    const char *extra;
+    /* lines the server adds to every response (Date, Server, Connection),
+     * each ending in CRLF, NULL: none */
+    const char *common;
+    /* -1: no Content-Length (204, 304) */
+    long long content_length;
 };
 
 /* cgi_response_map - the head and body of a CGI function's answer:
@@ -135,8 +138,8 @@ struct cgi_head {
  * usable (an unknown fHttpResponse, a negative length, a NULL buffer with
  * a length, a bad Location or realm, cookie fields that CGI_SetCookie
  * cannot have written): the handler then answers 500. */
-int cgi_response_map(const rpCgi *rp, const char *common, struct cgi_head *h,
-                     const char **body, size_t *body_len);
+int cgi_response_map(const rpCgi *rp, const char *common, struct cgi_head *h, const char **body,
+                     size_t *body_len);
 
 /* cgi_head_write - the head h describes, "HTTP/1.1 <status> <reason>"
  * through the blank line, into out[0..size) (NUL-terminated when it fits).

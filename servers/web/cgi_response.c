@@ -60,8 +60,8 @@ static int cookies_ok(const rpCgi *rp)
     return 1;
 }
 
-int cgi_response_map(const rpCgi *rp, const char *common, struct cgi_head *h,
-                     const char **body, size_t *body_len)
+int cgi_response_map(const rpCgi *rp, const char *common, struct cgi_head *h, const char **body,
+                     size_t *body_len)
 {
     const char *buf = rp->fResponseBufferPtr;
     long len = rp->fResponseBufferLength;
@@ -117,8 +117,7 @@ int cgi_response_map(const rpCgi *rp, const char *common, struct cgi_head *h,
         h->status = 500;
         *body = body500;
         break;
-    default:
-        return -500;
+    default: return -500;
     }
     h->content_type = TEXT;
     *body_len = strlen(*body);

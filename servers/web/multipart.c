@@ -33,8 +33,7 @@ static int bchar(unsigned char c)
            strchr("'()+_,-./:=? ", c) != NULL;
 }
 
-int multipart_init(struct multipart *m, const char *b, size_t n,
-                   const struct multipart_limits *lim)
+int multipart_init(struct multipart *m, const char *b, size_t n, const struct multipart_limits *lim)
 {
     size_t i;
 
@@ -225,8 +224,7 @@ int multipart_feed(struct multipart *m, const char *buf, size_t len, size_t *use
             rc = part_data(m, buf + i, len - i, used, data, datalen);
             *used += i;
             return rc;
-        default:
-            break;
+        default: break;
         }
         if (i == len) {
             *used = len;

@@ -37,15 +37,15 @@
 
 #include <stddef.h>
 
-#define MULTIPART_MAX_BOUNDARY 70   /* RFC 2046 5.1.1 */
-#define MULTIPART_MAX_HEADER   2048 /* ceiling of multipart_limits.max_header */
-#define MULTIPART_MAX_NAME     127  /* name= bytes; more: -413 */
-#define MULTIPART_MAX_FILENAME 255  /* filename= bytes as sent; more: -413 */
-#define MULTIPART_MAX_TYPE     127  /* Content-Type bytes; more: -413 */
+#define MULTIPART_MAX_BOUNDARY 70  /* RFC 2046 5.1.1 */
+#define MULTIPART_MAX_HEADER 2048  /* ceiling of multipart_limits.max_header */
+#define MULTIPART_MAX_NAME 127     /* name= bytes; more: -413 */
+#define MULTIPART_MAX_FILENAME 255 /* filename= bytes as sent; more: -413 */
+#define MULTIPART_MAX_TYPE 127     /* Content-Type bytes; more: -413 */
 
 struct multipart_limits {
-    size_t max_header;   /* header bytes of one part, CRLFs included; more: -413 */
-    unsigned max_parts;  /* parts in the body; more: -413 */
+    size_t max_header;  /* header bytes of one part, CRLFs included; more: -413 */
+    unsigned max_parts; /* parts in the body; more: -413 */
 };
 
 /* 1024 header bytes and 64 parts per body. */
@@ -54,25 +54,25 @@ extern const struct multipart_limits multipart_default_limits;
 /* The headers of the current part (valid from MULTIPART_PART until the
  * next MULTIPART_PART). Strings are NUL-terminated. */
 struct multipart_part {
-    char name[MULTIPART_MAX_NAME + 1];   /* name= of Content-Disposition */
-    int has_filename;                     /* a filename= parameter was sent
-                                             (a file field; "" when the user
-                                             chose no file) */
-    char filename[MULTIPART_MAX_FILENAME + 1]; /* sanitised (see
-                                             multipart_sanitize_filename);
-                                             "" when none or unusable */
-    char content_type[MULTIPART_MAX_TYPE + 1]; /* as sent; "" when absent
-                                             (RFC 7578: then text/plain) */
+    /* name= of Content-Disposition */
+    char name[MULTIPART_MAX_NAME + 1];
+    /* 1 when a filename= parameter was sent: a file field (its filename is
+     * "" when the user chose no file) */
+    int has_filename;
+    /* sanitised (multipart_sanitize_filename); "" when none or unusable */
+    char filename[MULTIPART_MAX_FILENAME + 1];
+    /* as sent; "" when absent (RFC 7578: then text/plain) */
+    char content_type[MULTIPART_MAX_TYPE + 1];
 };
 
 struct multipart {
     int state;
-    int error;                 /* the error once one happened, else 0 */
+    int error;                              /* the error once one happened, else 0 */
     char delim[4 + MULTIPART_MAX_BOUNDARY]; /* "\r\n--" boundary */
     size_t dlen;
-    size_t match;              /* delimiter bytes matched and consumed */
-    size_t hlen;               /* header bytes of the current part */
-    size_t line;               /* where the current header line starts */
+    size_t match; /* delimiter bytes matched and consumed */
+    size_t hlen;  /* header bytes of the current part */
+    size_t line;  /* where the current header line starts */
     unsigned parts;
     struct multipart_limits lim;
     struct multipart_part part;
@@ -87,11 +87,11 @@ struct multipart {
 int multipart_init(struct multipart *m, const char *b, size_t n,
                    const struct multipart_limits *lim);
 
-#define MULTIPART_MORE     0 /* all input used; more is needed */
-#define MULTIPART_PART     1 /* a part begins: m->part holds its headers */
-#define MULTIPART_DATA     2 /* *datalen (> 0) bytes of the part at *data */
+#define MULTIPART_MORE 0     /* all input used; more is needed */
+#define MULTIPART_PART 1     /* a part begins: m->part holds its headers */
+#define MULTIPART_DATA 2     /* *datalen (> 0) bytes of the part at *data */
 #define MULTIPART_PART_END 3 /* the part's data is complete */
-#define MULTIPART_DONE     4 /* the closing delimiter: the body is complete */
+#define MULTIPART_DONE 4     /* the closing delimiter: the body is complete */
 
 /* multipart_feed - parse from buf[0..len). *used is how much of buf was
  * consumed (call again with the rest). Errors: -400 (malformed: no

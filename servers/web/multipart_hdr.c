@@ -87,8 +87,8 @@ static int disposition(struct multipart_part *p, const char *v, size_t n)
                 return -400;
             p->has_filename = 1;
             rc = copy(raw, sizeof raw, val, vl);
-            if (rc == 0 && multipart_sanitize_filename(raw, vl, p->filename,
-                                                       sizeof p->filename) < 0)
+            if (rc == 0 &&
+                multipart_sanitize_filename(raw, vl, p->filename, sizeof p->filename) < 0)
                 rc = -413; /* cannot happen: the result is never longer */
         }
         if (rc < 0)

@@ -76,7 +76,7 @@ static void test_get_post(void **state)
     (void)state;
     serve("GET /status?verbose=1 HTTP/1.1\r\nHost: chip.local\r\n\r\n", out, sizeof out);
     assert_string_equal(out, OK_TEXT "Content-Length: 34\r\n" CLOSE
-                             "led=0 host=chip.local ip=127.0.0.1");
+                                     "led=0 host=chip.local ip=127.0.0.1");
     serve("POST /SetLed HTTP/1.1\r\nHost: chip.local\r\nContent-Type: application/"
           "x-www-form-urlencoded\r\nContent-Length: 22\r\n\r\nnote=hello+world&led=1",
           out, sizeof out);
@@ -99,10 +99,10 @@ static void test_basic_auth_query(void **state)
     (void)state;
     for (size_t i = 0; i < 2; i++) {
         serve(refused[i], out, sizeof out);
-        assert_string_equal(out, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic "
-                                 "realm=\"LED control\"\r\nContent-Type: text/plain; "
-                                 "charset=utf-8\r\nContent-Length: 17\r\n" CLOSE
-                                 "401 Unauthorized\n");
+        assert_string_equal(out,
+                            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic "
+                            "realm=\"LED control\"\r\nContent-Type: text/plain; "
+                            "charset=utf-8\r\nContent-Length: 17\r\n" CLOSE "401 Unauthorized\n");
     }
     /* admin:chip */
     serve("GET /led?x=1&state=%6Fn HTTP/1.1\r\nHost: h\r\nAuthorization: Basic "

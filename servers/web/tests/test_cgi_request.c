@@ -39,8 +39,8 @@ struct req_row {
 
 static const struct req_row rows[] = {
     {"GET /status?led=1&x=%41+b HTTP/1.1\r\nHost: chip.local\r\n\r\n", P_V4, 0, CgiHttpGet,
-     "/status", "chip.local", NULL, NULL, NULL, NULL, NULL, NULL, "led=1&x=%41+b", 13,
-     "192.0.2.7", 0},
+     "/status", "chip.local", NULL, NULL, NULL, NULL, NULL, NULL, "led=1&x=%41+b", 13, "192.0.2.7",
+     0},
     {"HEAD /a%20b/../c/./d HTTP/1.1\r\nHost: h:8080\r\nReferer: http://h/x\r\n"
      "User-Agent: UA/1.0\r\nAccept-Language: de, en;q=0.5\r\nCookie: a=1; b=2\r\n"
      "Authorization: Basic dXNlcjpwYTpzcw==\r\n"
@@ -49,8 +49,8 @@ static const struct req_row rows[] = {
      "user", "pa:ss", "", 0, "2001:db8::1", 784111777UL},
     {"POST /setled?ignored=1 HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-"
      "urlencoded\r\nContent-Length: 14\r\n\r\nled=1&note=a+b",
-     P_MAPPED, 0, CgiHttpPost, "/setled", "h", NULL, NULL, NULL, NULL, NULL, NULL,
-     "led=1&note=a+b", 14, "198.51.100.9", 0},
+     P_MAPPED, 0, CgiHttpPost, "/setled", "h", NULL, NULL, NULL, NULL, NULL, NULL, "led=1&note=a+b",
+     14, "198.51.100.9", 0},
     {"GET http://other.example/%7Euser HTTP/1.0\r\nIf-Modified-Since: never\r\n\r\n", P_NONE, 0,
      CgiHttpGet, "/~user", "other.example", NULL, NULL, NULL, NULL, NULL, NULL, "", 0, "", 0},
     {"POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", P_V4, 0, CgiHttpPost, "/p", "h",
@@ -89,8 +89,7 @@ static socklen_t make_peer(enum peer_kind k, struct sockaddr_storage *ss)
         v6->sin6_family = AF_INET6;
         inet_pton(AF_INET6, "::ffff:198.51.100.9", &v6->sin6_addr);
         return sizeof *v6;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -157,9 +156,8 @@ static void test_fill_table(void **state)
         assert_int_equal(rp.fDataType, 0);
         assert_int_equal(rp.fSetCookieBuffer[0], 0);
         /* one byte less is refused */
-        assert_int_equal(cgi_request_fill(&rp, &req, body, blen, NULL, 0, 0, NULL, scratch,
-                                          need - 1),
-                         -413);
+        assert_int_equal(
+            cgi_request_fill(&rp, &req, body, blen, NULL, 0, 0, NULL, scratch, need - 1), -413);
         free(scratch);
     }
 }
@@ -180,25 +178,23 @@ static void test_fill_errors(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         parse(bad[i], &body, &blen);
-        assert_int_equal(cgi_request_fill(&rp, &req, body, blen, NULL, 0, 0, NULL, scratch,
-                                          sizeof scratch),
-                         -400);
+        assert_int_equal(
+            cgi_request_fill(&rp, &req, body, blen, NULL, 0, 0, NULL, scratch, sizeof scratch),
+            -400);
     }
     parse("POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n", &body, &blen);
-    assert_int_equal(cgi_request_fill(&rp, &req, NULL, 3, NULL, 0, 0, NULL, scratch,
-                                      sizeof scratch),
-                     -413); /* a length without a body */
+    assert_int_equal(
+        cgi_request_fill(&rp, &req, NULL, 3, NULL, 0, 0, NULL, scratch, sizeof scratch),
+        -413); /* a length without a body */
     assert_int_equal(cgi_request_fill(&rp, &req, "abc", 3, NULL, 0, 0, NULL, NULL, 100), -413);
     /* a body holding NUL bytes keeps its length */
-    assert_int_equal(cgi_request_fill(&rp, &req, "a\0b", 3, NULL, 0, 0, NULL, scratch,
-                                      sizeof scratch),
-                     0);
+    assert_int_equal(
+        cgi_request_fill(&rp, &req, "a\0b", 3, NULL, 0, 0, NULL, scratch, sizeof scratch), 0);
     assert_int_equal(rp.fArgumentBufferLength, 3);
     assert_memory_equal(rp.fArgumentBufferPtr, "a\0b", 4);
     req.method = 0;
-    assert_int_equal(cgi_request_fill(&rp, &req, NULL, 0, NULL, 0, 0, NULL, scratch,
-                                      sizeof scratch),
-                     -400);
+    assert_int_equal(
+        cgi_request_fill(&rp, &req, NULL, 0, NULL, 0, 0, NULL, scratch, sizeof scratch), -400);
 }
 
 /* ------------------------------------------------------------ responses */
@@ -218,43 +214,121 @@ struct head_row {
 #define CL "Content-Length: "
 #define CONN "Connection: close\r\n"
 static const struct head_row heads[] = {
-    {CgiHttpOk, CGIDataTypeHtml, page, 9, 0, {NULL}, "/p",
+    {CgiHttpOk,
+     CGIDataTypeHtml,
+     page,
+     9,
+     0,
+     {NULL},
+     "/p",
      "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n" CL "9\r\n" CONN "\r\n",
      page},
-    {CgiHttpOkStatic, CGIDataTypeImagePng, page, 4, 784111777UL, {"a=1", "b=2; Path=/"}, "/p",
+    {CgiHttpOkStatic,
+     CGIDataTypeImagePng,
+     page,
+     4,
+     784111777UL,
+     {"a=1", "b=2; Path=/"},
+     "/p",
      "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nLast-Modified: Sun, 06 Nov 1994 08:49:37 "
      "GMT\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2; Path=/\r\n" CL "4\r\n" CONN "\r\n",
      "<p>h"},
-    {CgiHttpOkStatic, 99, NULL, 0, 0, {NULL}, "/p",
-     "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n" CL "0\r\n" CONN "\r\n", ""},
-    {CgiHttpOk, CGIDataTypeJson, "{}", 2, 0, {NULL}, "/data.CSV",
+    {CgiHttpOkStatic,
+     99,
+     NULL,
+     0,
+     0,
+     {NULL},
+     "/p",
+     "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n" CL "0\r\n" CONN "\r\n",
+     ""},
+    {CgiHttpOk,
+     CGIDataTypeJson,
+     "{}",
+     2,
+     0,
+     {NULL},
+     "/data.CSV",
      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
      "X-Row: csv\r\n" CL "2\r\n" CONN "\r\n",
      "{}"},
-    {CgiHttpOk, CGIDataTypeText, "x", 1, 0, {NULL}, "/data.txt",
-     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Row: txt\r\n" CL "1\r\n"
-     CONN "\r\n", "x"},
-    {CgiHttpRedirect, 0, "/main.htm?a=1", 13, 0, {"s=1"}, "/p",
-     "HTTP/1.1 302 Found\r\nLocation: /main.htm?a=1\r\nSet-Cookie: s=1\r\n" CL "0\r\n" CONN
-     "\r\n", NULL},
-    {CgiHttpNotModified, CGIDataTypeHtml, page, 9, 0, {NULL}, "/p",
-     "HTTP/1.1 304 Not Modified\r\n" CONN "\r\n", NULL},
-    {CgiHttpUnauthorized, 0, NULL, 0, 0, {NULL}, "/p",
+    {CgiHttpOk,
+     CGIDataTypeText,
+     "x",
+     1,
+     0,
+     {NULL},
+     "/data.txt",
+     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nX-Row: txt\r\n" CL "1\r\n" CONN
+     "\r\n",
+     "x"},
+    {CgiHttpRedirect,
+     0,
+     "/main.htm?a=1",
+     13,
+     0,
+     {"s=1"},
+     "/p",
+     "HTTP/1.1 302 Found\r\nLocation: /main.htm?a=1\r\nSet-Cookie: s=1\r\n" CL "0\r\n" CONN "\r\n",
+     NULL},
+    {CgiHttpNotModified,
+     CGIDataTypeHtml,
+     page,
+     9,
+     0,
+     {NULL},
+     "/p",
+     "HTTP/1.1 304 Not Modified\r\n" CONN "\r\n",
+     NULL},
+    {CgiHttpUnauthorized,
+     0,
+     NULL,
+     0,
+     0,
+     {NULL},
+     "/p",
      "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"chipd\"\r\nContent-Type: "
      "text/plain; charset=utf-8\r\n" CL "17\r\n" CONN "\r\n",
      "401 Unauthorized\n"},
-    {CgiHttpUnauthorized, 0, "my \"lab\" \\ 1", 0, 0, {NULL}, "/p",
+    {CgiHttpUnauthorized,
+     0,
+     "my \"lab\" \\ 1",
+     0,
+     0,
+     {NULL},
+     "/p",
      "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"my \\\"lab\\\" \\\\ 1\"\r\n"
      "Content-Type: text/plain; charset=utf-8\r\n" CL "17\r\n" CONN "\r\n",
      "401 Unauthorized\n"},
-    {CgiHttpNotFound, CGIDataTypeHtml, page, 9, 0, {NULL}, "/p",
+    {CgiHttpNotFound,
+     CGIDataTypeHtml,
+     page,
+     9,
+     0,
+     {NULL},
+     "/p",
      "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n" CL "14\r\n" CONN
-     "\r\n", "404 Not Found\n"},
-    {CgiHttpIntServerErr, 0, NULL, 0, 0, {"e=1"}, "/p",
+     "\r\n",
+     "404 Not Found\n"},
+    {CgiHttpIntServerErr,
+     0,
+     NULL,
+     0,
+     0,
+     {"e=1"},
+     "/p",
      "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\n"
-     "Set-Cookie: e=1\r\n" CL "26\r\n" CONN "\r\n", "500 Internal Server Error\n"},
-    {CgiHttpOKNoDoc, CGIDataTypeHtml, page, 9, 0, {"n=1"}, "/p",
-     "HTTP/1.1 204 No Content\r\nSet-Cookie: n=1\r\n" CONN "\r\n", NULL},
+     "Set-Cookie: e=1\r\n" CL "26\r\n" CONN "\r\n",
+     "500 Internal Server Error\n"},
+    {CgiHttpOKNoDoc,
+     CGIDataTypeHtml,
+     page,
+     9,
+     0,
+     {"n=1"},
+     "/p",
+     "HTTP/1.1 204 No Content\r\nSet-Cookie: n=1\r\n" CONN "\r\n",
+     NULL},
 };
 
 static CUSTOM_MIMETYPES_TABLE mime[] = {{"csv", "text/csv"}, {"txt", "text/plain"}};

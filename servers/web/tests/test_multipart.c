@@ -97,41 +97,45 @@ static const struct row good[] = {
     {"B", "--B\r\n" CD "name=\"a\"\r\n\r\nhello\r\n--B--\r\n", "[a||]hello$=0"},
     {"B", "--B\r\n" CD "name=a\r\n\r\n\r\n--B--", "[a||]$=0"}, /* empty data, token name */
     /* preamble, padding, epilogue, a file with a Windows path */
-    {"xyz", "preamble\r\n--xy\r\n--xyz \t\r\n" CD "name=\"f\"; filename=\"C:\\d\\a.txt\"\r\n"
-            "Content-Type: text/plain\r\n\r\nline1\r\nline2\r\n--xyz\r\n" CD "name=\"n\"\r\n\r\n42"
-            "\r\n--xyz--\r\nepilogue\r\n--xyz\r\njunk",
+    {"xyz",
+     "preamble\r\n--xy\r\n--xyz \t\r\n" CD "name=\"f\"; filename=\"C:\\d\\a.txt\"\r\n"
+     "Content-Type: text/plain\r\n\r\nline1\r\nline2\r\n--xyz\r\n" CD "name=\"n\"\r\n\r\n42"
+     "\r\n--xyz--\r\nepilogue\r\n--xyz\r\njunk",
      "[f|F:a.txt|text/plain]line1\r\nline2$[n||]42$=0"},
     /* data that looks like the start of a delimiter */
     {"AbC", "--AbC\r\n" CD "name=\"d\"\r\n\r\n\r\n--Ab\r\r\n--AbX\r\n-\r\n--abc--AbC\r\r\n--AbC--",
      "[d||]\r\n--Ab\r\r\n--AbX\r\n-\r\n--abc--AbC\r$=0"},
-    {"B", "--B--", "=0"},                      /* no part at all */
+    {"B", "--B--", "=0"}, /* no part at all */
     {"B", "--B\r\n" CD "name=\"\"; filename=\"\"\r\n\r\n\r\n--B--", "[|F:|]$=0"},
-    {"a'()+_,-./:=? b", "--a'()+_,-./:=? b\r\n" CD "NAME=\"x;y\"\r\nX-Other: 1\r\n\r\nv\r\n"
-                        "--a'()+_,-./:=? b--", "[x;y||]v$=0"},
-    {"B", "--B\r\ncontent-disposition:FORM-DATA;name=\"a\";filename=\"../../etc/pas\tswd\"  \r\n"
-          "\r\nz\r\n--B--", "[a|F:pas_swd|]z$=0"},
+    {"a'()+_,-./:=? b",
+     "--a'()+_,-./:=? b\r\n" CD "NAME=\"x;y\"\r\nX-Other: 1\r\n\r\nv\r\n"
+     "--a'()+_,-./:=? b--",
+     "[x;y||]v$=0"},
+    {"B",
+     "--B\r\ncontent-disposition:FORM-DATA;name=\"a\";filename=\"../../etc/pas\tswd\"  \r\n"
+     "\r\nz\r\n--B--",
+     "[a|F:pas_swd|]z$=0"},
     /* filename* is ignored, the first delimiter may follow a preamble line */
-    {"B", "x\r\n--B\r\n" CD "name=\"a\"; filename*=UTF-8''x.txt\r\n\r\n1\r\n--B--",
-     "[a||]1$=0"},
+    {"B", "x\r\n--B\r\n" CD "name=\"a\"; filename*=UTF-8''x.txt\r\n\r\n1\r\n--B--", "[a||]1$=0"},
 };
 
 static const struct row bad[] = {
     {"B", "--B\r\nContent-Type: text/plain\r\n\r\nx\r\n--B--", "=-400"}, /* no disposition */
     {"B", "--B\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--B--", "=-400"},
-    {"B", "--B\r\n" CD "filename=\"a\"\r\n\r\nx\r\n--B--", "=-400"},      /* no name */
+    {"B", "--B\r\n" CD "filename=\"a\"\r\n\r\nx\r\n--B--", "=-400"}, /* no name */
     {"B", "--B\r\n" CD "name=a; name=b\r\n\r\nx\r\n--B--", "=-400"},
-    {"B", "--B\r\n" CD "name=\"a\r\n\r\nx\r\n--B--", "=-400"},            /* open quote */
+    {"B", "--B\r\n" CD "name=\"a\r\n\r\nx\r\n--B--", "=-400"}, /* open quote */
     {"B", "--B\r\n" CD "name=a;\r\n\r\nx\r\n--B--", "=-400"},
     {"B", "--B\r\n" CD "name=a\r\nNoColon\r\n\r\nx\r\n--B--", "=-400"},
     {"B", "--B\r\n" CD "name=a\r\n folded\r\n\r\nx\r\n--B--", "=-400"},
-    {"B", "--B\r\n" CD "name=a\n\r\nx\r\n--B--", "=-400"},               /* bare LF */
-    {"B", "--B\r\n" CD "name=a\rb\r\n\r\nx\r\n--B--", "=-400"},          /* bare CR */
+    {"B", "--B\r\n" CD "name=a\n\r\nx\r\n--B--", "=-400"},      /* bare LF */
+    {"B", "--B\r\n" CD "name=a\rb\r\n\r\nx\r\n--B--", "=-400"}, /* bare CR */
     {"B", "--B\r\n" CD "name=a\r\n" CD "name=b\r\n\r\nx\r\n--B--", "=-400"},
     {"B", "--B\r\n" CD "name=a\x01\r\n\r\nx\r\n--B--", "=-400"},
-    {"B", "--Bx\r\n" CD "name=a\r\n\r\nx\r\n--B--", "=-400"},            /* not padding */
+    {"B", "--Bx\r\n" CD "name=a\r\n\r\nx\r\n--B--", "=-400"}, /* not padding */
     {"B", "--B\n" CD "name=a\r\n\r\nx\r\n--B--", "=-400"},
     {"B", "--B\r\n" CD "name=a\r\n\r\nx\r\n--B-x", "[a||]x$=-400"},
-    {"B", "--B\r\n" CD "name=a\r\n\r\nx\r\n--B", "[a||]x$=-400"},       /* no close */
+    {"B", "--B\r\n" CD "name=a\r\n\r\nx\r\n--B", "[a||]x$=-400"}, /* no close */
     {"B", "--B\r\n" CD "name=a\r\n\r\nx\r\n", "[a||]x=-400"},
     {"B", "no delimiter at all", "=-400"},
     {"B", "", "=-400"},
@@ -172,9 +176,10 @@ static void test_bad(void **state)
 static void test_limits(void **state)
 {
     static const struct multipart_limits two = {64, 2};
-    static const struct row three = {
-        "B", "--B\r\n" CD "name=a\r\n\r\n1\r\n--B\r\n" CD "name=b\r\n\r\n2\r\n--B\r\n" CD
-             "name=c\r\n\r\n3\r\n--B--", "[a||]1$[b||]2$=-413"};
+    static const struct row three = {"B",
+                                     "--B\r\n" CD "name=a\r\n\r\n1\r\n--B\r\n" CD
+                                     "name=b\r\n\r\n2\r\n--B\r\n" CD "name=c\r\n\r\n3\r\n--B--",
+                                     "[a||]1$[b||]2$=-413"};
     static const struct row fits = {
         "B", "--B\r\n" CD "name=a\r\n\r\n1\r\n--B\r\n" CD "name=b\r\n\r\n2\r\n--B--",
         "[a||]1$[b||]2$=0"};
@@ -249,7 +254,9 @@ static void test_sanitize(void **state)
         {".htaccess", "htaccess"},
         {" . .x. . ", "x"},
         {"a..b", "a..b"},
-        {"a\nb\rc\x7f" "d", "a_b_c_d"},
+        {"a\nb\rc\x7f"
+         "d",
+         "a_b_c_d"},
         {"w\"h*a:t<?>|", "w_h_a_t____"},
         {"gr\xc3\xbc\xc3\x9f.txt", "gr\xc3\xbc\xc3\x9f.txt"},
         {"trailing/", ""},
