@@ -40,6 +40,7 @@ int multipart_init(struct multipart *m, const char *b, size_t n, const struct mu
     memset(m, 0, sizeof *m);
     m->state = S_DONE;
     m->error = -400;
+    m->why = "bad boundary";
     if (b == NULL || n == 0 || n > MULTIPART_MAX_BOUNDARY || b[n - 1] == ' ')
         return -400;
     for (i = 0; i < n; i++)
@@ -55,6 +56,7 @@ int multipart_init(struct multipart *m, const char *b, size_t n, const struct mu
     m->match = 2;
     m->state = S_PREAMBLE;
     m->error = 0;
+    m->why = NULL;
     return 0;
 }
 
@@ -65,9 +67,10 @@ int multipart_finish(const struct multipart *m)
     return m->state == S_DONE ? 0 : -400;
 }
 
-static int fail(struct multipart *m, int err)
+static int fail(struct multipart *m, int err, const char *why)
 {
     m->error = err;
+    m->why = why;
     return err;
 }
 
@@ -104,21 +107,21 @@ static int after_delim(struct multipart *m, char c)
         return after_delim(m, c);
     case S_DASH:
         if (c != '-')
-            return fail(m, -400);
+            return fail(m, -400, "'-' after a delimiter's first '-'");
         m->state = S_DONE;
         return MULTIPART_DONE;
     case S_PAD:
         if (c == ' ' || c == '\t')
             return -1;
         if (c != '\r')
-            return fail(m, -400);
+            return fail(m, -400, "delimiter line: text after the boundary");
         m->state = S_PAD_CR;
         return -1;
     default: /* S_PAD_CR */
         if (c != '\n')
-            return fail(m, -400);
+            return fail(m, -400, "delimiter line: CR without LF");
         if (m->parts >= m->lim.max_parts)
-            return fail(m, -413);
+            return fail(m, -413, "too many parts");
         m->parts++;
         m->hlen = 0;
         m->line = 0;
@@ -131,19 +134,20 @@ static int after_delim(struct multipart *m, char c)
 static int header_byte(struct multipart *m, char c)
 {
     if (m->hlen >= m->lim.max_header)
-        return fail(m, -413);
+        return fail(m, -413, "part headers too long");
     m->hbuf[m->hlen++] = c;
     if (c != '\n')
         return -1;
     if (m->hlen < 2 || m->hbuf[m->hlen - 2] != '\r')
-        return fail(m, -400); /* a bare LF */
+        return fail(m, -400, "part: bare LF in a header");
     if (m->hlen - m->line > 2) {
         m->line = m->hlen; /* a header line: the next one starts here */
         return -1;
     }
-    int rc = multipart_parse_headers(m, m->hbuf, m->line);
+    const char *why = NULL;
+    int rc = multipart_parse_headers(m, m->hbuf, m->line, &why);
     if (rc < 0)
-        return fail(m, rc);
+        return fail(m, rc, why);
     m->state = S_DATA;
     m->match = 0;
     return MULTIPART_PART;

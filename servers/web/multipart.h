@@ -68,6 +68,7 @@ struct multipart_part {
 struct multipart {
     int state;
     int error;                              /* the error once one happened, else 0 */
+    const char *why;                        /* words for it (the error log), else NULL */
     char delim[4 + MULTIPART_MAX_BOUNDARY]; /* "\r\n--" boundary */
     size_t dlen;
     size_t match; /* delimiter bytes matched and consumed */
@@ -103,7 +104,9 @@ int multipart_feed(struct multipart *m, const char *buf, size_t len, size_t *use
                    const char **data, size_t *datalen);
 
 /* multipart_finish - the body ended: 0 when the closing delimiter was
- * seen, else -400 (and any earlier error as it was). */
+ * seen, else -400 (and any earlier error as it was). After an error of
+ * multipart_init or multipart_feed m->why says what was wrong, for the
+ * error log; it stays NULL when the body merely ended too early. */
 int multipart_finish(const struct multipart *m);
 
 /* multipart_sanitize_filename - a file name as a client sent it, made safe

@@ -8,6 +8,9 @@
 #include "multipart.h"
 #include "multipart_internal.h"
 
+/* Sets *why and returns err. */
+#define FAIL(err, w) return (*why = (w), (err))
+
 static int tchar(unsigned char c)
 {
     return c > 0x20 && c < 0x7f && strchr("\"(),/:;<=>?@[\\]{}", c) == NULL;
@@ -30,7 +33,7 @@ static int copy(char *dst, size_t size, const char *v, size_t n)
 
 /* form-data; name="x"; filename="y" (RFC 7578 4.2; quoted values end at
  * the next '"', multipart.h). */
-static int disposition(struct multipart_part *p, const char *v, size_t n)
+static int disposition(struct multipart_part *p, const char *v, size_t n, const char **why)
 {
     size_t i = 0;
     int has_name = 0;
@@ -38,14 +41,14 @@ static int disposition(struct multipart_part *p, const char *v, size_t n)
     while (i < n && tchar((unsigned char)v[i]))
         i++;
     if (i != 9 || strncasecmp(v, "form-data", 9) != 0)
-        return -400;
+        FAIL(-400, "part: Content-Disposition is not form-data");
     for (;;) {
         while (i < n && is_ws(v[i]))
             i++;
         if (i == n)
             break;
         if (v[i++] != ';')
-            return -400;
+            FAIL(-400, "part: Content-Disposition: ';' expected");
         while (i < n && is_ws(v[i]))
             i++;
         const char *pn = v + i;
@@ -55,7 +58,7 @@ static int disposition(struct multipart_part *p, const char *v, size_t n)
         while (i < n && is_ws(v[i]))
             i++;
         if (pnl == 0 || i == n || v[i++] != '=')
-            return -400;
+            FAIL(-400, "part: Content-Disposition: bad parameter");
         while (i < n && is_ws(v[i]))
             i++;
         const char *val;
@@ -65,7 +68,7 @@ static int disposition(struct multipart_part *p, const char *v, size_t n)
             while (i < n && v[i] != '"')
                 i++;
             if (i == n)
-                return -400;
+                FAIL(-400, "part: Content-Disposition: unterminated quote");
             vl = (size_t)(v + i++ - val);
         } else {
             val = v + i;
@@ -73,18 +76,18 @@ static int disposition(struct multipart_part *p, const char *v, size_t n)
                 i++;
             vl = (size_t)(v + i - val);
             if (vl == 0)
-                return -400;
+                FAIL(-400, "part: Content-Disposition: empty parameter value");
         }
         int rc = 0;
         if (pnl == 4 && strncasecmp(pn, "name", 4) == 0) {
             if (has_name)
-                return -400;
+                FAIL(-400, "part: name= twice");
             has_name = 1;
             rc = copy(p->name, sizeof p->name, val, vl);
         } else if (pnl == 8 && strncasecmp(pn, "filename", 8) == 0) {
             char raw[MULTIPART_MAX_FILENAME + 1];
             if (p->has_filename)
-                return -400;
+                FAIL(-400, "part: filename= twice");
             p->has_filename = 1;
             rc = copy(raw, sizeof raw, val, vl);
             if (rc == 0 &&
@@ -92,12 +95,14 @@ static int disposition(struct multipart_part *p, const char *v, size_t n)
                 rc = -413; /* cannot happen: the result is never longer */
         }
         if (rc < 0)
-            return rc;
+            FAIL(rc, "part: name or filename too long");
     }
-    return has_name ? 0 : -400;
+    if (!has_name)
+        FAIL(-400, "part: Content-Disposition without name=");
+    return 0;
 }
 
-int multipart_parse_headers(struct multipart *m, const char *h, size_t n)
+int multipart_parse_headers(struct multipart *m, const char *h, size_t n, const char **why)
 {
     struct multipart_part *p = &m->part;
     int has_cd = 0, has_ct = 0, rc;
@@ -108,37 +113,41 @@ int multipart_parse_headers(struct multipart *m, const char *h, size_t n)
         size_t len = (size_t)(eol - h), i = 0, j;
 
         if (eol[1] != '\n')
-            return -400; /* a bare CR (the block ends in CRLF: eol[1] exists) */
+            FAIL(-400, "part: bare CR in a header"); /* the block ends in CRLF: eol[1] exists */
 
         while (i < len && tchar((unsigned char)h[i]))
             i++;
         if (i == 0 || i == len || h[i] != ':')
-            return -400; /* also a folded line (leading space) */
+            FAIL(-400, "part: header line without name and ':' (or folded)");
         size_t name = i++;
         while (i < len && is_ws(h[i]))
             i++;
         for (j = i; j < len; j++)
             if (((unsigned char)h[j] < 0x20 && h[j] != '\t') || h[j] == 0x7f)
-                return -400;
+                FAIL(-400, "part: control character in a header");
         while (len > i && is_ws(h[len - 1]))
             len--;
         rc = 0;
         if (name == 19 && strncasecmp(h, "Content-Disposition", 19) == 0) {
             if (has_cd++)
-                return -400;
-            rc = disposition(p, h + i, len - i);
+                FAIL(-400, "part: Content-Disposition twice");
+            rc = disposition(p, h + i, len - i, why);
         } else if (name == 12 && strncasecmp(h, "Content-Type", 12) == 0) {
             if (has_ct++)
-                return -400;
+                FAIL(-400, "part: Content-Type twice");
             rc = copy(p->content_type, sizeof p->content_type, h + i, len - i);
+            if (rc < 0)
+                FAIL(rc, "part: Content-Type too long");
         }
         if (rc < 0)
-            return rc;
+            return rc; /* *why set by disposition */
         len = (size_t)(eol - h) + 2;
         h += len;
         n -= len;
     }
-    return has_cd ? 0 : -400;
+    if (!has_cd)
+        FAIL(-400, "part: no Content-Disposition");
+    return 0;
 }
 
 long multipart_sanitize_filename(const char *in, size_t n, char *out, size_t outsize)

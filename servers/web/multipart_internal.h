@@ -9,7 +9,8 @@
 struct multipart;
 
 /* Parses the header lines of a part, h[0..n) (each line ending in CRLF,
- * the blank line excluded), into m->part. Returns 0, -400 or -413. */
-int multipart_parse_headers(struct multipart *m, const char *h, size_t n);
+ * the blank line excluded), into m->part. Returns 0, or -400 or -413 with
+ * *why saying why. */
+int multipart_parse_headers(struct multipart *m, const char *h, size_t n, const char **why);
 
 #endif

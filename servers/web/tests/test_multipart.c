@@ -279,12 +279,48 @@ static void test_sanitize(void **state)
     assert_int_equal(multipart_sanitize_filename("abc", 3, NULL, 4), -1);
 }
 
+/* The words for the error log. */
+static void test_why(void **state)
+{
+    static const struct {
+        const char *body, *why;
+    } t[] = {
+        {"--B\r\nContent-Type: x\r\n\r\n", "part: no Content-Disposition"},
+        {"--B\r\n" CD "name=\"a\r\n\r\n", "part: Content-Disposition: unterminated quote"},
+        {"--B\r\n" CD "filename=a\r\n\r\n", "part: Content-Disposition without name="},
+        {"--B\r\n" CD "name=a\n", "part: bare LF in a header"},
+        {"--Bx", "delimiter line: text after the boundary"},
+        {"--B\r\n" CD "name=a\r\n\r\n\r\n--B-x", "'-' after a delimiter's first '-'"},
+    };
+    struct multipart m;
+    size_t used, dl;
+    const char *d;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        const char *p = t[i].body;
+        size_t n = strlen(p);
+        int rc;
+        assert_int_equal(multipart_init(&m, "B", 1, NULL), 0);
+        assert_null(m.why);
+        do {
+            rc = multipart_feed(&m, p, n, &used, &d, &dl);
+            p += used;
+            n -= used;
+        } while (rc >= 0 && n > 0);
+        assert_int_equal(rc, -400);
+        assert_string_equal(m.why, t[i].why);
+    }
+    assert_int_equal(multipart_init(&m, "B ", 2, NULL), -400);
+    assert_string_equal(m.why, "bad boundary");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),     cmocka_unit_test(test_bad),
         cmocka_unit_test(test_limits),   cmocka_unit_test(test_boundary),
-        cmocka_unit_test(test_sanitize),
+        cmocka_unit_test(test_sanitize), cmocka_unit_test(test_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
