@@ -1,28 +1,56 @@
 /*
- * tls_echo_server - a TLS echo server on chipssl's public API, event-driven:
- * one non-blocking listener, non-blocking SSL sockets, poll() and
- * SSL_GetWaitEvents. `tls_echo_server -h` explains every option.
+ * tls_echo_server - a TLS echo server on chipssl's public API, and the model
+ * of an event loop on chipssl: one thread, non-blocking sockets, poll() and
+ * one timer per connection, no polling tick. `tls_echo_server -h` explains
+ * every option.
+ *
+ * A connection goes through three phases:
+ *   handshake  accept() on the non-blocking listener gives a non-blocking
+ *              SSL socket. SSL_GetTimeout, asked right after accept(), arms
+ *              its timer for the handshake time limit (-t).
+ *              SSL_HandshakeComplete(sd, 0) runs only when poll() reports
+ *              what SSL_GetWaitEvents asked for, or when the timer fires:
+ *              then the library fails the handshake with API_ETIMEDOUT.
+ *   open       recv and send with MSG_DONTWAIT; after API_EWOULDBLOCK the
+ *              connection waits for what SSL_GetWaitEvents says. A client
+ *              that stops reading stalls only its own connection.
+ *   closing    at the client's end of stream (and for every connection at
+ *              exit): SSL_ConnClose, called again whenever the socket is
+ *              ready until it returns 0, with a timer (CLOSE_LIMIT_MS) for a
+ *              client that never reads; then closesocket().
+ * A failed connection is just closesocket()'d: the library itself lets the
+ * peer read a fatal alert it sent. poll() (ppoll, so that a signal is never
+ * missed) waits until the nearest timer, or without a limit when no timer
+ * runs.
  *
  * stdout (one line each, in words): "SERVER ..." (the settings), "READY
  * port=N"; per connection "CONN ok ..." or "CONN failed ..." after the
- * handshake, "ENDED ..." for a failure after it, "CLOSED in=N out=N" at the
- * end of an established connection.
+ * handshake, "ENDED ..." for a failure after it (or a close that timed
+ * out), "CLOSED in=N out=N" at the end of an established connection.
  */
+#define _GNU_SOURCE /* ppoll */
 #include "example_util.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_CONNS 1024
+#define CLOSE_LIMIT_MS 5000 /* how long a clean close waits for a peer that does not read */
+#define NO_TIMER (-1LL)
+
+enum phase { HANDSHAKE, OPEN, CLOSING };
 
 struct conn {
-    int sd;
-    int hs_done;
+    int sd;              /* -1 once closed */
+    enum phase phase;
     short wait;          /* poll events this connection waits for */
+    long long deadline;  /* when its timer fires (now_ms() clock), or NO_TIMER */
     int len, off;        /* echo buffer: bytes to send back */
     unsigned char buf[16384];
 };
@@ -72,8 +100,20 @@ static void usage(FILE *f, int code)
         "  -n CONNS     exit after this many connections have ended (default: run until\n"
         "               SIGINT or SIGTERM)\n"
         "  -t SECONDS   handshake time limit per connection (TCP_SSL_CONNECT_TIMEOUT;\n"
-        "               default 10, 0: none)\n"
+        "               default 10, 0: none), counted from accept(): a client that has\n"
+        "               not finished its handshake by then is dropped (\"CONN failed\n"
+        "               error=timed out ... reason=handshake time limit passed\")\n"
+        "  -w BYTES     the kernel's send buffer of each connection (SO_SNDBUF; default:\n"
+        "               the system's, which grows as needed); a small one makes a client\n"
+        "               that does not read stall its connection sooner\n"
         "  -h           this help\n"
+        "\n"
+        "One thread serves every connection with poll() and a timer per connection,\n"
+        "without a polling tick: a handshake is advanced when its socket is ready or\n"
+        "its time limit passes; a client that stops reading stalls only its own\n"
+        "connection. At a client's end of stream, and for every connection at exit,\n"
+        "the server closes cleanly (close_notify) without blocking, waiting at most\n"
+        "%d s for a client that reads nothing (\"ENDED close: ...\" when it gave up).\n"
         "\n"
         "Output on stdout, one line each: \"SERVER ...\" (the settings, in words),\n"
         "\"READY port=N\" once listening; per connection \"CONN ok version=... suite=NAME\n"
@@ -81,45 +121,96 @@ static void usage(FILE *f, int code)
         "(sni and alpn \"-\" when none; origin: the number of the full handshake whose TLS\n"
         "session the connection uses, the same for a resumption of it) or \"CONN failed\n"
         "error=WORDS (N) flags=WORDS (0xNN) alert=WORDS (N) sent=yes|no state=WORDS (N)\n"
-        "reason=WHY\"; \"ENDED ...\" when it fails after the handshake; \"CLOSED in=BYTES\n"
-        "out=BYTES\" at the end of an established connection. Exit status 0, or 1 for\n"
-        "a usage or set-up error (printed on stderr in words).\n",
-        CHIPSSL_MAX_IDENTITIES - 1);
+        "reason=WHY\"; \"ENDED ...\" when it fails after the handshake (or its close gives\n"
+        "up); \"CLOSED in=BYTES out=BYTES\" at the end of an established connection.\n"
+        "Exit status 0, or 1 for a usage or set-up error (printed on stderr in words).\n",
+        CHIPSSL_MAX_IDENTITIES - 1, CLOSE_LIMIT_MS / 1000);
     exit(code);
 }
 
-static void conn_end(struct conn *c, int clean)
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The readiness to wait for: what the library asks, else `fallback`. */
+static short wait_events(int sd, short fallback)
+{
+    int err;
+    int ev = SSL_GetWaitEvents(sd, &err);
+    return ev > 0 ? (short)ev : fallback;
+}
+
+/* The timer of a handshake: SSL_GetTimeout's milliseconds from now. */
+static long long handshake_timer(int sd)
+{
+    int err;
+    int left = SSL_GetTimeout(sd, &err);
+    return left < 0 || left == SSL_NO_TIMEOUT ? NO_TIMER : now_ms() + left;
+}
+
+/* closesocket(), after "CLOSED" for an established connection. A failed one
+ * is closed the same way: the library lets the peer read the fatal alert it
+ * sent. Returns -1: the connection is gone. */
+static int conn_end(struct conn *c)
 {
     int err;
     SSL_CONN_STATE *st = NULL;
-    if (clean && c->hs_done) {
-        /* close_notify: the socket is non-blocking, finish it blocking. */
-        Set_Blocking_Mode(c->sd, 0, &err);
-        SSL_ConnClose(c->sd, &err);
-    }
-    if (SSL_GetConnState(c->sd, (void **)&st, &err) == 0 && c->hs_done)
+    if (c->phase != HANDSHAKE && SSL_GetConnState(c->sd, (void **)&st, &err) == 0)
         printf("CLOSED in=%llu out=%llu\n", st->bytesIn, st->bytesOut);
     fflush(stdout);
     closesocket(c->sd, &err);
     c->sd = -1;
+    return -1;
 }
 
-/* Do all the work possible now; returns 0 while the connection lives. */
-static int conn_progress(struct conn *c)
+/* One more step of a clean close (close_notify): SSL_ConnClose never waits on
+ * a non-blocking socket, so it is called again when the socket is ready,
+ * until it is done or the close timer fired. */
+static int conn_close_step(struct conn *c, int expired)
+{
+    int err;
+    if (SSL_ConnClose(c->sd, &err) == 0 || err != API_EWOULDBLOCK)
+        return conn_end(c); /* sent, or the connection is gone anyway */
+    if (expired) {
+        printf("ENDED close: close_notify not sent within %d s, the client is not reading; "
+               "closing the socket without it\n", CLOSE_LIMIT_MS / 1000);
+        return conn_end(c);
+    }
+    c->wait = wait_events(c->sd, POLLOUT);
+    return 0;
+}
+
+static int conn_close(struct conn *c)
+{
+    c->phase = CLOSING;
+    c->deadline = now_ms() + CLOSE_LIMIT_MS;
+    return conn_close_step(c, 0);
+}
+
+/* Do all the work possible now (the socket is ready, or `expired`: its timer
+ * fired); returns 0 while the connection lives, -1 once it is closed. */
+static int conn_step(struct conn *c, int expired)
 {
     int err = 0;
-    if (!c->hs_done) {
-        int r = SSL_HandshakeComplete(c->sd, 0);
+    if (c->phase == CLOSING)
+        return conn_close_step(c, expired);
+    if (c->phase == HANDSHAKE) {
+        int r = SSL_HandshakeComplete(c->sd, 0); /* fails at the time limit */
         if (r == 0) {
-            c->wait = (short)SSL_GetWaitEvents(c->sd, &err);
+            if (expired) /* woken a little early for the library: ask again */
+                c->deadline = handshake_timer(c->sd);
+            c->wait = wait_events(c->sd, POLLIN);
             return 0;
         }
         if (r != 1) {
-            ex_report(stdout, "CONN", c->sd, 0);
-            conn_end(c, 0);
-            return -1;
+            ex_report(stdout, "CONN", c->sd, 0); /* the time limit: error=timed out */
+            return conn_end(c);
         }
-        c->hs_done = 1;
+        c->phase = OPEN;
+        c->deadline = NO_TIMER;
         ex_report(stdout, "CONN", c->sd, 1);
     }
     for (;;) {
@@ -130,14 +221,11 @@ static int conn_progress(struct conn *c)
                 continue;
             }
             if (err == API_EWOULDBLOCK) {
-                c->wait = (short)SSL_GetWaitEvents(c->sd, &err);
-                if (!c->wait)
-                    c->wait = POLLOUT;
+                c->wait = wait_events(c->sd, POLLOUT);
                 return 0;
             }
             ex_report_io(stdout, "ENDED", c->sd, "send", err);
-            conn_end(c, 0);
-            return -1;
+            return conn_end(c);
         }
         c->off = c->len = 0;
         int n = recv(c->sd, c->buf, (int)sizeof c->buf, MSG_DONTWAIT, 0, &err);
@@ -145,16 +233,14 @@ static int conn_progress(struct conn *c)
             c->len = n;
             continue;
         }
-        if (n < 0 && err == API_EWOULDBLOCK) {
-            c->wait = (short)SSL_GetWaitEvents(c->sd, &err);
-            if (!c->wait)
-                c->wait = POLLIN;
+        if (n == 0)
+            return conn_close(c); /* the client's end of stream */
+        if (err == API_EWOULDBLOCK) {
+            c->wait = wait_events(c->sd, POLLIN);
             return 0;
         }
-        if (n < 0)
-            ex_report_io(stdout, "ENDED", c->sd, "recv", err);
-        conn_end(c, n == 0);
-        return -1;
+        ex_report_io(stdout, "ENDED", c->sd, "recv", err);
+        return conn_end(c);
     }
 }
 
@@ -167,8 +253,8 @@ int main(int argc, char **argv)
     const char *identities[CHIPSSL_MAX_IDENTITIES - 1];
     int ncrls = 0, nidentities = 0;
     int ncas = 0, nclient = 0, port = 0, version = SSL_VERSION_TLS12 | SSL_VERSION_TLS13,
-        caches = 16, max_conns = -1, timeout = -1, opt;
-    while ((opt = getopt(argc, argv, "c:k:p:b:a:A:R:I:L:o:s:v:m:n:t:h")) != -1) {
+        caches = 16, max_conns = -1, timeout = -1, sndbuf = 0, opt;
+    while ((opt = getopt(argc, argv, "c:k:p:b:a:A:R:I:L:o:s:v:m:n:t:w:h")) != -1) {
         switch (opt) {
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
@@ -192,6 +278,7 @@ int main(int argc, char **argv)
         case 'm': caches = atoi(optarg); break;
         case 'n': max_conns = atoi(optarg); break;
         case 't': timeout = atoi(optarg); break;
+        case 'w': sndbuf = atoi(optarg); break;
         case 'h': usage(stdout, 0); break;
         default: usage(stderr, 1);
         }
@@ -271,10 +358,12 @@ int main(int argc, char **argv)
     int ls = opensocket_ext(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, &err);
     struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
     struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons((unsigned short)port) };
+    /* -w: set on the listener, the accepted sockets inherit it */
+    SetSocketOption sb = { SOL_SOCKET, SO_SNDBUF, (const char *)&sndbuf, sizeof sndbuf };
     if (ls < 0 || (v6 ? inet_pton(AF_INET6, bindaddr, &a6.sin6_addr) != 1
                       : inet_addr(bindaddr, &a4.sin_addr.s_addr) != 0) ||
         bind(ls, v6 ? (void *)&a6 : (void *)&a4, &err) != 0 ||
-        listen(ls, 128, &err) != 0) {
+        (sndbuf > 0 && setsockopt(ls, &sb, &err) != 0) || listen(ls, 128, &err) != 0) {
         char what[300];
         snprintf(what, sizeof what, "cannot listen on %s port %d", bindaddr, port);
         if (ls >= 0 && err == 0)
@@ -309,45 +398,89 @@ int main(int argc, char **argv)
     printf("READY port=%d\n", ntohs(bound.sin6_port)); /* same offset in both */
     fflush(stdout);
 
+    /* SIGINT and SIGTERM arrive only inside ppoll(), so none is missed
+     * between the check of `stop` and a wait without a time limit. */
+    sigset_t block, unblocked;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &unblocked);
+
     static struct conn conns[MAX_CONNS];
     struct pollfd pfd[MAX_CONNS + 1];
-    int nconn = 0, ended = 0;
-    while (!stop && (max_conns < 0 || ended < max_conns)) {
-        pfd[0] = (struct pollfd){ .fd = ls, .events = POLLIN };
-        for (int i = 0; i < nconn; i++)
-            pfd[i + 1] = (struct pollfd){ .fd = conns[i].sd,
-                                          .events = conns[i].wait ? conns[i].wait : POLLIN };
-        if (poll(pfd, (nfds_t)nconn + 1, 250) < 0)
-            continue;
-        for (int i = 0; i < nconn; i++) {
-            /* A connection still in its handshake is looked at on every
-             * wake-up, so that TCP_SSL_CONNECT_TIMEOUT drops silent peers. */
-            if (!pfd[i + 1].revents && conns[i].hs_done)
-                continue;
-            if (conn_progress(&conns[i]) != 0) {
-                ended++;
-                conns[i].sd = -2; /* compacted below */
-            }
-        }
+    int nconn = 0, ended = 0, quitting = 0;
+    for (;;) {
+        /* Forget the closed connections; find the nearest timer. */
+        long long next = NO_TIMER;
         int k = 0;
-        for (int i = 0; i < nconn; i++)
-            if (conns[i].sd != -2)
-                conns[k++] = conns[i];
+        for (int i = 0; i < nconn; i++) {
+            if (conns[i].sd < 0) {
+                ended++;
+                continue;
+            }
+            if (k != i)
+                conns[k] = conns[i];
+            if (conns[k].deadline != NO_TIMER && (next == NO_TIMER || conns[k].deadline < next))
+                next = conns[k].deadline;
+            k++;
+        }
         nconn = k;
+        if (!quitting && (stop || (max_conns >= 0 && ended >= max_conns))) {
+            /* Exit: no more accept(); handshakes are dropped, established
+             * connections closed cleanly (still without blocking). */
+            quitting = 1;
+            for (int i = 0; i < nconn; i++) {
+                if (conns[i].phase == HANDSHAKE)
+                    conn_end(&conns[i]);
+                else if (conns[i].phase == OPEN)
+                    conn_close(&conns[i]);
+            }
+            continue;
+        }
+        if (quitting && nconn == 0)
+            break;
+
+        pfd[0] = (struct pollfd){ .fd = quitting ? -1 : ls,
+                                  .events = nconn < MAX_CONNS ? POLLIN : 0 };
+        for (int i = 0; i < nconn; i++)
+            pfd[i + 1] = (struct pollfd){ .fd = conns[i].sd, .events = conns[i].wait };
+        struct timespec wait, *limit = NULL; /* no timer: wait without a limit */
+        if (next != NO_TIMER) {
+            long long ms = next - now_ms();
+            if (ms < 0)
+                ms = 0;
+            wait = (struct timespec){ .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000 };
+            limit = &wait;
+        }
+        if (ppoll(pfd, (nfds_t)nconn + 1, limit, &unblocked) < 0)
+            continue; /* a signal: `stop` is looked at above */
+
+        long long now = now_ms();
+        for (int i = 0; i < nconn; i++) {
+            int expired = conns[i].deadline != NO_TIMER && now >= conns[i].deadline;
+            if (pfd[i + 1].revents || expired)
+                conn_step(&conns[i], expired);
+        }
         if (pfd[0].revents & POLLIN) {
             int sd;
             while (nconn < MAX_CONNS && (sd = accept(ls, NULL, &err)) >= 0) {
-                Set_Blocking_Mode(sd, 1, &err);
-                conns[nconn] = (struct conn){ .sd = sd };
-                if (conn_progress(&conns[nconn]) != 0)
-                    ended++;
-                else
-                    nconn++;
+                /* The listener is non-blocking, so are the sockets it gives. */
+                int flags = fcntl(sd, F_GETFL);
+                if (flags < 0 || !(flags & O_NONBLOCK)) {
+                    fprintf(stderr, "tls_echo_server: accept() gave a blocking socket "
+                                    "(this chipssl predates non-blocking accept); "
+                                    "connection dropped\n");
+                    closesocket(sd, &err);
+                    continue;
+                }
+                /* The handshake time limit runs from accept(): arm its timer
+                 * now. A server's handshake starts by reading the ClientHello. */
+                conns[nconn++] = (struct conn){ .sd = sd, .phase = HANDSHAKE,
+                                                .wait = wait_events(sd, POLLIN),
+                                                .deadline = handshake_timer(sd) };
             }
         }
     }
-    for (int i = 0; i < nconn; i++)
-        conn_end(&conns[i], 1);
     closesocket(ls, &err);
     SSL_SessionClose(session, &err);
     return 0;

@@ -4,12 +4,14 @@
 #   bash tools/deps.sh run    what building the library and running the
 #                             examples and the demo need (compiler, CMake,
 #                             OpenSSL 3 headers, the openssl tool for the
-#                             demo PKI)
+#                             demo PKI, libinih for the servers' chip.ini)
 #   bash tools/deps.sh test   that, plus what the tests need (cmocka, GnuTLS
-#                             and Python/pytest peers, curl); the default
+#                             and Python/pytest peers, python3-cryptography
+#                             for the KeyUpdate interop test, curl); the
+#                             default
 set -euo pipefail
-run_pkgs=(build-essential cmake pkg-config libssl-dev openssl ca-certificates)
-test_pkgs=(libcmocka-dev gnutls-bin python3 python3-pytest curl)
+run_pkgs=(build-essential cmake pkg-config libssl-dev openssl ca-certificates libinih-dev)
+test_pkgs=(libcmocka-dev gnutls-bin python3 python3-pytest python3-cryptography curl)
 case ${1:-test} in
   run) pkgs=("${run_pkgs[@]}") ;;
   test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;

@@ -68,6 +68,28 @@ static void huge _pascal ClearFunc(rpCgiPtr CgiRequest)
     CgiRequest->fHttpResponse = CgiHttpOKNoDoc;
 }
 
+/* GET /led?state=on|off: only for the user "admin" (password "chip") */
+static void huge _pascal LedFunc(rpCgiPtr CgiRequest)
+{
+    char far *name, far *value;
+
+    if (CgiRequest->fUserNamePtr == NULL || strcmp(CgiRequest->fUserNamePtr, "admin") != 0 ||
+        strcmp(CgiRequest->fPasswordPtr, "chip") != 0) {
+        CgiRequest->fHttpResponse = CgiHttpUnauthorized;
+        CgiRequest->fResponseBufferPtr = "LED control";
+        return;
+    }
+    while (CGI_GetArgument(&name, &value, CgiRequest) == CGI_ARGUMENT_ERR_OK) {
+        if (strcmp(name, "state") == 0)
+            ledState = (strcmp(value, "on") == 0);
+    }
+    sprintf(pageBuffer, "led %s", ledState ? "on" : "off");
+    CgiRequest->fHttpResponse = CgiHttpOk;
+    CgiRequest->fDataType = CGIDataTypeText;
+    CgiRequest->fResponseBufferPtr = pageBuffer;
+    CgiRequest->fResponseBufferLength = strlen(pageBuffer);
+}
+
 /* the 404 page */
 static void huge _pascal NotFoundFunc(rpCgiPtr CgiRequest)
 {
@@ -104,6 +126,7 @@ static CGI_Entry far cgiTable[] = {
     { "setled",  CgiHttpPost, SetLedFunc  },
     { "session", CgiHttpAll,  SessionFunc },
     { "clear",   CgiHttpGet,  ClearFunc   },
+    { "led",     CgiHttpGet,  LedFunc     },
 };
 
 /* Returns 0 when everything was installed. */
