@@ -157,8 +157,14 @@ static int letter(const char *arg, const char *ok, const char *known)
     return strchr(known, c) ? 504 : 501;
 }
 
-int ftp_parse_mode(const char *arg) { return letter(arg, "S", "BCZ"); }
-int ftp_parse_stru(const char *arg) { return letter(arg, "F", "RP"); }
+int ftp_parse_mode(const char *arg)
+{
+    return letter(arg, "S", "BCZ");
+}
+int ftp_parse_stru(const char *arg)
+{
+    return letter(arg, "F", "RP");
+}
 
 int ftp_parse_prot(const char *arg, char *level)
 {
@@ -184,8 +190,7 @@ int ftp_parse_pbsz(const char *arg, unsigned long *size)
 
 int ftp_parse_auth(const char *arg)
 {
-    if (strcasecmp(arg, "TLS") == 0 || strcasecmp(arg, "TLS-C") == 0 ||
-        strcasecmp(arg, "SSL") == 0)
+    if (strcasecmp(arg, "TLS") == 0 || strcasecmp(arg, "TLS-C") == 0 || strcasecmp(arg, "SSL") == 0)
         return 0;
     return 504;
 }

@@ -141,10 +141,22 @@ static int flag(enum ftp_verb v, int f)
     return (unsigned)v < FTP_V_COUNT && (verbs[v].flags & f) != 0;
 }
 
-int ftp_verb_takes_path(enum ftp_verb v) { return flag(v, F_PATH); }
-int ftp_verb_writes(enum ftp_verb v) { return flag(v, F_WRITE); }
-int ftp_verb_data(enum ftp_verb v) { return flag(v, F_DATA); }
-int ftp_verb_prelogin(enum ftp_verb v) { return flag(v, F_PRELOGIN); }
+int ftp_verb_takes_path(enum ftp_verb v)
+{
+    return flag(v, F_PATH);
+}
+int ftp_verb_writes(enum ftp_verb v)
+{
+    return flag(v, F_WRITE);
+}
+int ftp_verb_data(enum ftp_verb v)
+{
+    return flag(v, F_DATA);
+}
+int ftp_verb_prelogin(enum ftp_verb v)
+{
+    return flag(v, F_PRELOGIN);
+}
 
 int ftp_cmd_parse(char *line, size_t len, struct ftp_cmd *c)
 {

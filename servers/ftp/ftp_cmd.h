@@ -20,11 +20,46 @@
 
 enum ftp_verb {
     FTP_V_NONE = 0, /* not a known verb: 500 */
-    FTP_USER, FTP_PASS, FTP_AUTH, FTP_PBSZ, FTP_PROT, FTP_CCC, FTP_FEAT, FTP_SYST,
-    FTP_TYPE, FTP_MODE, FTP_STRU, FTP_PWD, FTP_CWD, FTP_CDUP, FTP_MKD, FTP_RMD,
-    FTP_DELE, FTP_RNFR, FTP_RNTO, FTP_SIZE, FTP_MDTM, FTP_REST, FTP_RETR, FTP_STOR,
-    FTP_APPE, FTP_LIST, FTP_NLST, FTP_MLSD, FTP_MLST, FTP_PASV, FTP_EPSV, FTP_PORT,
-    FTP_EPRT, FTP_ABOR, FTP_STAT, FTP_NOOP, FTP_QUIT, FTP_OPTS, FTP_HELP, FTP_ALLO,
+    FTP_USER,
+    FTP_PASS,
+    FTP_AUTH,
+    FTP_PBSZ,
+    FTP_PROT,
+    FTP_CCC,
+    FTP_FEAT,
+    FTP_SYST,
+    FTP_TYPE,
+    FTP_MODE,
+    FTP_STRU,
+    FTP_PWD,
+    FTP_CWD,
+    FTP_CDUP,
+    FTP_MKD,
+    FTP_RMD,
+    FTP_DELE,
+    FTP_RNFR,
+    FTP_RNTO,
+    FTP_SIZE,
+    FTP_MDTM,
+    FTP_REST,
+    FTP_RETR,
+    FTP_STOR,
+    FTP_APPE,
+    FTP_LIST,
+    FTP_NLST,
+    FTP_MLSD,
+    FTP_MLST,
+    FTP_PASV,
+    FTP_EPSV,
+    FTP_PORT,
+    FTP_EPRT,
+    FTP_ABOR,
+    FTP_STAT,
+    FTP_NOOP,
+    FTP_QUIT,
+    FTP_OPTS,
+    FTP_HELP,
+    FTP_ALLO,
     FTP_V_COUNT
 };
 
@@ -67,8 +102,8 @@ struct ftp_cmd {
 };
 
 /* ftp_cmd_parse - splits a line from ftp_line_feed (line[len] must be NUL,
- * as ftp_line_feed leaves it; modified in place: the verb is upper-cased) into verb and argument. The verb ends at the first
- * space; one space separates it from the argument, which is kept as sent
+ * as ftp_line_feed leaves it; modified in place: the verb is upper-cased) into verb and argument.
+ * The verb ends at the first space; one space separates it from the argument, which is kept as sent
  * (file names may begin or end with spaces). XPWD XCWD XCUP XMKD XRMD
  * (RFC 775, Windows clients) are the same as PWD CWD CDUP MKD RMD.
  * Returns 0, or 500 (empty line, unknown verb, control byte in the line) or
@@ -89,15 +124,15 @@ int ftp_verb_prelogin(enum ftp_verb v);
 /* --- the state table -------------------------------------------------- */
 
 struct ftp_state {
-    int require_tls;   /* [FTP] REQUIRE_TLS */
-    int tls;           /* control connection is TLS (after AUTH TLS, or implicit) */
-    int pbsz;          /* PBSZ was accepted */
-    int prot_private;  /* PROT P in force */
-    int user_given;    /* USER accepted, PASS expected */
+    int require_tls;  /* [FTP] REQUIRE_TLS */
+    int tls;          /* control connection is TLS (after AUTH TLS, or implicit) */
+    int pbsz;         /* PBSZ was accepted */
+    int prot_private; /* PROT P in force */
+    int user_given;   /* USER accepted, PASS expected */
     int logged_in;
-    int anonymous;     /* read-only */
-    int rnfr;          /* RNFR accepted; the next command must be RNTO */
-    int transfer;      /* a data transfer is running */
+    int anonymous; /* read-only */
+    int rnfr;      /* RNFR accepted; the next command must be RNTO */
+    int transfer;  /* a data transfer is running */
 };
 
 /* ftp_cmd_allowed - whether c may run now. Returns 0, or the reply code and
@@ -117,23 +152,23 @@ int ftp_cmd_allowed(const struct ftp_cmd *c, const struct ftp_state *s, const ch
 
 /* A data-connection address from PORT/EPRT, or for 227/229 replies. */
 struct ftp_hostport {
-    int family;              /* 4 or 6 */
-    unsigned char addr[16];  /* network order; 4 bytes used for IPv4 */
-    unsigned port;           /* 1..65535 */
+    int family;             /* 4 or 6 */
+    unsigned char addr[16]; /* network order; 4 bytes used for IPv4 */
+    unsigned port;          /* 1..65535 */
 };
 
 /* Each returns 0 or a reply code (501 syntax; 504 parameter not implemented;
  * 522 EPRT/EPSV network protocol not supported, RFC 2428 s.2; 536 PROT
  * level not supported, RFC 2228). */
-int ftp_parse_port(const char *arg, struct ftp_hostport *hp);  /* h1,h2,h3,h4,p1,p2 */
-int ftp_parse_eprt(const char *arg, struct ftp_hostport *hp);  /* <d>1<d>addr<d>port<d> */
+int ftp_parse_port(const char *arg, struct ftp_hostport *hp); /* h1,h2,h3,h4,p1,p2 */
+int ftp_parse_eprt(const char *arg, struct ftp_hostport *hp); /* <d>1<d>addr<d>port<d> */
 /* EPSV: *proto 0 (none given), 1, 2, or -1 for "ALL". */
 int ftp_parse_epsv(const char *arg, int *proto);
-int ftp_parse_rest(const char *arg, unsigned long long *off);   /* decimal, < 2^63 */
+int ftp_parse_rest(const char *arg, unsigned long long *off); /* decimal, < 2^63 */
 /* TYPE: *type 'A' (A, A N) or 'I' (I, L 8); E, A T/C, L n != 8: 504. */
 int ftp_parse_type(const char *arg, char *type);
-int ftp_parse_mode(const char *arg); /* S only */
-int ftp_parse_stru(const char *arg); /* F only */
+int ftp_parse_mode(const char *arg);              /* S only */
+int ftp_parse_stru(const char *arg);              /* F only */
 int ftp_parse_prot(const char *arg, char *level); /* C or P */
 /* PBSZ: any decimal; *size is what the server answers ("200 PBSZ=0"). */
 int ftp_parse_pbsz(const char *arg, unsigned long *size);
@@ -156,8 +191,8 @@ int ftp_replyf(char *buf, size_t cap, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Multi-line (RFC 959 4.2): "code-first", the lines indented by one space
  * (so none can look like an end line), "code last". */
-int ftp_reply_multi(char *buf, size_t cap, int code, const char *first,
-                    const char *const *lines, size_t nlines, const char *last);
+int ftp_reply_multi(char *buf, size_t cap, int code, const char *first, const char *const *lines,
+                    size_t nlines, const char *last);
 /* 257 "path" text: quotes in the path doubled (RFC 959 appendix II). */
 int ftp_reply_257(char *buf, size_t cap, const char *path, const char *text);
 /* 227 Entering Passive Mode (h1,h2,h3,h4,p1,p2). IPv4 only (-1 otherwise). */

@@ -53,8 +53,8 @@ struct ftp_lister {
     int all;      /* dot files too */
     int writable; /* the account may change things (MLSD perm) */
     time_t now;
-    int stage;    /* 0, 1: cdir and pdir (MLSD) or the single file; 2: entries */
-    int single;   /* vpath named a file: one line */
+    int stage;  /* 0, 1: cdir and pdir (MLSD) or the single file; 2: entries */
+    int single; /* vpath named a file: one line */
     char vpath[FTP_PATH_MAX];
     char line[FTP_LIST_LINE_MAX]; /* a line that did not fit the last buffer */
     size_t line_len;

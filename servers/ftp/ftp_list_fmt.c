@@ -28,8 +28,13 @@ static int done(char *buf, size_t cap, int n)
 
 static void mode_string(mode_t m, char s[11])
 {
-    s[0] = S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISFIFO(m) ? 'p' : S_ISSOCK(m) ? 's'
-         : S_ISCHR(m) ? 'c' : S_ISBLK(m) ? 'b' : '-';
+    s[0] = S_ISDIR(m)    ? 'd'
+           : S_ISLNK(m)  ? 'l'
+           : S_ISFIFO(m) ? 'p'
+           : S_ISSOCK(m) ? 's'
+           : S_ISCHR(m)  ? 'c'
+           : S_ISBLK(m)  ? 'b'
+                         : '-';
     static const char rwx[] = "rwxrwxrwx";
     for (int i = 0; i < 9; i++)
         s[1 + i] = (m & (0400u >> i)) ? rwx[i] : '-';
@@ -61,9 +66,9 @@ int ftp_list_line_ls(char *buf, size_t cap, const char *name, const struct stat 
     else
         snprintf(when, sizeof when, "%s %2d %02d:%02d", months[tm.tm_mon], tm.tm_mday, tm.tm_hour,
                  tm.tm_min);
-    int n = snprintf(buf, cap, "%s %4lu %-8u %-8u %8lld %s %s\r\n", mode,
-                     (unsigned long)st->st_nlink, (unsigned)st->st_uid, (unsigned)st->st_gid,
-                     (long long)st->st_size, when, name);
+    int n =
+        snprintf(buf, cap, "%s %4lu %-8u %-8u %8lld %s %s\r\n", mode, (unsigned long)st->st_nlink,
+                 (unsigned)st->st_uid, (unsigned)st->st_gid, (long long)st->st_size, when, name);
     return done(buf, cap, n);
 }
 
@@ -75,9 +80,13 @@ int ftp_list_line_mlsx(char *buf, size_t cap, const char *name, const struct sta
     mode_t m = st->st_mode;
     int dir = S_ISDIR(m);
     if (!type)
-        type = dir ? "dir" : S_ISREG(m) ? "file" : S_ISFIFO(m) ? "OS.unix=fifo"
-             : S_ISSOCK(m) ? "OS.unix=socket" : S_ISCHR(m) ? "OS.unix=chr"
-             : S_ISBLK(m) ? "OS.unix=blk" : "OS.unix=other";
+        type = dir           ? "dir"
+               : S_ISREG(m)  ? "file"
+               : S_ISFIFO(m) ? "OS.unix=fifo"
+               : S_ISSOCK(m) ? "OS.unix=socket"
+               : S_ISCHR(m)  ? "OS.unix=chr"
+               : S_ISBLK(m)  ? "OS.unix=blk"
+                             : "OS.unix=other";
     /* RFC 3659 s.7.5.5: a append, c create in dir, d delete, e enter dir,
      * f rename, l list dir, m mkdir, p purge dir entries, r retrieve,
      * w store. Only what the account may do. */
@@ -91,10 +100,10 @@ int ftp_list_line_mlsx(char *buf, size_t cap, const char *name, const struct sta
     char size[32] = "";
     if (!dir)
         snprintf(size, sizeof size, "size=%lld;", (long long)st->st_size);
-    int n = snprintf(buf, cap, "type=%s;%smodify=%04d%02d%02d%02d%02d%02d;perm=%s;unique=%llxg%llx; %s\r\n",
-                     type, size, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, perm, (unsigned long long)st->st_dev,
-                     (unsigned long long)st->st_ino, name);
+    int n = snprintf(
+        buf, cap, "type=%s;%smodify=%04d%02d%02d%02d%02d%02d;perm=%s;unique=%llxg%llx; %s\r\n",
+        type, size, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+        perm, (unsigned long long)st->st_dev, (unsigned long long)st->st_ino, name);
     return done(buf, cap, n);
 }
 

@@ -70,23 +70,18 @@ int ftp_path_reply(int err)
 {
     switch (err) {
     case EINVAL:
-    case ENAMETOOLONG:
-        return 553; /* file name not allowed */
+    case ENAMETOOLONG: return 553; /* file name not allowed */
     case ENOSPC:
 #ifdef EDQUOT
     case EDQUOT:
 #endif
-    case EFBIG:
-        return 552; /* exceeded storage allocation */
+    case EFBIG: return 552; /* exceeded storage allocation */
     case EAGAIN:
-    case EINTR:
-        return 450; /* file unavailable (busy): try again */
+    case EINTR: return 450; /* file unavailable (busy): try again */
     case EIO:
     case ENOMEM:
     case EMFILE:
-    case ENFILE:
-        return 451; /* local error in processing */
-    default:
-        return 550; /* ENOENT EACCES EPERM EXDEV ELOOP ENOTDIR EISDIR EEXIST ENOTEMPTY EBUSY */
+    case ENFILE: return 451; /* local error in processing */
+    default: return 550; /* ENOENT EACCES EPERM EXDEV ELOOP ENOTDIR EISDIR EEXIST ENOTEMPTY EBUSY */
     }
 }

@@ -80,15 +80,16 @@ int ftp_rename(const struct ftp_root *r, const char *from, const char *to);
 /* --- uploads ------------------------------------------------------------- */
 
 enum ftp_store_mode {
-    FTP_STORE_HIDDEN,  /* new data under ".name.part.XXXXXX", renamed on commit ([FTP] KEEP_PARTIAL=0) */
+    FTP_STORE_HIDDEN,  /* new data under ".name.part.XXXXXX", renamed on commit ([FTP]
+                          KEEP_PARTIAL=0) */
     FTP_STORE_PARTIAL, /* the file itself, truncated (KEEP_PARTIAL=1: a cut-off upload stays) */
     FTP_STORE_APPEND,  /* APPE, or REST n + STOR: the file itself, from offset (or its end) */
 };
 
 struct ftp_store {
-    int fd;        /* write here */
-    int dirfd;     /* the parent directory (confined) */
-    int hidden;    /* temporary name in use */
+    int fd;                  /* write here */
+    int dirfd;               /* the parent directory (confined) */
+    int hidden;              /* temporary name in use */
     char tmp[FTP_PATH_MAX];  /* the temporary name in dirfd */
     char name[FTP_PATH_MAX]; /* the final name in dirfd */
 };

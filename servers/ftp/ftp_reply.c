@@ -30,8 +30,14 @@ static void add(struct out *o, const char *s, size_t n, int clean)
     o->buf[o->len] = '\0';
 }
 
-static void adds(struct out *o, const char *s) { add(o, s, strlen(s), 1); }
-static void crlf(struct out *o) { add(o, "\r\n", 2, 0); }
+static void adds(struct out *o, const char *s)
+{
+    add(o, s, strlen(s), 1);
+}
+static void crlf(struct out *o)
+{
+    add(o, "\r\n", 2, 0);
+}
 
 static void code(struct out *o, int c, char sep)
 {
@@ -146,8 +152,17 @@ int ftp_reply_feat(char *buf, size_t cap, int tls)
 {
     /* RFC 2389 s.3.2: one feature per line, each indented by one space. */
     static const char *const with_tls[] = {
-        "AUTH TLS", "PBSZ", "PROT", "EPRT", "EPSV", "MDTM", "MLST type*;size*;modify*;perm*;unique*;",
-        "REST STREAM", "SIZE", "TVFS", "UTF8",
+        "AUTH TLS",
+        "PBSZ",
+        "PROT",
+        "EPRT",
+        "EPSV",
+        "MDTM",
+        "MLST type*;size*;modify*;perm*;unique*;",
+        "REST STREAM",
+        "SIZE",
+        "TVFS",
+        "UTF8",
     };
     const char *const *lines = tls ? with_tls : with_tls + 3;
     size_t n = sizeof with_tls / sizeof with_tls[0] - (tls ? 0 : 3);

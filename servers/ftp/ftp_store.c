@@ -93,7 +93,7 @@ static int copy_prefix(int dirfd, const char *name, long long len, int out)
         len -= n;
     }
     rc = 0;
-out: {
+out : {
     int e = errno;
     close(in);
     errno = e;
@@ -118,7 +118,8 @@ static int open_hidden(struct ftp_store *s)
             errno = ENAMETOOLONG;
             return -1;
         }
-        s->fd = openat(s->dirfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        s->fd =
+            openat(s->dirfd, s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (s->fd >= 0 || errno != EEXIST)
             return s->fd < 0 ? -1 : 0;
     }
@@ -147,9 +148,7 @@ int ftp_store_open(const struct ftp_root *r, const char *vpath, enum ftp_store_m
         if (offset != 0 && copy_prefix(s->dirfd, s->name, offset, s->fd) < 0)
             goto fail;
         return 0;
-    case FTP_STORE_PARTIAL:
-        s->fd = open_regular(s->dirfd, s->name, O_CREAT | O_TRUNC);
-        break;
+    case FTP_STORE_PARTIAL: s->fd = open_regular(s->dirfd, s->name, O_CREAT | O_TRUNC); break;
     case FTP_STORE_APPEND: {
         s->fd = open_regular(s->dirfd, s->name, O_CREAT);
         struct stat st;
@@ -167,14 +166,12 @@ int ftp_store_open(const struct ftp_root *r, const char *vpath, enum ftp_store_m
             goto fail;
         break;
     }
-    default:
-        errno = EINVAL;
-        goto fail;
+    default: errno = EINVAL; goto fail;
     }
     if (s->fd < 0)
         goto fail;
     return 0;
-fail: {
+fail : {
     int e = errno;
     ftp_store_abort(s);
     errno = e;

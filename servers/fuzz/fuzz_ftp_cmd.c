@@ -140,16 +140,26 @@ static void check_command(char *line, size_t len, unsigned seed)
     check_reply(c.arg);
     check_path(c.arg);
     struct ftp_state s = {
-        .require_tls = seed & 1, .tls = seed >> 1 & 1, .pbsz = seed >> 2 & 1,
-        .prot_private = seed >> 3 & 1, .user_given = seed >> 4 & 1, .logged_in = seed >> 5 & 1,
-        .anonymous = seed >> 6 & 1, .rnfr = seed >> 7 & 1, .transfer = seed >> 8 & 1,
+        .require_tls = seed & 1,
+        .tls = seed >> 1 & 1,
+        .pbsz = seed >> 2 & 1,
+        .prot_private = seed >> 3 & 1,
+        .user_given = seed >> 4 & 1,
+        .logged_in = seed >> 5 & 1,
+        .anonymous = seed >> 6 & 1,
+        .rnfr = seed >> 7 & 1,
+        .transfer = seed >> 8 & 1,
     };
     const char *why;
     switch (ftp_cmd_allowed(&c, &s, &why)) {
-    case 0: case 500: case 503: case 521: case 530: case 534: case 550:
-        break;
-    default:
-        abort();
+    case 0:
+    case 500:
+    case 503:
+    case 521:
+    case 530:
+    case 534:
+    case 550: break;
+    default: abort();
     }
 }
 

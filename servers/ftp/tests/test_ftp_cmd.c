@@ -6,10 +6,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <stdio.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "ftp_cmd.h"
 
@@ -52,12 +53,23 @@ static void test_lines(void **state)
         {.in = "NOOP", .n = 4, .rc = FTP_LINE_MORE},
         {.in = "NOOP\r", .n = 5, .rc = FTP_LINE_MORE},
         /* Telnet: IAC IP IAC DM before ABOR (RFC 959 s.4.1.3) */
-        {.in = "\xff\xf4\xff\xf2" "ABOR\r\n", .n = 10, .rc = FTP_LINE_DONE, .line = "ABOR", .len = 4},
+        {.in = "\xff\xf4\xff\xf2"
+               "ABOR\r\n",
+         .n = 10,
+         .rc = FTP_LINE_DONE,
+         .line = "ABOR",
+         .len = 4},
         /* IAC WILL x, IAC DO x are negotiation, dropped with their option */
         {.in = "NO\xff\xfb\x01OP\r\n", .n = 9, .rc = FTP_LINE_DONE, .line = "NOOP", .len = 4},
         {.in = "\xff\xfd\x03NOOP\n", .n = 8, .rc = FTP_LINE_DONE, .line = "NOOP", .len = 4},
         /* IAC IAC is one 0xFF data byte */
-        {.in = "STOR a\xff\xff" "b\r\n", .n = 11, .rc = FTP_LINE_DONE, .line = "STOR a\xff" "b", .len = 8},
+        {.in = "STOR a\xff\xff"
+               "b\r\n",
+         .n = 11,
+         .rc = FTP_LINE_DONE,
+         .line = "STOR a\xff"
+                 "b",
+         .len = 8},
         /* CR NUL is a CR in data; a lone CR stays */
         {.in = "STOR a\r\0b\r\n", .n = 11, .rc = FTP_LINE_DONE, .line = "STOR a\rb", .len = 8},
         {.in = "STOR a\rb\r\n", .n = 10, .rc = FTP_LINE_DONE, .line = "STOR a\rb", .len = 8},
@@ -221,9 +233,9 @@ static void test_small_args(void **state)
         int rc;
         char type;
     } types[] = {
-        {"A", 0, 'A'}, {"a", 0, 'A'}, {"A N", 0, 'A'}, {"I", 0, 'I'}, {"i", 0, 'I'},
-        {"L 8", 0, 'I'}, {"L 7", 504, 0}, {"E", 504, 0}, {"A T", 504, 0}, {"X", 501, 0},
-        {"I x", 501, 0}, {"L", 501, 0}, {"L8", 501, 0},
+        {"A", 0, 'A'},   {"a", 0, 'A'},   {"A N", 0, 'A'}, {"I", 0, 'I'},   {"i", 0, 'I'},
+        {"L 8", 0, 'I'}, {"L 7", 504, 0}, {"E", 504, 0},   {"A T", 504, 0}, {"X", 501, 0},
+        {"I x", 501, 0}, {"L", 501, 0},   {"L8", 501, 0},
     };
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         char t = 0;
@@ -259,8 +271,17 @@ static void test_small_args(void **state)
 static void test_state(void **state)
 {
     (void)state;
-    enum { TLSREQ = 1, TLS = 2, PBSZ = 4, PROTP = 8, USER = 16, IN = 32, ANON = 64, RNFR = 128,
-           XFER = 256 };
+    enum {
+        TLSREQ = 1,
+        TLS = 2,
+        PBSZ = 4,
+        PROTP = 8,
+        USER = 16,
+        IN = 32,
+        ANON = 64,
+        RNFR = 128,
+        XFER = 256
+    };
     static const struct {
         const char *line;
         int st;
@@ -317,9 +338,15 @@ static void test_state(void **state)
         assert_int_equal(ftp_cmd_parse(buf, strlen(buf), &c), 0);
         int st = rows[i].st;
         struct ftp_state s = {
-            .require_tls = !!(st & TLSREQ), .tls = !!(st & TLS), .pbsz = !!(st & PBSZ),
-            .prot_private = !!(st & PROTP), .user_given = !!(st & USER), .logged_in = !!(st & IN),
-            .anonymous = !!(st & ANON), .rnfr = !!(st & RNFR), .transfer = !!(st & XFER),
+            .require_tls = !!(st & TLSREQ),
+            .tls = !!(st & TLS),
+            .pbsz = !!(st & PBSZ),
+            .prot_private = !!(st & PROTP),
+            .user_given = !!(st & USER),
+            .logged_in = !!(st & IN),
+            .anonymous = !!(st & ANON),
+            .rnfr = !!(st & RNFR),
+            .transfer = !!(st & XFER),
         };
         const char *why;
         int code = ftp_cmd_allowed(&c, &s, &why);

@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +17,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "ftp_list.h"
 
@@ -139,8 +140,10 @@ static void test_ls_matches_gnu_ls(void **state)
     (void)state;
     const char *text = listing("/", FTP_LIST_LS, 0, FTP_LIST_LINE_MAX);
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "cd '%s' && TZ=UTC LC_ALL=C ls -lnLd recent.txt old.txt future.txt "
-                              "edge_in.txt edge_out.txt exec.sh sticky sub link_in", top);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && TZ=UTC LC_ALL=C ls -lnLd recent.txt old.txt future.txt "
+             "edge_in.txt edge_out.txt exec.sh sticky sub link_in",
+             top);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     char ls[512];
@@ -267,7 +270,8 @@ static void test_mlsd(void **state)
     assert_int_equal(hidden, 1);
     assert_int_equal(files, 2);
     char line[512];
-    struct stat st = {.st_mode = S_IFDIR | 0755, .st_mtime = 86400 + 3661, .st_dev = 1, .st_ino = 255};
+    struct stat st = {
+        .st_mode = S_IFDIR | 0755, .st_mtime = 86400 + 3661, .st_dev = 1, .st_ino = 255};
     assert_true(ftp_list_line_mlsx(line, sizeof line, "d", &st, NULL, 0) > 0);
     assert_string_equal(line, "type=dir;modify=19700102010101;perm=el;unique=1gff; d\r\n");
 }
@@ -305,8 +309,14 @@ static void test_args(void **state)
         const char *arg, *path;
         int all;
     } rows[] = {
-        {"", "", 0}, {"-l", "", 0}, {"-la", "", 1}, {"-a -l dir", "dir", 1},
-        {"-A  dir x", "dir x", 1}, {"dir", "dir", 0}, {"-", "-", 0}, {"--", "--", 0},
+        {"", "", 0},
+        {"-l", "", 0},
+        {"-la", "", 1},
+        {"-a -l dir", "dir", 1},
+        {"-A  dir x", "dir x", 1},
+        {"dir", "dir", 0},
+        {"-", "-", 0},
+        {"--", "--", 0},
         {"-- -a", "-- -a", 0},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -321,8 +331,10 @@ static void test_args(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ls_matches_gnu_ls), cmocka_unit_test(test_left_out),
-        cmocka_unit_test(test_mlsd),              cmocka_unit_test(test_chunks),
+        cmocka_unit_test(test_ls_matches_gnu_ls),
+        cmocka_unit_test(test_left_out),
+        cmocka_unit_test(test_mlsd),
+        cmocka_unit_test(test_chunks),
         cmocka_unit_test(test_args),
     };
     if (setup() != 0) {

@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "ftp_path.h"
 
@@ -80,14 +81,14 @@ static int setup(void **state)
     put_file("outside/secret.txt", "secret\n");
     put_file("root/file0", "zero\n");
     put_file("root/a/b/file.txt", "deep\n");
-    link_at("../file0", "root/a/up");           /* relative, stays inside */
-    link_at("b", "root/a/bdir");                 /* to a directory inside */
+    link_at("../file0", "root/a/up"); /* relative, stays inside */
+    link_at("b", "root/a/bdir");      /* to a directory inside */
     link_at("../outside/secret.txt", "root/out_rel");
     snprintf(p, sizeof p, "%s/outside/secret.txt", top);
     link_at(p, "root/out_abs");
     link_at("../outside", "root/out_dir");
     snprintf(p, sizeof p, "%s/file0", rootd);
-    link_at(p, "root/in_abs");                   /* absolute into the root: refused */
+    link_at(p, "root/in_abs"); /* absolute into the root: refused */
     link_at("nothing-here", "root/dangling");
     link_at("loop", "root/a/loop");
     link_at("a/b/../../../outside/secret.txt", "root/sneaky");
@@ -166,7 +167,7 @@ static void check_reads(int walk)
 {
     static const struct {
         const char *cwd, *arg;
-        const char *text; /* NULL: must fail */
+        const char *text;      /* NULL: must fail */
         int err_new, err_walk; /* errno with openat2, with the walk; 0: opens */
     } rows[] = {
         {"/", "file0", "zero\n", 0, 0},
@@ -214,8 +215,16 @@ static void check_reads(int walk)
     ftp_path_force_walk = 0;
 }
 
-static void test_read_openat2(void **state) { (void)state; check_reads(0); }
-static void test_read_walk(void **state) { (void)state; check_reads(1); }
+static void test_read_openat2(void **state)
+{
+    (void)state;
+    check_reads(0);
+}
+static void test_read_walk(void **state)
+{
+    (void)state;
+    check_reads(1);
+}
 
 static void check_changes(int walk)
 {
@@ -257,8 +266,16 @@ static void check_changes(int walk)
     ftp_path_force_walk = 0;
 }
 
-static void test_changes_openat2(void **state) { (void)state; check_changes(0); }
-static void test_changes_walk(void **state) { (void)state; check_changes(1); }
+static void test_changes_openat2(void **state)
+{
+    (void)state;
+    check_changes(0);
+}
+static void test_changes_walk(void **state)
+{
+    (void)state;
+    check_changes(1);
+}
 
 static void store(const char *vp, enum ftp_store_mode mode, long long off, const char *data,
                   int commit)
@@ -360,9 +377,9 @@ static void test_replies(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_resolve),         cmocka_unit_test(test_read_openat2),
-        cmocka_unit_test(test_read_walk),       cmocka_unit_test(test_changes_openat2),
-        cmocka_unit_test(test_changes_walk),    cmocka_unit_test(test_store),
+        cmocka_unit_test(test_resolve),      cmocka_unit_test(test_read_openat2),
+        cmocka_unit_test(test_read_walk),    cmocka_unit_test(test_changes_openat2),
+        cmocka_unit_test(test_changes_walk), cmocka_unit_test(test_store),
         cmocka_unit_test(test_replies),
     };
     if (setup(NULL) != 0) {

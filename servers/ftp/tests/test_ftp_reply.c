@@ -5,9 +5,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "ftp_cmd.h"
 
@@ -39,7 +40,8 @@ static void test_multi(void **state)
     (void)state;
     char b[256];
     static const char *const lines[] = {"Connected to 127.0.0.1", "211 looks like an end"};
-    assert_true(ftp_reply_multi(b, sizeof b, 211, "FTP server status:", lines, 2, "End of status") > 0);
+    assert_true(ftp_reply_multi(b, sizeof b, 211, "FTP server status:", lines, 2, "End of status") >
+                0);
     assert_string_equal(b, "211-FTP server status:\r\n"
                            " Connected to 127.0.0.1\r\n"
                            " 211 looks like an end\r\n"
