@@ -86,6 +86,11 @@ int ftp_list_line_ls(char *buf, size_t cap, const char *name, const struct stat 
 int ftp_list_line_mlsx(char *buf, size_t cap, const char *name, const struct stat *st,
                        const char *type, int writable);
 
+/* ftp_reply_mlst - the whole MLST reply on the control connection (RFC 3659
+ * s.7.2): "250-Listing vpath", " facts vpath", "250 End". Returns the length
+ * or -1 (does not fit; CR/LF in vpath). */
+int ftp_reply_mlst(char *buf, size_t cap, const char *vpath, const struct stat *st, int writable);
+
 /* Whether name is one of ftp_store's hidden upload files. */
 int ftp_list_is_partial(const char *name);
 

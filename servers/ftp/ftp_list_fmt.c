@@ -3,6 +3,8 @@
  */
 #include "ftp_list.h"
 
+#include "ftp_cmd.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,6 +107,19 @@ int ftp_list_line_mlsx(char *buf, size_t cap, const char *name, const struct sta
         type, size, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
         perm, (unsigned long long)st->st_dev, (unsigned long long)st->st_ino, name);
     return done(buf, cap, n);
+}
+
+int ftp_reply_mlst(char *buf, size_t cap, const char *vpath, const struct stat *st, int writable)
+{
+    char line[FTP_LIST_LINE_MAX + FTP_PATH_MAX];
+    int n = ftp_list_line_mlsx(line, sizeof line, vpath, st, NULL, writable);
+    if (n < 2)
+        return done(buf, cap, -1);
+    line[n - 2] = '\0'; /* ftp_reply_multi ends each line itself */
+    const char *const lines[] = {line};
+    char first[FTP_PATH_MAX + 16];
+    snprintf(first, sizeof first, "Listing %s", vpath);
+    return ftp_reply_multi(buf, cap, 250, first, lines, 1, "End");
 }
 
 int ftp_list_is_partial(const char *name)

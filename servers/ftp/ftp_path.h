@@ -95,8 +95,9 @@ struct ftp_store {
 };
 
 /* ftp_store_open - opens vpath for an upload. mode FTP_STORE_APPEND with
- * offset: the data goes at offset (REST n + STOR; EINVAL beyond the file's
- * size), offset -1 = at the end (APPE). With FTP_STORE_HIDDEN and a non-zero
+ * offset: the file is cut to its first offset bytes and the data follows
+ * (REST n + STOR, so the result is exactly what the client has; EINVAL
+ * beyond the file's size), offset -1 = at the end (APPE). With FTP_STORE_HIDDEN and a non-zero
  * offset, the existing file's first offset bytes are copied into the
  * temporary file first, so a resumed upload is still atomic. Files are
  * created 0644 (umask applies). Returns 0 or -1 with errno. */

@@ -274,6 +274,12 @@ static void test_mlsd(void **state)
         .st_mode = S_IFDIR | 0755, .st_mtime = 86400 + 3661, .st_dev = 1, .st_ino = 255};
     assert_true(ftp_list_line_mlsx(line, sizeof line, "d", &st, NULL, 0) > 0);
     assert_string_equal(line, "type=dir;modify=19700102010101;perm=el;unique=1gff; d\r\n");
+    char reply[1024];
+    assert_true(ftp_reply_mlst(reply, sizeof reply, "/x/d", &st, 0) > 0);
+    assert_string_equal(reply, "250-Listing /x/d\r\n"
+                               " type=dir;modify=19700102010101;perm=el;unique=1gff; /x/d\r\n"
+                               "250 End\r\n");
+    assert_int_equal(ftp_reply_mlst(reply, 40, "/x/d", &st, 0), -1);
 }
 
 static void test_chunks(void **state)
