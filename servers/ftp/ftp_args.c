@@ -213,3 +213,10 @@ int ftp_format_eprt(char *buf, size_t cap, const struct ftp_hostport *hp)
     int n = snprintf(buf, cap, "|%d|%s|%u|", hp->family == 6 ? 2 : 1, a, hp->port);
     return n < 0 || (size_t)n >= cap ? -1 : n;
 }
+
+int ftp_parse_opts(const char *arg)
+{
+    if (strcasecmp(arg, "UTF8 ON") == 0 || strcasecmp(arg, "UTF8") == 0)
+        return 0;
+    return 501;
+}

@@ -126,6 +126,12 @@ static const struct {
     {"XPWD", FTP_PWD}, {"XCWD", FTP_CWD}, {"XCUP", FTP_CDUP}, {"XMKD", FTP_MKD}, {"XRMD", FTP_RMD},
 };
 
+/* Verbs of the RFCs that this server does not implement: 502, not 500. */
+static const char *const unimplemented[] = {
+    "ACCT", "SMNT", "REIN", "STOU", "SITE", "ADAT", "MIC",
+    "CONF", "ENC",  "LPRT", "LPSV", "LANG", "HOST",
+};
+
 const char *ftp_verb_name(enum ftp_verb v)
 {
     return (unsigned)v < FTP_V_COUNT ? verbs[v].name : "";
@@ -192,6 +198,9 @@ int ftp_cmd_parse(char *line, size_t len, struct ftp_cmd *c)
     for (size_t i = 0; !c->verb && i < sizeof aliases / sizeof aliases[0]; i++)
         if (strcmp(c->name, aliases[i].alias) == 0)
             c->verb = aliases[i].verb;
+    for (size_t i = 0; !c->verb && i < sizeof unimplemented / sizeof unimplemented[0]; i++)
+        if (strcmp(c->name, unimplemented[i]) == 0)
+            return 502;
     if (!c->verb)
         return 500;
     /* "CWD " with an empty argument counts as none. */

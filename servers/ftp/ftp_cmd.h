@@ -106,8 +106,11 @@ struct ftp_cmd {
  * The verb ends at the first space; one space separates it from the argument, which is kept as sent
  * (file names may begin or end with spaces). XPWD XCWD XCUP XMKD XRMD
  * (RFC 775, Windows clients) are the same as PWD CWD CDUP MKD RMD.
- * Returns 0, or 500 (empty line, unknown verb, control byte in the line) or
- * 501 (argument missing or present against the verb's rule). */
+ * Returns 0, or 500 (empty line, unknown verb, control byte in the line),
+ * 502 (a verb of the RFCs this server does not implement: ACCT SMNT REIN
+ * STOU SITE, RFC 2228's ADAT MIC CONF ENC, LPRT LPSV, LANG, HOST; verb
+ * FTP_V_NONE, name set) or 501 (argument missing or present against the
+ * verb's rule). */
 int ftp_cmd_parse(char *line, size_t len, struct ftp_cmd *c);
 
 const char *ftp_verb_name(enum ftp_verb v);
@@ -173,6 +176,9 @@ int ftp_parse_prot(const char *arg, char *level); /* C or P */
 /* PBSZ: any decimal; *size is what the server answers ("200 PBSZ=0"). */
 int ftp_parse_pbsz(const char *arg, unsigned long *size);
 int ftp_parse_auth(const char *arg); /* TLS, TLS-C, SSL (RFC 4217 s.4) */
+/* OPTS: "UTF8 ON" / "UTF8" (RFC 2640; names are bytes here anyway) is 0,
+ * anything else 501 (RFC 2389 s.4). */
+int ftp_parse_opts(const char *arg);
 
 /* The argument text of PORT / EPRT for hp (what a client sends): round-trips
  * through the parsers. Return the length, or -1 if cap is too small. */
@@ -202,5 +208,7 @@ int ftp_reply_229(char *buf, size_t cap, unsigned port);
 /* 211 FEAT list: the extensions this server has (RFC 2389). tls: AUTH TLS,
  * PBSZ, PROT are listed. */
 int ftp_reply_feat(char *buf, size_t cap, int tls);
+/* 214 HELP: the verbs this server knows, eight to a line. */
+int ftp_reply_help(char *buf, size_t cap);
 
 #endif

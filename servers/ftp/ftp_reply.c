@@ -168,3 +168,22 @@ int ftp_reply_feat(char *buf, size_t cap, int tls)
     size_t n = sizeof with_tls / sizeof with_tls[0] - (tls ? 0 : 3);
     return ftp_reply_multi(buf, cap, 211, "Features:", lines, n, "End");
 }
+
+int ftp_reply_help(char *buf, size_t cap)
+{
+    char rows[(FTP_V_COUNT + 7) / 8][8 * 5 + 1];
+    const char *lines[sizeof rows / sizeof rows[0]];
+    size_t n = 0;
+    for (int v = 1; v < FTP_V_COUNT; v++) {
+        size_t row = (size_t)(v - 1) / 8;
+        if ((v - 1) % 8 == 0) {
+            rows[row][0] = '\0';
+            lines[n++] = rows[row];
+        }
+        size_t len = strlen(rows[row]);
+        snprintf(rows[row] + len, sizeof rows[row] - len, "%s%s", len ? " " : "",
+                 ftp_verb_name((enum ftp_verb)v));
+    }
+    return ftp_reply_multi(buf, cap, 214, "The following commands are recognized.", lines, n,
+                           "Help OK.");
+}

@@ -120,9 +120,9 @@ static void check_command(char *line, size_t len, unsigned seed)
     check_path(line);
     struct ftp_cmd c;
     int rc = ftp_cmd_parse(line, len, &c);
-    if (rc != 0 && rc != 500 && rc != 501)
+    if (rc != 0 && rc != 500 && rc != 501 && rc != 502)
         abort();
-    if (rc == 500)
+    if (rc == 500 || rc == 502)
         return;
     struct ftp_hostport hp, hp2;
     char text[128];

@@ -134,7 +134,9 @@ static void test_parse(void **state)
         {"", 500, FTP_V_NONE, ""},
         {" NOOP", 500, FTP_V_NONE, ""},
         {"NOOPS", 500, FTP_V_NONE, ""},
-        {"SITE CHMOD 777 x", 500, FTP_V_NONE, ""},
+        {"SITE CHMOD 777 x", 502, FTP_V_NONE, ""},
+        {"stou", 502, FTP_V_NONE, ""},
+        {"XYZ", 500, FTP_V_NONE, ""},
         {"N0OP", 500, FTP_V_NONE, ""},
         {"RETR a\rb", 500, FTP_V_NONE, ""},
         {"RETR", 501, FTP_RETR, ""},
@@ -266,6 +268,10 @@ static void test_small_args(void **state)
     assert_int_equal(ftp_parse_auth("tls-c"), 0);
     assert_int_equal(ftp_parse_auth("SSL"), 0);
     assert_int_equal(ftp_parse_auth("KERBEROS_V4"), 504);
+    assert_int_equal(ftp_parse_opts("UTF8 ON"), 0);
+    assert_int_equal(ftp_parse_opts("utf8"), 0);
+    assert_int_equal(ftp_parse_opts("UTF8 OFF"), 501);
+    assert_int_equal(ftp_parse_opts("MLST type;"), 501);
 }
 
 static void test_state(void **state)

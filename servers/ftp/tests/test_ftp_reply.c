@@ -52,6 +52,15 @@ static void test_multi(void **state)
                            " SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n");
     assert_true(ftp_reply_feat(b, sizeof b, 0) > 0);
     assert_null(strstr(b, "AUTH"));
+    char h[512];
+    assert_true(ftp_reply_help(h, sizeof h) > 0);
+    assert_string_equal(h, "214-The following commands are recognized.\r\n"
+                           " USER PASS AUTH PBSZ PROT CCC FEAT SYST\r\n"
+                           " TYPE MODE STRU PWD CWD CDUP MKD RMD\r\n"
+                           " DELE RNFR RNTO SIZE MDTM REST RETR STOR\r\n"
+                           " APPE LIST NLST MLSD MLST PASV EPSV PORT\r\n"
+                           " EPRT ABOR STAT NOOP QUIT OPTS HELP ALLO\r\n"
+                           "214 Help OK.\r\n");
 }
 
 /* Every cap from 0 up: -1 until it fits, never a byte past cap. */
