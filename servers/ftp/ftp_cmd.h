@@ -180,6 +180,18 @@ int ftp_parse_auth(const char *arg); /* TLS, TLS-C, SSL (RFC 4217 s.4) */
  * anything else 501 (RFC 2389 s.4). */
 int ftp_parse_opts(const char *arg);
 
+struct sockaddr;
+/* ftp_port_allowed - no FTP bounce (RFC 2577 s.3): a PORT/EPRT address must
+ * be the control connection's peer (an IPv4 peer seen as ::ffff:a.b.c.d on
+ * an IPv6 socket counts as itself) and the port not privileged (< 1024).
+ * Returns 0, or 504 (command not implemented for that parameter) with the
+ * reason in *why. */
+int ftp_port_allowed(const struct ftp_hostport *hp, const struct sockaddr *peer, const char **why);
+/* ftp_hostport_from - the address part of a socket address (for 227/229
+ * replies from the control socket's local address); port from sa. IPv4
+ * mapped in IPv6 becomes IPv4. Returns 0 or -1 (not IPv4/IPv6). */
+int ftp_hostport_from(const struct sockaddr *sa, struct ftp_hostport *hp);
+
 /* The argument text of PORT / EPRT for hp (what a client sends): round-trips
  * through the parsers. Return the length, or -1 if cap is too small. */
 int ftp_format_port(char *buf, size_t cap, const struct ftp_hostport *hp);

@@ -7,8 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -274,6 +277,59 @@ static void test_small_args(void **state)
     assert_int_equal(ftp_parse_opts("MLST type;"), 501);
 }
 
+static void test_bounce(void **state)
+{
+    (void)state;
+    struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_port = htons(40000)};
+    inet_pton(AF_INET, "192.0.2.7", &v4.sin_addr);
+    struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = htons(40000)};
+    inet_pton(AF_INET6, "2001:db8::7", &v6.sin6_addr);
+    struct sockaddr_in6 mapped = {.sin6_family = AF_INET6};
+    inet_pton(AF_INET6, "::ffff:192.0.2.7", &mapped.sin6_addr);
+    static const struct {
+        const char *cmd;
+        int peer; /* 4, 6, 46 (mapped) */
+        int code;
+    } rows[] = {
+        {"PORT 192,0,2,7,4,1", 4, 0},
+        {"PORT 192,0,2,7,4,1", 46, 0},
+        {"PORT 192,0,2,8,4,1", 4, 504},  /* another host: bounce */
+        {"PORT 127,0,0,1,4,1", 4, 504},  /* the server's own loopback */
+        {"PORT 192,0,2,7,0,25", 4, 504}, /* privileged port (SMTP) */
+        {"PORT 192,0,2,7,4,0", 4, 0},    /* 1024 */
+        {"PORT 192,0,2,7,3,255", 4, 504},
+        {"EPRT |1|192.0.2.7|5000|", 46, 0},
+        {"EPRT |2|2001:db8::7|5000|", 6, 0},
+        {"EPRT |2|2001:db8::8|5000|", 6, 504},
+        {"EPRT |2|::ffff:192.0.2.7|5000|", 4, 504}, /* family must match */
+        {"EPRT |1|192.0.2.7|5000|", 6, 504},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", rows[i].cmd);
+        struct ftp_cmd c;
+        struct ftp_hostport hp;
+        assert_int_equal(ftp_cmd_parse(buf, strlen(buf), &c), 0);
+        int rc = c.verb == FTP_PORT ? ftp_parse_port(c.arg, &hp) : ftp_parse_eprt(c.arg, &hp);
+        assert_int_equal(rc, 0);
+        const struct sockaddr *peer = rows[i].peer == 4   ? (const struct sockaddr *)&v4
+                                      : rows[i].peer == 6 ? (const struct sockaddr *)&v6
+                                                          : (const struct sockaddr *)&mapped;
+        const char *why;
+        int code = ftp_port_allowed(&hp, peer, &why);
+        if (code != rows[i].code)
+            fail_msg("row %zu (%s): %d %s", i, rows[i].cmd, code, why);
+    }
+    struct ftp_hostport hp;
+    assert_int_equal(ftp_hostport_from((const struct sockaddr *)&mapped, &hp), 0);
+    assert_int_equal(hp.family, 4);
+    char b[80];
+    assert_true(ftp_reply_227(b, sizeof b, &hp) > 0);
+    assert_string_equal(b, "227 Entering Passive Mode (192,0,2,7,0,0).\r\n");
+    struct sockaddr un = {.sa_family = AF_UNIX};
+    assert_int_equal(ftp_hostport_from(&un, &hp), -1);
+}
+
 static void test_state(void **state)
 {
     (void)state;
@@ -368,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_lines),      cmocka_unit_test(test_long_line),
         cmocka_unit_test(test_parse),      cmocka_unit_test(test_port_eprt),
         cmocka_unit_test(test_small_args), cmocka_unit_test(test_state),
+        cmocka_unit_test(test_bounce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
