@@ -24,6 +24,11 @@ static void put(struct ftp_line *l, unsigned char ch)
 int ftp_line_feed(struct ftp_line *l, const char *in, size_t n, size_t *used)
 {
     const unsigned char *p = (const unsigned char *)in;
+    if (l->ready) {
+        l->ready = 0;
+        l->len = 0;
+        l->buf[0] = '\0';
+    }
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = p[i];
         if (l->telnet == 2) { /* the option byte of WILL/WONT/DO/DONT */
@@ -50,6 +55,7 @@ int ftp_line_feed(struct ftp_line *l, const char *in, size_t n, size_t *used)
             }
             l->dropped = 0;
             l->cr = 0;
+            l->ready = 1;
             return rc;
         }
         if (l->cr) {

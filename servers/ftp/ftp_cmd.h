@@ -75,6 +75,7 @@ struct ftp_line {
     size_t dropped; /* bytes beyond FTP_LINE_MAX in the current line */
     int telnet;     /* Telnet state: 0 data, 1 after IAC, 2 after WILL/WONT/DO/DONT */
     int cr;         /* last data byte was CR (CR NUL is a bare CR, RFC 854) */
+    int ready;      /* buf holds a finished line: the next call starts afresh */
 };
 
 enum {

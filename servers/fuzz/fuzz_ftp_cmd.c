@@ -2,7 +2,8 @@
  * fuzz_ftp_cmd - properties of the FTP control-line assembler and command
  * parser on any byte stream:
  *  - feeding the stream at once, byte by byte and in two parts at every
- *    split point gives the same lines (and the same "too long" ends);
+ *    split point gives the same lines (and the same "too long" ends), and
+ *    a line is never longer than the bytes taken since the previous one;
  *  - every line parses without reading past it; a parsed PORT or EPRT
  *    argument formats back to text that parses to the same address;
  *  - replies that quote the argument stay inside the buffer at every size,
@@ -42,7 +43,7 @@ static void run(const uint8_t *in, size_t n, size_t cut, size_t step, struct rec
     struct ftp_line l;
     ftp_line_init(&l);
     r->len = 0;
-    size_t pos = 0;
+    size_t pos = 0, since = 0; /* bytes taken since the last line ended */
     while (pos < n) {
         size_t avail = pos < cut ? cut - pos : step;
         if (avail > n - pos)
@@ -54,8 +55,10 @@ static void run(const uint8_t *in, size_t n, size_t cut, size_t step, struct rec
             if (used == 0 || used > avail - off)
                 abort();
             off += used;
+            since += used;
             if (rc == FTP_LINE_DONE) {
-                if (l.len > FTP_LINE_MAX || l.buf[l.len] != '\0')
+                /* a line is made of its own bytes only */
+                if (l.len > FTP_LINE_MAX || l.len >= since || l.buf[l.len] != '\0')
                     abort();
                 note(r, rc, l.buf, l.len);
             } else if (rc == FTP_LINE_LONG) {
@@ -63,6 +66,8 @@ static void run(const uint8_t *in, size_t n, size_t cut, size_t step, struct rec
             } else if (rc != FTP_LINE_MORE || off != avail) {
                 abort();
             }
+            if (rc != FTP_LINE_MORE)
+                since = 0;
         }
         pos += avail;
     }

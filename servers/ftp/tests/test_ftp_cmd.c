@@ -113,6 +113,16 @@ static void test_long_line(void **state)
     assert_int_equal(used, 6);
     assert_string_equal(l.buf, "QUIT");
     assert_int_equal(ftp_line_feed(&l, "NOOP", 4, &used), FTP_LINE_MORE);
+    assert_int_equal(ftp_line_feed(&l, "\r\nPWD\nCWD x\r", 13, &used), FTP_LINE_DONE);
+    assert_int_equal(used, 2);
+    assert_string_equal(l.buf, "NOOP");
+    assert_int_equal(ftp_line_feed(&l, "PWD\nCWD x\r", 11, &used), FTP_LINE_DONE);
+    assert_int_equal(used, 4);
+    assert_string_equal(l.buf, "PWD");
+    assert_int_equal(ftp_line_feed(&l, "CWD x\r", 6, &used), FTP_LINE_MORE);
+    assert_int_equal(ftp_line_feed(&l, "\n", 1, &used), FTP_LINE_DONE);
+    assert_string_equal(l.buf, "CWD x");
+    assert_int_equal(l.len, 5);
 }
 
 static void test_parse(void **state)
