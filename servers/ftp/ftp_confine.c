@@ -56,6 +56,14 @@ static int walk_open(int dirfd, const char *rel, int flags, mode_t mode)
     }
     int res = openat(fd, rel, flags | O_NOFOLLOW, mode);
     int e = errno;
+    struct stat st;
+    if (res >= 0 && (flags & O_PATH) && fstat(res, &st) == 0 && S_ISLNK(st.st_mode)) {
+        /* O_PATH | O_NOFOLLOW opens the link itself: refuse it as the
+         * other opens do. */
+        close(res);
+        res = -1;
+        e = ELOOP;
+    }
     if (fd != dirfd)
         close(fd);
     errno = e;

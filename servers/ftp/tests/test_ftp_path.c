@@ -230,6 +230,15 @@ static void check_changes(int walk)
 {
     ftp_path_force_walk = walk;
     struct stat st;
+    /* stat follows a link inside the root (openat2), never one out */
+    assert_int_equal(ftp_stat(&root, "/a/up", &st), walk ? -1 : 0);
+    if (walk)
+        assert_int_equal(errno, ELOOP);
+    else
+        assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(ftp_stat(&root, "/out_rel", &st), -1);
+    assert_int_equal(errno, walk ? ELOOP : EXDEV);
+    assert_int_equal(ftp_stat(&root, "/out_dir", &st), -1);
     /* directories: through an escaping link, nothing is created outside */
     assert_int_equal(ftp_mkdir(&root, "/out_dir/x", 0755), -1);
     assert_int_equal(errno, walk ? ENOTDIR : EXDEV);
