@@ -17,10 +17,30 @@
 
 int ftp_path_force_walk; /* tests: 1 = the O_NOFOLLOW walk of old kernels */
 
+static long openat2_beneath(int dirfd, const char *rel, int flags, mode_t mode)
+{
+    struct open_how how = {
+        .flags = (unsigned long long)flags,
+        .mode = (flags & O_CREAT) ? mode : 0,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    return syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+}
+
 int ftp_root_open(struct ftp_root *r, const char *dir)
 {
+    r->walk = 0;
     r->fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return r->fd < 0 ? -1 : 0;
+    if (r->fd < 0)
+        return -1;
+    /* Asked once: a kernel before 5.6 says ENOSYS, a container's seccomp
+     * filter may say EPERM; either way every later open takes the walk. */
+    long fd = openat2_beneath(r->fd, ".", O_PATH | O_CLOEXEC, 0);
+    if (fd >= 0)
+        close((int)fd);
+    else if (errno == ENOSYS || errno == EPERM)
+        r->walk = 1;
+    return 0;
 }
 
 void ftp_root_close(struct ftp_root *r)
@@ -83,16 +103,8 @@ static int confined_open(const struct ftp_root *r, const char *vpath, int flags,
     }
     const char *rel = vpath[1] ? vpath + 1 : ".";
     flags |= O_CLOEXEC;
-    if (!ftp_path_force_walk) {
-        struct open_how how = {
-            .flags = (unsigned long long)flags,
-            .mode = (flags & O_CREAT) ? mode : 0,
-            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-        };
-        long fd = syscall(SYS_openat2, r->fd, rel, &how, sizeof how);
-        if (fd >= 0 || errno != ENOSYS)
-            return (int)fd;
-    }
+    if (!r->walk && !ftp_path_force_walk)
+        return (int)openat2_beneath(r->fd, rel, flags, mode);
     if (strcmp(rel, ".") == 0)
         return openat(r->fd, ".", flags, mode);
     return walk_open(r->fd, rel, flags, mode);

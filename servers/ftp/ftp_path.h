@@ -17,7 +17,8 @@
  *     between (no check-then-use race). Consequences, documented for users:
  *     symlinks inside the root work when they are relative and stay inside
  *     it; absolute symlinks and any that lead out are refused; /proc-style
- *     magic links are refused. On a kernel without openat2 (before 5.6) every
+ *     magic links are refused. Where openat2 is missing (kernels before
+ *     5.6) or filtered (seccomp answering EPERM), found once per root, every
  *     component is opened with O_NOFOLLOW instead: symlinks are then refused
  *     altogether, never followed.
  *  The last component of a path that is created, removed or renamed is never
@@ -42,7 +43,8 @@
 #define FTP_PATH_MAX 1024
 
 struct ftp_root {
-    int fd; /* O_PATH | O_DIRECTORY descriptor of the account's root */
+    int fd;   /* O_PATH | O_DIRECTORY descriptor of the account's root */
+    int walk; /* openat2 missing (ENOSYS) or filtered (a seccomp EPERM): the walk */
 };
 
 /* ftp_root_open - the account's root directory (a real path on the host).

@@ -12,10 +12,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -372,6 +377,47 @@ static void test_store(void **state)
     assert_int_equal(errno, EACCES);
 }
 
+/* A container whose seccomp filter answers EPERM to openat2: the root
+ * notices once and takes the O_NOFOLLOW walk (in a child, since a filter
+ * cannot be removed). */
+static void test_seccomp_fallback(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+            _exit(2);
+        struct ftp_root r;
+        if (ftp_root_open(&r, rootd) != 0 || !r.walk)
+            _exit(3);
+        int fd = ftp_open_read(&r, "/a/b/file.txt");
+        if (fd < 0)
+            _exit(4);
+        close(fd);
+        if (ftp_open_read(&r, "/a/up") >= 0 || errno != ELOOP)
+            _exit(5);
+        if (ftp_open_read(&r, "/out_rel") >= 0)
+            _exit(6);
+        ftp_root_close(&r);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    struct ftp_root bad;
+    assert_int_equal(ftp_root_open(&bad, "/nonexistent/ftp/root"), -1);
+}
+
 static void test_replies(void **state)
 {
     (void)state;
@@ -389,7 +435,7 @@ int main(void)
         cmocka_unit_test(test_resolve),      cmocka_unit_test(test_read_openat2),
         cmocka_unit_test(test_read_walk),    cmocka_unit_test(test_changes_openat2),
         cmocka_unit_test(test_changes_walk), cmocka_unit_test(test_store),
-        cmocka_unit_test(test_replies),
+        cmocka_unit_test(test_replies),      cmocka_unit_test(test_seccomp_fallback),
     };
     if (setup(NULL) != 0) {
         perror("setup");
