@@ -53,7 +53,7 @@ struct chip_config {
         unsigned max_connections;
         unsigned max_request_line, max_header_size, max_headers;
         unsigned long long max_body;    /* 0: no limit */
-        unsigned header_timeout, idle_timeout; /* seconds */
+        unsigned header_timeout, idle_timeout, shutdown_timeout; /* seconds */
         int cgi_concurrent;
         char secure_path[CFG_NAME_MAX]; /* empty: no secure area */
         int status_secure;

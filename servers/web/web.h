@@ -1,0 +1,127 @@
+/*
+ * web.h - the Web server's insides shared by its files: the server record,
+ * the connection record, and the calls between the stages.
+ *
+ *   web_server.c   set-up: listeners, the loop, start/stop
+ *   web_tls.c      the HTTPS instance's chipssl session (and its reload)
+ *   web_conn.c     the connection stage: handshake, read, parse, body, dispatch
+ *   web_response.c the response writer: head, body from memory or file
+ *   web_static.c   the static-file handler (with web_filters.c, web_mime.c)
+ *   web_log.c      access log (common log format) and error log
+ */
+#ifndef CHIPD_WEB_H
+#define CHIPD_WEB_H
+
+#include "config.h"
+#include "http_parse.h"
+#include "loop.h"
+#include "web_handler.h"
+#include "web_log.h"
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct web_server {
+    struct chip_config cfg;
+    struct http_limits limits;
+    int rootfd;
+    struct loop *loop;
+    int listen_sd[2];   /* [0] HTTP, [1] HTTPS; -1 when off */
+    unsigned port[2];   /* bound ports */
+    atomic_int session; /* the HTTPS session new connections use */
+    int old_session;    /* the one before the last reload, closed at the next */
+    unsigned tls_generation;
+    pthread_mutex_t tls_mu; /* reloads */
+    atomic_uint nconns;     /* open connections (both instances) */
+    struct web_log log;
+    void *listen_ctx;      /* the listeners' callback arguments */
+    struct web_pool *pool; /* handler threads (web_pool.c) */
+};
+
+enum web_conn_state {
+    WC_HANDSHAKE, /* TLS handshake running */
+    WC_HEAD,      /* reading the request head */
+    WC_BODY,      /* reading the body */
+    WC_HANDLER,   /* an offloaded handler runs on a handler thread */
+    WC_WRITE,     /* writing the response */
+    WC_CLOSING,   /* SSL_ConnClose pending */
+    WC_LINGER,    /* closed our side; reading until the peer closes */
+};
+
+struct web_conn {
+    struct loop_conn lc;
+    struct web_server *srv;
+    int tls; /* 1: HTTPS instance */
+    enum web_conn_state state;
+    int reject;   /* over MAX_CONNECTIONS: answer 503 and close */
+    int stopping; /* the server stops: close after the current response */
+    char peer[INET6_ADDRSTRLEN];
+
+    /* Input: [req_pos, req_pos+head_len) the current head, then unread bytes up to in_len. */
+    char *in;
+    size_t in_cap, in_len, req_pos, head_len, body_pos;
+    struct http_request req;
+    char path[4096];
+    int had_request; /* a request was read on this connection */
+
+    /* Body (whole, for the handler): buffer kept for the next request. */
+    char *body;
+    size_t body_len, body_cap;
+    uint64_t body_need; /* Content-Length still to read */
+    struct http_chunked chunked;
+
+    /* The request as handlers see it; an offloaded call's result. */
+    struct web_request view;
+    const struct web_handler *handler;
+    int handler_result;
+    struct web_conn *pool_next; /* the handler threads' queue */
+
+    /* Output: head (+ small body) in out; then the file or memory body. */
+    char *out;
+    size_t out_cap, out_len, out_off;
+    struct web_response resp;
+    const char *mem_body;
+    size_t mem_left;
+    char *fbuf; /* file blocks for TLS (pread) */
+    size_t fbuf_len, fbuf_off;
+    int keep_alive;
+    int status;
+    uint64_t sent_body; /* for the access log */
+};
+
+/* web_conn.c */
+void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int tls,
+                     const struct sockaddr_storage *peer);
+
+/* web_conn_resume - on the connection's worker (via loop_post): an
+ * offloaded handler has returned. */
+void web_conn_resume(void *conn);
+
+/* web_pool.c: the handler threads for offloaded handlers. */
+struct web_pool *web_pool_start(unsigned nthreads);
+/* web_pool_submit - run c->handler on a handler thread, then loop_post
+ * web_conn_resume(c) to c's worker. */
+void web_pool_submit(struct web_pool *p, struct web_conn *c);
+/* web_pool_stop - after the loop has stopped (no connection waits). */
+void web_pool_stop(struct web_pool *p);
+
+/* web_response.c */
+/* web_response_begin - build the head of c->resp into c->out (with an
+ * error page body when the handler left none); returns 0 or -1. */
+int web_response_begin(struct web_conn *c);
+/* web_response_write - send what is pending; 1 done, 0 would block, -1 failed. */
+int web_response_write(struct web_conn *c);
+/* web_response_end - release the body (file, memory). */
+void web_response_end(struct web_conn *c);
+/* web_error - prepare c->resp as a status-only answer (error page). */
+void web_error(struct web_conn *c, int status);
+const char *web_status_text(int status);
+
+/* web_tls.c */
+int web_tls_setup(struct web_server *srv, char *err, size_t errlen, int *api_error);
+int web_tls_reload(struct web_server *srv);
+void web_tls_cleanup(struct web_server *srv);
+void web_tls_log_failure(struct web_conn *c);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * web_filters.c - 304 and Range for the static handler (web_filters.h).
+ */
+#include "web_filters.h"
+
+#include <inttypes.h>
+
+int web_filter_not_modified(const struct web_request *req, const struct stat *st,
+                            struct web_response *resp)
+{
+    char date[40];
+    web_http_date(st->st_mtime, date, sizeof date);
+    web_response_header(resp, "Last-Modified", "%s", date);
+    if (!req->http->has_if_modified_since || st->st_mtime > req->http->if_modified_since)
+        return 0;
+    resp->status = 304;
+    resp->no_body = 1;
+    return 1;
+}
+
+int web_filter_range(const struct web_request *req, const struct stat *st,
+                     struct web_response *resp)
+{
+    uint64_t size = (uint64_t)st->st_size, off = 0, len = size;
+    web_response_header(resp, "Accept-Ranges", "bytes");
+    int r = http_range_resolve(&req->http->range, size, &off, &len);
+    if (r == -416) {
+        resp->status = 416;
+        web_response_header(resp, "Content-Range", "bytes */%" PRIu64, size);
+        return 1;
+    }
+    if (r == 0) {
+        resp->status = 206;
+        web_response_header(resp, "Content-Range", "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, off,
+                            off + len - 1, size);
+    } else {
+        resp->status = 200;
+        off = 0;
+        len = size;
+    }
+    resp->file_off = off;
+    resp->file_len = len;
+    return 0;
+}

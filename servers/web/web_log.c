@@ -1,0 +1,81 @@
+/*
+ * web_log.c - access and error logs (web_log.h).
+ */
+#include "web_log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+int web_log_open(struct web_log *l, const char *access, const char *error, char *err, size_t errlen)
+{
+    l->access = NULL;
+    l->error = stderr;
+    pthread_mutex_init(&l->mu, NULL);
+    if (access && *access && !(l->access = fopen(access, "ae"))) {
+        snprintf(err, errlen, "[WEB] ACCESS_LOG %s: %s", access, strerror(errno));
+        return -1;
+    }
+    if (error && *error && !(l->error = fopen(error, "ae"))) {
+        snprintf(err, errlen, "[WEB] ERROR_LOG %s: %s", error, strerror(errno));
+        if (l->access)
+            fclose(l->access);
+        l->access = NULL;
+        l->error = stderr;
+        return -1;
+    }
+    return 0;
+}
+
+void web_log_close(struct web_log *l)
+{
+    if (l->access)
+        fclose(l->access);
+    if (l->error && l->error != stderr)
+        fclose(l->error);
+    l->access = NULL;
+    l->error = stderr;
+    pthread_mutex_destroy(&l->mu);
+}
+
+void web_log_error(struct web_log *l, const char *fmt, ...)
+{
+    char line[1024], stamp[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&l->mu);
+    fprintf(l->error, "%s chipd: %s\n", stamp, line);
+    fflush(l->error);
+    pthread_mutex_unlock(&l->mu);
+}
+
+void web_log_access(struct web_log *l, const char *host, const char *user, const char *request,
+                    size_t request_len, int status, uint64_t bytes)
+{
+    if (!l->access)
+        return;
+    char req[1024], stamp[64];
+    size_t k = 0;
+    for (size_t i = 0; i < request_len && k + 5 < sizeof req; i++) {
+        unsigned char ch = (unsigned char)request[i];
+        if (ch < 0x20 || ch >= 0x7F || ch == '"' || ch == '\\')
+            k += (size_t)snprintf(req + k, sizeof req - k, "\\x%02X", ch);
+        else
+            req[k++] = (char)ch;
+    }
+    req[k] = '\0';
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(stamp, sizeof stamp, "%d/%b/%Y:%H:%M:%S %z", localtime_r(&now, &tm));
+    pthread_mutex_lock(&l->mu);
+    fprintf(l->access, "%s - %s [%s] \"%s\" %d %llu\n", host, user && *user ? user : "-", stamp,
+            req, status, (unsigned long long)bytes);
+    fflush(l->access);
+    pthread_mutex_unlock(&l->mu);
+}

@@ -1,0 +1,207 @@
+/*
+ * web_server.c - set-up and tear-down of the Web server (web_server.h).
+ */
+#include "web_server.h"
+#include "web.h"
+
+/* The RTOS names (bind, listen as macros) would clash with the "bind"
+ * field of the configuration: the chipssl_ names are used here. */
+#define CHIPSSL_NO_RTOS_NAMES
+#include <tcpip.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WEB_BACKLOG 511
+
+struct listen_ctx {
+    struct web_server *srv;
+    int tls;
+};
+
+static void on_accept(void *arg, struct loop_worker *w, int sd, const struct sockaddr_storage *peer)
+{
+    struct listen_ctx *lc = arg;
+    web_conn_accept(lc->srv, w, sd, lc->tls, peer);
+}
+
+static int open_listener(struct web_server *s, int tls, char *err, size_t errlen, int *api)
+{
+    const char *bindaddr = s->cfg.web.bind;
+    unsigned port = tls ? s->cfg.web.https_port : s->cfg.web.http_port;
+    int e = 0, v6 = strchr(bindaddr, ':') != NULL || !*bindaddr;
+    struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
+                              .sin6_port = htons((unsigned short)port),
+                              .sin6_addr = IN6ADDR_ANY_INIT};
+    int sd = opensocket_ext(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, &e);
+    if (sd < 0 && !*bindaddr) { /* no IPv6 here: all IPv4 addresses */
+        v6 = 0;
+        sd = opensocket_ext(AF_INET, SOCK_STREAM, &e);
+    }
+    const char *what = "socket";
+    if (sd >= 0) {
+        what = "bind";
+        if (*bindaddr && (v6 ? inet_pton(AF_INET6, bindaddr, &a6.sin6_addr) != 1
+                             : inet_pton(AF_INET, bindaddr, &a4.sin_addr) != 1))
+            e = API_EINVAL;
+        else if (chipssl_bind(sd, v6 ? (void *)&a6 : (void *)&a4, &e) == 0) {
+            what = "listen";
+            if (chipssl_listen(sd, WEB_BACKLOG, &e) == 0)
+                e = 0;
+        }
+    }
+    if (sd >= 0 && e == 0 && tls) {
+        int one = 1, session = atomic_load(&s->session), limit = (int)s->cfg.web.header_timeout;
+        SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSL_SERVER, (const char *)&one, sizeof one};
+        SetSocketOption ss = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
+                              sizeof session};
+        SetSocketOption st = {IP_PROTOTCP_LEVEL, TCP_SSL_CONNECT_TIMEOUT, (const char *)&limit,
+                              sizeof limit};
+        what = "TLS socket options";
+        if (chipssl_setsockopt(sd, &so, &e) == 0 && chipssl_setsockopt(sd, &ss, &e) == 0 &&
+            chipssl_setsockopt(sd, &st, &e) == 0)
+            e = 0;
+    }
+    if (sd < 0 || e != 0) {
+        char name[80];
+        const char *n = chipssl_error_name(e);
+        snprintf(name, sizeof name, "%s", n ? n : "?");
+        snprintf(err, errlen, "[WEB] %s %u on %s: %s: %s (%s)", tls ? "HTTPS_PORT" : "HTTP_PORT",
+                 port, *bindaddr ? bindaddr : "all addresses", what, chipssl_strerror(e), name);
+        *api = e ? e : API_EINVAL;
+        if (sd >= 0)
+            closesocket(sd, &e);
+        return -1;
+    }
+    struct sockaddr_in6 bound;
+    socklen_t bl = sizeof bound;
+    getsockname(sd, (struct sockaddr *)&bound, &bl);
+    s->port[tls] = ntohs(bound.sin6_port); /* same offset in sockaddr_in */
+    s->listen_sd[tls] = sd;
+    return 0;
+}
+
+static void teardown(struct web_server *s)
+{
+    int e = 0;
+    if (s->loop) {
+        loop_stop(s->loop); /* waits for connections with a handler thread */
+        loop_free(s->loop);
+    }
+    web_pool_stop(s->pool);
+    for (int i = 0; i < 2; i++)
+        if (s->listen_sd[i] >= 0)
+            closesocket(s->listen_sd[i], &e);
+    if (s->session > 0)
+        web_tls_cleanup(s);
+    if (s->rootfd >= 0)
+        close(s->rootfd);
+    web_log_close(&s->log);
+    free(s->listen_ctx);
+    free(s);
+}
+
+int web_server_start(const struct chip_config *cfg, struct web_server **out, char *err,
+                     size_t errlen, int *api_error)
+{
+    struct web_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        *api_error = API_ENOMEM;
+        return -1;
+    }
+    s->cfg = *cfg;
+    s->cfg.web.upload.list = s->cfg.web.secure.list = s->cfg.ftp.accounts.list =
+        NULL; /* not ours */
+    s->listen_sd[0] = s->listen_sd[1] = s->rootfd = -1;
+    s->limits = (struct http_limits){cfg->web.max_request_line, cfg->web.max_header_size,
+                                     cfg->web.max_headers, cfg->web.max_body};
+    if (web_log_open(&s->log, cfg->web.access_log, cfg->web.error_log, err, errlen) != 0) {
+        *api_error = API_ENOENT;
+        teardown(s);
+        return -1;
+    }
+    char real[PATH_MAX];
+    s->rootfd = open(cfg->web.rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    const char *why = NULL;
+    if (s->rootfd < 0 || !realpath(cfg->web.rootdir, real))
+        why = strerror(errno);
+    else if (strcmp(real, "/") == 0)
+        why = "the root may not be /";
+    if (why) {
+        snprintf(err, errlen, "[WEB] ROOTDIR %s: %s", cfg->web.rootdir, why);
+        *api_error = API_ENOENT;
+        teardown(s);
+        return -1;
+    }
+    if (cfg->web.ssl_enable && web_tls_setup(s, err, errlen, api_error) != 0) {
+        teardown(s);
+        return -1;
+    }
+    if ((cfg->web.enable && open_listener(s, 0, err, errlen, api_error) != 0) ||
+        (cfg->web.ssl_enable && open_listener(s, 1, err, errlen, api_error) != 0)) {
+        teardown(s);
+        return -1;
+    }
+    s->loop = loop_new(cfg->web.workers, 1000u * cfg->web.shutdown_timeout);
+    struct listen_ctx *ctx = calloc(2, sizeof *ctx);
+    if (!s->loop || !ctx) {
+        free(ctx);
+        snprintf(err, errlen, "event loop: %s", strerror(errno));
+        *api_error = API_ENOMEM;
+        teardown(s);
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        ctx[i] = (struct listen_ctx){s, i};
+        if (s->listen_sd[i] >= 0 &&
+            loop_add_listener(s->loop, s->listen_sd[i], on_accept, &ctx[i]) != 0) {
+            snprintf(err, errlen, "event loop: %s", strerror(errno));
+            *api_error = API_ENOMEM;
+            free(ctx);
+            teardown(s);
+            return -1;
+        }
+    }
+    s->listen_ctx = ctx;
+    s->pool = web_pool_start(cfg->web.cgi_concurrent ? loop_workers(s->loop) : 1);
+    if (!s->pool) {
+        snprintf(err, errlen, "handler threads: %s", strerror(errno));
+        *api_error = API_ENOMEM;
+        teardown(s);
+        return -1;
+    }
+    if (loop_start(s->loop) != 0) {
+        snprintf(err, errlen, "worker threads: %s", strerror(errno));
+        *api_error = API_ENOMEM;
+        teardown(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+int web_server_reload(struct web_server *s)
+{
+    if (!s->cfg.web.ssl_enable)
+        return 0;
+    return web_tls_reload(s);
+}
+
+void web_server_stop(struct web_server *s)
+{
+    if (s)
+        teardown(s);
+}
+
+unsigned web_server_port(const struct web_server *s, int tls)
+{
+    return s->listen_sd[tls ? 1 : 0] >= 0 ? s->port[tls ? 1 : 0] : 0;
+}
