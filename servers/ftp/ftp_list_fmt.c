@@ -124,12 +124,5 @@ int ftp_reply_mlst(char *buf, size_t cap, const char *vpath, const struct stat *
 
 int ftp_list_is_partial(const char *name)
 {
-    /* ".<name>.part.XXXXXX" with six [0-9a-z] */
-    size_t n = strlen(name);
-    if (n < 1 + 1 + 6 + 6 || name[0] != '.' || memcmp(name + n - 12, ".part.", 6) != 0)
-        return 0;
-    for (size_t i = n - 6; i < n; i++)
-        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'z')))
-            return 0;
-    return 1;
+    return ftp_path_is_partial(name, strlen(name));
 }

@@ -30,6 +30,10 @@ static int walk(const char *p, char *out, size_t cap, size_t *len)
                 errno = EINVAL;
                 return -1;
             }
+            if (ftp_path_is_partial(p, n)) {
+                errno = EACCES;
+                return -1;
+            }
             if (*len + 1 + n >= cap) {
                 errno = ENAMETOOLONG;
                 return -1;
@@ -58,6 +62,17 @@ int ftp_path_resolve(const char *cwd, const char *arg, char *out, size_t cap)
         out[len++] = '/';
     out[len] = '\0';
     return 0;
+}
+
+int ftp_path_is_partial(const char *name, size_t n)
+{
+    /* ".<name>.part.XXXXXX": a dot, at least one byte, ".part.", six [0-9a-z] */
+    if (n < 1 + 1 + 6 + 6 || name[0] != '.' || memcmp(name + n - 12, ".part.", 6) != 0)
+        return 0;
+    for (size_t i = n - 6; i < n; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'z')))
+            return 0;
+    return 1;
 }
 
 const char *ftp_path_base(const char *vpath)

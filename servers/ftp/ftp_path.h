@@ -9,7 +9,9 @@
  *     (clamped, as in a chroot and as vsftpd, ProFTPD and curl's test server
  *     behave: "CWD ../../.." from "/" is "/"), so no text ever names a place
  *     above it. Components with CR or LF are refused (they could not be
- *     quoted in a reply or a listing).
+ *     quoted in a reply or a listing), and so are the hidden upload names
+ *     ".name.part.XXXXXX" (EACCES): no client can read, rename or remove
+ *     another upload's data before it is complete.
  *  2. The use-time helpers below: the virtual path is opened from the root's
  *     directory descriptor with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS),
  *     so the kernel refuses (EXDEV) any step that leaves the root, including
@@ -56,8 +58,13 @@ void ftp_root_close(struct ftp_root *r);
  * and arg (absolute or relative, ".", "..", repeated slashes; empty = cwd)
  * into out, a normalized virtual path: "/" or "/a/b" with no "." or ".."
  * component, no trailing or double slash. Returns 0, or -1 with errno
- * EINVAL (CR/LF in a component, cwd not absolute) or ENAMETOOLONG. */
+ * EINVAL (CR/LF in a component, cwd not absolute), EACCES (a hidden upload
+ * name) or ENAMETOOLONG. */
 int ftp_path_resolve(const char *cwd, const char *arg, char *out, size_t cap);
+
+/* ftp_path_is_partial - whether a name (one component) has the form of
+ * ftp_store's hidden upload files, ".name.part.XXXXXX" ([0-9a-z]). */
+int ftp_path_is_partial(const char *name, size_t n);
 
 /* ftp_path_base - the last component of a virtual path ("" for "/"). */
 const char *ftp_path_base(const char *vpath);

@@ -140,6 +140,10 @@ static void test_resolve(void **state)
         {"/", "\\..\\x", "/\\..\\x", 0},   /* a backslash is a name byte */
         {"/", " spaced ", "/ spaced ", 0},
         {"/", "a\rb", NULL, EINVAL},
+        {"/", ".up.txt.part.ab12cd", NULL, EACCES}, /* another upload's data */
+        {"/a", "../.x.part.000000/y", NULL, EACCES},
+        {"/", ".x.part.ab12c", "/.x.part.ab12c", 0},
+        {"/", "x.part.ab12cd", "/x.part.ab12cd", 0},
         {"/", "a/\n/b", NULL, EINVAL},
         {"a", "b", NULL, EINVAL},
     };
