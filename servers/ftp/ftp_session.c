@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,9 +31,16 @@ static int say(struct ftp_session *s, int code, const char *text)
 
 static int say_errno(struct ftp_session *s, int err)
 {
-    char b[OUT_MAX];
-    const char *t = err == EXDEV ? "Permission denied." : strerror(err);
-    return send_text(s, b, ftp_replyf(b, sizeof b, ftp_path_reply(err), "%s", t));
+    /* Fixed texts: an escape (EXDEV, ELOOP) reads as any refusal. */
+    const char *t = err == ENOENT                    ? "No such file or directory."
+                    : err == EEXIST                  ? "File exists."
+                    : err == ENOTDIR                 ? "Not a directory."
+                    : err == EISDIR                  ? "Is a directory."
+                    : err == ENOTEMPTY               ? "Directory not empty."
+                    : err == ENOSPC || err == EDQUOT ? "No space left."
+                    : err == EINVAL                  ? "Invalid argument."
+                                                     : "Permission denied.";
+    return say(s, ftp_path_reply(err), t);
 }
 
 int ftp_session_init(struct ftp_session *s, const struct ftp_session_config *cfg,
@@ -124,10 +132,20 @@ static int do_data(struct ftp_session *s, const struct ftp_cmd *c)
         return say(s, 425, "Use PORT, EPRT, PASV or EPSV first.");
     int r = 0;
     switch (c->verb) {
-    case FTP_RETR:
+    case FTP_RETR: {
+        struct stat st;
         x->fd = ftp_open_read(&s->root, x->vpath);
-        r = x->fd < 0 ? -1 : 0;
+        if (x->fd < 0)
+            return say_errno(s, errno);
+        if (fstat(x->fd, &st) != 0 || rest > (unsigned long long)st.st_size) {
+            /* RFC 3659 s.5.3: a restart point beyond the file. */
+            close(x->fd);
+            x->fd = -1;
+            x->verb = FTP_V_NONE;
+            return say(s, 554, "Restart point beyond the end of the file.");
+        }
         break;
+    }
     case FTP_STOR:
     case FTP_APPE: {
         enum ftp_store_mode m;
@@ -189,8 +207,8 @@ static int do_stat(struct ftp_session *s, const struct ftp_cmd *c)
              s->st.prot_private ? "PROT P" : "PROT C");
     const char *lines[] = {l1, l2, l3};
     char b[OUT_MAX];
-    return send_text(s, b, ftp_reply_multi(b, sizeof b, 211, "FTP server status:", lines, 3,
-                                           "End of status"));
+    return send_text(
+        s, b, ftp_reply_multi(b, sizeof b, 211, "FTP server status:", lines, 3, "End of status"));
 }
 
 static int do_port(struct ftp_session *s, const struct ftp_cmd *c)
@@ -207,7 +225,8 @@ static int do_port(struct ftp_session *s, const struct ftp_cmd *c)
     if ((r = s->io->active(s->io->ctx, &hp)) != 0)
         return say(s, r, "Cannot use that address.");
     s->data_ready = 1;
-    return say(s, 200, c->verb == FTP_PORT ? "PORT command successful." : "EPRT command successful.");
+    return say(s, 200,
+               c->verb == FTP_PORT ? "PORT command successful." : "EPRT command successful.");
 }
 
 static int do_pasv(struct ftp_session *s, const struct ftp_cmd *c)
@@ -227,7 +246,8 @@ static int do_pasv(struct ftp_session *s, const struct ftp_cmd *c)
     memset(&hp, 0, sizeof hp);
     if ((r = s->io->passive(s->io->ctx, &hp)) != 0)
         return say(s, r, "Cannot open passive connection.");
-    int n = c->verb == FTP_EPSV ? ftp_reply_229(b, sizeof b, hp.port) : ftp_reply_227(b, sizeof b, &hp);
+    int n =
+        c->verb == FTP_EPSV ? ftp_reply_229(b, sizeof b, hp.port) : ftp_reply_227(b, sizeof b, &hp);
     if (n < 0)
         return say(s, 425, "PASV needs IPv4: use EPSV.");
     s->data_ready = 1;
@@ -289,16 +309,16 @@ static int do_path_cmd(struct ftp_session *s, const struct ftp_cmd *c)
         } else {
             struct tm tm;
             gmtime_r(&st.st_mtime, &tm);
-            return send_text(s, b, ftp_replyf(b, sizeof b, 213, "%04d%02d%02d%02d%02d%02d",
-                                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                                              tm.tm_hour, tm.tm_min, tm.tm_sec));
+            return send_text(s, b,
+                             ftp_replyf(b, sizeof b, 213, "%04d%02d%02d%02d%02d%02d",
+                                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                        tm.tm_min, tm.tm_sec));
         }
     case FTP_MLST:
         if (ftp_stat(&s->root, p, &st) != 0)
             return say_errno(s, errno);
         return send_text(s, b, ftp_reply_mlst(b, sizeof b, p, &st, !s->st.anonymous));
-    default:
-        return say(s, 502, "Command not implemented.");
+    default: return say(s, 502, "Command not implemented.");
     }
 }
 
@@ -313,8 +333,7 @@ static int run(struct ftp_session *s, struct ftp_cmd *c, int *tls_now)
         strcpy(s->user, c->arg);
         s->st.user_given = 1;
         return say(s, 331, "Password required.");
-    case FTP_PASS:
-        return do_pass(s, c->arg);
+    case FTP_PASS: return do_pass(s, c->arg);
     case FTP_AUTH:
         if ((r = ftp_parse_auth(c->arg)) != 0)
             return say(s, r, "Unsupported mechanism: use AUTH TLS.");
@@ -337,10 +356,8 @@ static int run(struct ftp_session *s, struct ftp_cmd *c, int *tls_now)
         s->st.prot_private = lv == 'P';
         return say(s, 200, lv == 'P' ? "PROT P ok." : "PROT C ok.");
     }
-    case FTP_FEAT:
-        return send_text(s, b, ftp_reply_feat(b, sizeof b, 1));
-    case FTP_SYST:
-        return say(s, 215, "UNIX Type: L8");
+    case FTP_FEAT: return send_text(s, b, ftp_reply_feat(b, sizeof b, 1));
+    case FTP_SYST: return say(s, 215, "UNIX Type: L8");
     case FTP_TYPE: {
         char t;
         if ((r = ftp_parse_type(c->arg, &t)) != 0)
@@ -370,14 +387,11 @@ static int run(struct ftp_session *s, struct ftp_cmd *c, int *tls_now)
     case FTP_APPE:
     case FTP_LIST:
     case FTP_NLST:
-    case FTP_MLSD:
-        return do_data(s, c);
+    case FTP_MLSD: return do_data(s, c);
     case FTP_PASV:
-    case FTP_EPSV:
-        return do_pasv(s, c);
+    case FTP_EPSV: return do_pasv(s, c);
     case FTP_PORT:
-    case FTP_EPRT:
-        return do_port(s, c);
+    case FTP_EPRT: return do_port(s, c);
     case FTP_ABOR:
         if (!s->st.transfer)
             return say(s, 225, "No transfer to abort.");
@@ -386,10 +400,8 @@ static int run(struct ftp_session *s, struct ftp_cmd *c, int *tls_now)
         if (say(s, 426, "Transfer aborted.") != 0)
             return -1;
         return say(s, 226, "ABOR successful.");
-    case FTP_STAT:
-        return do_stat(s, c);
-    case FTP_NOOP:
-        return say(s, 200, "NOOP ok.");
+    case FTP_STAT: return do_stat(s, c);
+    case FTP_NOOP: return say(s, 200, "NOOP ok.");
     case FTP_QUIT:
         s->closed = 1;
         if (s->st.transfer) {
@@ -401,12 +413,9 @@ static int run(struct ftp_session *s, struct ftp_cmd *c, int *tls_now)
         if ((r = ftp_parse_opts(c->arg)) != 0)
             return say(s, r, "Option not understood.");
         return say(s, 200, "UTF8 mode always on.");
-    case FTP_HELP:
-        return send_text(s, b, ftp_reply_help(b, sizeof b));
-    case FTP_ALLO:
-        return say(s, 202, "ALLO not needed.");
-    default:
-        return do_path_cmd(s, c);
+    case FTP_HELP: return send_text(s, b, ftp_reply_help(b, sizeof b));
+    case FTP_ALLO: return say(s, 202, "ALLO not needed.");
+    default: return do_path_cmd(s, c);
     }
 }
 
@@ -420,10 +429,11 @@ static int line(struct ftp_session *s, int status)
     int r = ftp_cmd_parse(s->line.buf, s->line.len, &c);
     if (r != 0) {
         char b[OUT_MAX];
-        return send_text(s, b, ftp_replyf(b, sizeof b, r, "%s: %s", c.name[0] ? c.name : "?",
-                                          r == 501 ? "syntax error in arguments."
-                                          : r == 502 ? "command not implemented."
-                                                     : "command not understood."));
+        return send_text(s, b,
+                         ftp_replyf(b, sizeof b, r, "%s: %s", c.name[0] ? c.name : "?",
+                                    r == 501   ? "syntax error in arguments."
+                                    : r == 502 ? "command not implemented."
+                                               : "command not understood."));
     }
     if (c.verb == FTP_RNFR)
         s->st.rnfr = 0; /* a new RNFR replaces the old one */
@@ -437,8 +447,8 @@ static int line(struct ftp_session *s, int status)
         s->st.rnfr = 0;
     /* RFC 3659 s.5.3: REST is for the transfer that follows (data
      * connection set-up and TYPE may come in between). */
-    if (c.verb != FTP_REST && c.verb != FTP_PASV && c.verb != FTP_EPSV &&
-        c.verb != FTP_PORT && c.verb != FTP_EPRT && c.verb != FTP_TYPE)
+    if (c.verb != FTP_REST && c.verb != FTP_PASV && c.verb != FTP_EPSV && c.verb != FTP_PORT &&
+        c.verb != FTP_EPRT && c.verb != FTP_TYPE)
         s->rest = 0;
     if (r == 0 && tls_now) {
         if (s->io->start_tls(s->io->ctx) != 0)

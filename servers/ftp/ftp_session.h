@@ -66,14 +66,16 @@ struct ftp_io {
      * server calls ftp_session_transfer_end when it ends; or a reply code
      * (425) and the session releases the resource. */
     int (*transfer)(void *ctx, struct ftp_xfer *x);
-    /* ABOR during a transfer: stop it and release its resource. */
+    /* ABOR or QUIT during a transfer: stop it and release its resource
+     * (the session has already forgotten it: a later
+     * ftp_session_transfer_end does nothing). */
     void (*abort)(void *ctx);
 };
 
 struct ftp_session_config {
-    int require_tls;  /* [FTP] REQUIRE_TLS */
-    int keep_partial; /* [FTP] KEEP_PARTIAL */
-    int implicit_tls; /* the control connection is TLS from the start */
+    int require_tls;              /* [FTP] REQUIRE_TLS */
+    int keep_partial;             /* [FTP] KEEP_PARTIAL */
+    int implicit_tls;             /* the control connection is TLS from the start */
     struct sockaddr_storage peer; /* the client's address (PORT/EPRT bounce check) */
 };
 
@@ -85,11 +87,11 @@ struct ftp_session {
     struct ftp_root root; /* fd -1 until logged in */
     char user[FTP_USER_MAX];
     char cwd[FTP_PATH_MAX];
-    char rnfr[FTP_PATH_MAX];  /* the RNFR path (st.rnfr) */
-    unsigned long long rest;  /* REST offset, for the next transfer */
-    char type;                /* 'A' or 'I' */
-    int data_ready;           /* PASV/EPSV/PORT/EPRT done, not yet used */
-    int epsv_all;             /* EPSV ALL: PASV, PORT, EPRT refused */
+    char rnfr[FTP_PATH_MAX]; /* the RNFR path (st.rnfr) */
+    unsigned long long rest; /* REST offset, for the next transfer */
+    char type;               /* 'A' or 'I' */
+    int data_ready;          /* PASV/EPSV/PORT/EPRT done, not yet used */
+    int epsv_all;            /* EPSV ALL: PASV, PORT, EPRT refused */
     int failed_logins;
     int closed; /* QUIT answered, or too many failures: close the connection */
     struct ftp_xfer xfer;

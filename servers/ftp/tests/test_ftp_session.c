@@ -131,8 +131,8 @@ static void m_abort(void *ctx)
 }
 
 static struct mem mem;
-static const struct ftp_io mio = {&mem, m_reply, m_tls, m_login, m_passive, m_active,
-                                  m_transfer, m_abort};
+static const struct ftp_io mio = {&mem,      m_reply,  m_tls,      m_login,
+                                  m_passive, m_active, m_transfer, m_abort};
 
 /* The end-line codes of the replies in out, space-separated. */
 static void codes(const char *out, char *buf, size_t cap)
@@ -320,8 +320,7 @@ static void t_wrong_passwords(void **state)
         {"USER alice\r\nPASS y\r\n", "331 530", "login alice y;", NULL, 0},
         {"PWD\r\n", "530", "", NULL, 0},
         /* the third failure closes; what follows in the buffer never runs */
-        {"USER alice\r\nPASS z\r\nUSER alice\r\nPASS pw\r\n", "331 421", "login alice z;", NULL,
-         1},
+        {"USER alice\r\nPASS z\r\nUSER alice\r\nPASS pw\r\n", "331 421", "login alice z;", NULL, 1},
     };
     RUN(st);
     assert_int_equal(sess.failed_logins, 3);
@@ -414,8 +413,8 @@ static void t_escapes(void **state)
         {"PASV\r\nRETR out\r\n", "227 550", "pasv;", NULL, 0},
         {"RETR ../../secret\r\n", "550", "", NULL, 0}, /* data connection still ready */
         {"STOR outdir/x\r\n", "550", "", NULL, 0},
-        {"MKD outdir/x\r\nDELE outdir/secret\r\nRNFR outdir/secret\r\n", "550 550 550", "",
-         NULL, 0},
+        {"MKD outdir/x\r\nDELE outdir/secret\r\nRNFR outdir/secret\r\n", "550 550 550", "", NULL,
+         0},
         {"RETR .a.txt.part.abc123\r\n", "550", "", NULL, 0}, /* hidden upload names */
         {"LIST outdir\r\n", "550", "", NULL, 0},
         {"PORT 10,0,0,1,200,10\r\n", "504", "", "own address", 0},
@@ -436,13 +435,15 @@ static void t_rest(void **state)
         {"REST 3\r\nTYPE I\r\nPASV\r\nRETR a.txt\r\n", "350 200 227 150",
          "pasv;xfer RETR /a.txt @3 I =3456789;", NULL, 0},
         {END_OK, "226", "", NULL, 0},
-        {"PASV\r\nRETR a.txt\r\n", "227 150", "pasv;xfer RETR /a.txt @0 I =0123456789;", NULL,
-         0},
+        {"PASV\r\nRETR a.txt\r\n", "227 150", "pasv;xfer RETR /a.txt @0 I =0123456789;", NULL, 0},
         {END_OK, "226", "", NULL, 0},
         {"REST 3\r\nNOOP\r\nPASV\r\nRETR a.txt\r\n", "350 200 227 150",
          "pasv;xfer RETR /a.txt @0 I =0123456789;", NULL, 0},
         {END_OK, "226", "", NULL, 0},
         {"REST x\r\n", "501", "", NULL, 0},
+        {"PASV\r\nREST 11\r\nRETR a.txt\r\n", "227 350 554", "pasv;", NULL, 0}, /* beyond */
+        {"REST 10\r\nRETR a.txt\r\n", "350 150", "xfer RETR /a.txt @10 I =;", NULL, 0},
+        {END_OK, "226", "", NULL, 0},
         /* REST + STOR in hidden mode: the prefix is kept, atomically */
         {"PUT\r\n", "500", "", NULL, 0},
         {"REST 2\r\nPORT 127,0,0,1,200,10\r\nSTOR a.txt\r\n", "350 200 150",
