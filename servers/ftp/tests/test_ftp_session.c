@@ -490,6 +490,56 @@ static void t_transfer_refused(void **state)
     assert_int_equal(sess.st.transfer, 0);
 }
 
+static int fail_reply(void *ctx, const char *text, size_t len)
+{
+    (void)ctx, (void)text, (void)len;
+    return -1;
+}
+static int fail_tls(void *ctx)
+{
+    note(ctx, "tls-failed;");
+    return -1;
+}
+
+/* Lines too long, names too long, and the io failing. */
+static void t_limits(void **state)
+{
+    (void)state;
+    start(0, 0);
+    static char big[FTP_LINE_MAX + 64], user[FTP_USER_MAX + 16];
+    memset(big, 'A', sizeof big);
+    memcpy(big, "NOOP ", 5);
+    memcpy(big + sizeof big - 3, "\r\n", 3);
+    memset(user, 'u', sizeof user);
+    memcpy(user, "USER ", 5);
+    memcpy(user + sizeof user - 3, "\r\n", 3);
+    const struct step st[] = {
+        {big, "500", "", "too long", 0},    {user, "501", "", NULL, 0},
+        {"NOOP x\r\n", "501", "", NULL, 0}, {"\r\n", "500", "", NULL, 0},
+        {"noop\r\n", "200", "", NULL, 0},
+    };
+    RUN(st);
+    ftp_session_free(&sess);
+
+    /* io->reply failing: -1 from the greeting and from input */
+    struct ftp_io io = mio;
+    io.reply = fail_reply;
+    struct ftp_session_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    assert_int_equal(ftp_session_init(&sess, &cfg, &io), -1);
+    assert_int_equal(ftp_session_input(&sess, "NOOP\r\n", 6), -1);
+    ftp_session_free(&sess);
+
+    /* the handshake cannot start: -1, and the connection is to be dropped */
+    start(0, 0);
+    io = mio;
+    io.start_tls = fail_tls;
+    sess.io = &io;
+    mem.calls_len = 0;
+    assert_int_equal(ftp_session_input(&sess, "AUTH TLS\r\nNOOP\r\n", 16), -1);
+    assert_string_equal(mem.calls, "tls-failed;");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +552,7 @@ int main(void)
         cmocka_unit_test_teardown(t_escapes, per_test_end),
         cmocka_unit_test_teardown(t_rest, per_test_end),
         cmocka_unit_test_teardown(t_transfer_refused, per_test_end),
+        cmocka_unit_test_teardown(t_limits, per_test_end),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
