@@ -30,6 +30,12 @@ void web_handler_hook_set(const struct web_handler *h)
     atomic_store(&hook, h);
 }
 
+void web_handler_hook_default(const struct web_handler *h)
+{
+    const struct web_handler *none = NULL;
+    atomic_compare_exchange_strong(&hook, &none, h);
+}
+
 static void conn_progress(struct web_conn *c);
 
 static void conn_free(struct web_conn *c)

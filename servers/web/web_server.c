@@ -3,6 +3,7 @@
  */
 #include "web_server.h"
 #include "web.h"
+#include "web_cgi.h"
 
 /* The RTOS names (bind, listen as macros) would clash with the "bind"
  * field of the configuration: the chipssl_ names are used here. */
@@ -178,6 +179,7 @@ int web_server_start(const struct chip_config *cfg, struct web_server **out, cha
         teardown(s);
         return -1;
     }
+    web_cgi_install(cfg->web.cgi_concurrent);
     if (loop_start(s->loop) != 0) {
         snprintf(err, errlen, "worker threads: %s", strerror(errno));
         *api_error = API_ENOMEM;

@@ -6,6 +6,8 @@
 #include "web_filters.h"
 #include "web_handler.h"
 
+#include "cgi_server.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -69,6 +71,18 @@ int web_static_handle(void *ctx, const struct web_request *req, struct web_respo
         resp->status = 405;
         return WEB_HANDLED;
     }
+    if (cgi_path_is_secure(req->path)) {
+        const struct http_request *h = req->http;
+        enum cgi_auth_result ar =
+            cgi_auth_check(req->path, 0, h->has_basic_auth ? h->auth_user : NULL,
+                           h->has_basic_auth ? h->auth_password : NULL);
+        if (ar == CGI_AUTH_UNAUTHORIZED) {
+            web_response_header(resp, "WWW-Authenticate", "Basic realm=\"chipd\"");
+            return not_found(resp, 401);
+        }
+        if (ar == CGI_AUTH_FORBIDDEN)
+            return not_found(resp, 403);
+    }
     char rel[4096];
     size_t plen = strlen(req->path);
     int n = snprintf(rel, sizeof rel, "%s%s", req->path + 1,
@@ -98,7 +112,23 @@ int web_static_handle(void *ctx, const struct web_request *req, struct web_respo
         close(fd);
         return WEB_HANDLED;
     }
-    resp->content_type = web_mime_type(rel);
+    /* One MIME table: the CGI layer's (application rows, then built-in),
+     * with its Content-Encoding and extra header rows. */
+    struct cgi_mime_info mi;
+    cgi_mime_lookup(rel, &mi);
+    resp->content_type = mi.type;
+    if (mi.encoding && mi.encoding[0])
+        web_response_header(resp, "Content-Encoding", "%s", mi.encoding);
+    if (mi.headers && mi.headers[0]) {
+        size_t n = strlen(mi.headers);
+        while (n >= 2 && mi.headers[n - 2] == '\r' && mi.headers[n - 1] == '\n')
+            n -= 2;
+        if (n + 3 <= sizeof resp->headers - resp->headers_len) {
+            memcpy(resp->headers + resp->headers_len, mi.headers, n);
+            memcpy(resp->headers + resp->headers_len + n, "\r\n", 3);
+            resp->headers_len += n + 2;
+        }
+    }
     resp->file_fd = fd;
     return WEB_HANDLED;
 }

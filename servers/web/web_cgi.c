@@ -1,0 +1,264 @@
+/*
+ * web_cgi.c - the CGI layer on the handler seam (web_handler.h): a request
+ * whose path names a CGI function (cgi_table_lookup; "/" through the main
+ * page, or the POST main page) is answered by that function, on the
+ * handler threads (offload 1: a callback may block). Secure area
+ * (cgi_auth_check: 401 with a Basic challenge, 403), 405 with Allow from
+ * the table, 500 for unusable answers, the application's error pages
+ * (cgi_error_func) for 401, 404 and 500.
+ */
+#include "web_cgi.h"
+
+#include "cgi_request.h"
+#include "cgi_server.h"
+#include "web_handler.h"
+
+#include <tcpip.h>
+
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static atomic_ulong next_conn_id = 1;
+
+/* The table name a request asks for: its path, or for "/" the main page. */
+static const char *cgi_name(const struct web_request *req, char *buf, size_t size)
+{
+    if (strcmp(req->path, "/") != 0)
+        return req->path;
+    int r = req->http->method == HTTP_POST ? cgi_main_page_post_copy(buf, size)
+                                           : cgi_main_page_copy(buf, size);
+    return r == 0 && buf[0] ? buf : req->path;
+}
+
+static int cgi_match(void *ctx, const struct web_request *req)
+{
+    char page[CGI_MAX_PATH_LEN + 2];
+    (void)ctx;
+    return cgi_table_lookup(cgi_name(req, page, sizeof page), (int)req->http->method, NULL, NULL) !=
+           CGI_LOOKUP_NONE;
+}
+
+static const char empty_body[1];
+
+/* The response from a mapped CGI answer: head fields and a copy of the body
+ * (the application's buffer is only valid until its next call). */
+static int head_to_response(const struct cgi_head *h, const char *body, size_t blen,
+                            struct web_response *resp)
+{
+    resp->status = h->status;
+    resp->content_type = h->content_type;
+    if (h->location && web_response_header(resp, "Location", "%s", h->location) != 0)
+        return -1;
+    if (h->realm) {
+        char esc[2 * 128 + 1];
+        size_t k = 0;
+        for (const char *p = h->realm; *p && k + 2 < sizeof esc; p++) {
+            if (*p == '"' || *p == '\\')
+                esc[k++] = '\\';
+            esc[k++] = *p;
+        }
+        esc[k] = '\0';
+        if (web_response_header(resp, "WWW-Authenticate", "Basic realm=\"%s\"", esc) != 0)
+            return -1;
+    }
+    if (h->last_modified) {
+        char date[40];
+        web_http_date((time_t)h->last_modified, date, sizeof date);
+        if (web_response_header(resp, "Last-Modified", "%s", date) != 0)
+            return -1;
+    }
+    const char *ck = h->cookies;
+    for (int i = 0; i < h->ncookies; i++) {
+        if (web_response_header(resp, "Set-Cookie", "%s", ck) != 0)
+            return -1;
+        ck += strlen(ck) + 1;
+    }
+    if (h->extra && h->extra[0]) {
+        size_t n = strlen(h->extra);
+        while (n >= 2 && h->extra[n - 2] == '\r' && h->extra[n - 1] == '\n')
+            n -= 2;
+        size_t room = sizeof resp->headers - resp->headers_len;
+        if (n + 3 > room)
+            return -1;
+        memcpy(resp->headers + resp->headers_len, h->extra, n);
+        memcpy(resp->headers + resp->headers_len + n, "\r\n", 3);
+        resp->headers_len += n + 2;
+    }
+    if (h->status == 204 || h->status == 304) {
+        resp->no_body = 1;
+        return 0;
+    }
+    if (blen == 0) {
+        resp->body = empty_body; /* Content-Length: 0, not the server's page */
+        resp->body_len = 0;
+        return 0;
+    }
+    char *copy = malloc(blen);
+    if (!copy)
+        return -1;
+    memcpy(copy, body, blen);
+    resp->body = copy;
+    resp->body_len = blen;
+    resp->release = free;
+    resp->release_arg = copy;
+    return 0;
+}
+
+static void response_reset(struct web_response *resp, int status)
+{
+    if (resp->release)
+        resp->release(resp->release_arg);
+    memset(resp, 0, sizeof *resp);
+    resp->file_fd = -1;
+    resp->status = status;
+}
+
+/* rp's out fields cleared for an error page: one that sets nothing is a
+ * CgiHttpOk (its buffer becomes the body, with the error's status). */
+static void out_reset(rpCgi *rp)
+{
+    rp->fHttpResponse = CgiHttpOk;
+    rp->fDataType = 0;
+    rp->fResponseBufferPtr = NULL;
+    rp->fResponseBufferLength = 0;
+    rp->fObjectDate = 0;
+    rp->fSetCookieHeaders = NULL;
+    rp->fNumOfSetCookieHeaders = 0;
+}
+
+/* The application's page for status (401, 404, 500, 503) when it installed
+ * one, with that status; else the server's own page for it. */
+static void error_page(rpCgi *rp, int status, struct web_response *resp)
+{
+    RpCgiFuncPtr fn = rp ? cgi_error_func(status) : NULL;
+    response_reset(resp, status);
+    if (!fn)
+        return;
+    out_reset(rp);
+    struct cgi_head h;
+    const char *body;
+    size_t blen;
+    if (cgi_call_func(fn, rp) != 0 || cgi_response_map(rp, NULL, &h, &body, &blen) != 0)
+        return;
+    h.status = status;
+    if (status != 401)
+        h.realm = NULL;
+    if (head_to_response(&h, body, blen, resp) != 0)
+        response_reset(resp, status);
+    resp->status = status;
+}
+
+/* The TLS details of the request's connection. */
+static void tls_details(const struct web_request *req, struct cgi_tls_info *tls)
+{
+    memset(tls, 0, sizeof *tls);
+    void *p = NULL;
+    int err = 0;
+    if (!req->server || SSL_GetConnState(req->sd, &p, &err) != 0 || !p)
+        return;
+    const SSL_CONN_STATE *st = p;
+    tls->is_tls = 1;
+    tls->version = st->version;
+    tls->suite = st->cipherSuite;
+    tls->suite_name = chipssl_suite_name(st->cipherSuite);
+    tls->client_subject = st->peerSubject;
+}
+
+static int cgi_handle(void *ctx, const struct web_request *req, struct web_response *resp)
+{
+    char page[CGI_MAX_PATH_LEN + 2];
+    const char *name = cgi_name(req, page, sizeof page);
+    CGI_Entry e;
+    unsigned allow = 0;
+    (void)ctx;
+    enum cgi_lookup_result lr = cgi_table_lookup(name, (int)req->http->method, &e, &allow);
+    if (lr == CGI_LOOKUP_NONE)
+        return WEB_DECLINED;
+    if (lr == CGI_LOOKUP_METHOD) {
+        char list[32] = "";
+        static const char *const names[] = {NULL, "GET", "HEAD", "POST"};
+        for (int m = 1; m <= 3; m++)
+            if (allow & (1u << m) || (m == 2 && allow & (1u << 1)))
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                         list[0] ? ", " : "", names[m]);
+        response_reset(resp, 405);
+        web_response_header(resp, "Allow", "%s", list);
+        return WEB_HANDLED;
+    }
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } peer;
+    socklen_t peer_len = 0;
+    memset(&peer, 0, sizeof peer);
+    if (inet_pton(AF_INET, req->remote_ip, &peer.in.sin_addr) == 1) {
+        peer.in.sin_family = AF_INET;
+        peer_len = sizeof peer.in;
+    } else if (inet_pton(AF_INET6, req->remote_ip, &peer.in6.sin6_addr) == 1) {
+        peer.in6.sin6_family = AF_INET6;
+        peer_len = sizeof peer.in6;
+    }
+    struct cgi_tls_info tls;
+    tls_details(req, &tls);
+    size_t need = cgi_request_scratch_size(req->http, req->body_len);
+    char *scratch = malloc(need);
+    rpCgi *rp = malloc(sizeof *rp);
+    if (!scratch || !rp) {
+        free(scratch);
+        free(rp);
+        error_page(NULL, 500, resp);
+        return WEB_HANDLED;
+    }
+    int r = cgi_request_fill(rp, req->http, req->body, req->body_len, peer_len ? &peer.sa : NULL,
+                             peer_len, atomic_fetch_add(&next_conn_id, 1), &tls, scratch, need);
+    if (r < 0) {
+        error_page(NULL, -r, resp);
+        goto out;
+    }
+    enum cgi_auth_result ar = cgi_auth_check(req->path, 0, rp->fUserNamePtr, rp->fPasswordPtr);
+    if (ar == CGI_AUTH_UNAUTHORIZED) {
+        error_page(rp, 401, resp);
+        if (!strstr(resp->headers, "WWW-Authenticate:"))
+            web_response_header(resp, "WWW-Authenticate", "Basic realm=\"chipd\"");
+        goto out;
+    }
+    if (ar == CGI_AUTH_FORBIDDEN) {
+        error_page(NULL, 403, resp);
+        goto out;
+    }
+    struct cgi_head h;
+    const char *body;
+    size_t blen;
+    if (cgi_call(&e, rp) != 0 || cgi_response_map(rp, NULL, &h, &body, &blen) != 0) {
+        error_page(rp, 500, resp);
+        goto out;
+    }
+    if ((h.status == 404 || h.status == 500) && cgi_error_func(h.status)) {
+        error_page(rp, h.status, resp);
+        goto out;
+    }
+    if (head_to_response(&h, body, blen, resp) != 0)
+        error_page(rp, 500, resp);
+out:
+    free(rp);
+    free(scratch);
+    return WEB_HANDLED;
+}
+
+static const struct web_handler cgi_handler = {
+    .name = "cgi",
+    .handle = cgi_handle,
+    .ctx = NULL,
+    .offload = 1,
+    .match = cgi_match,
+};
+
+void web_cgi_install(int concurrent)
+{
+    cgi_set_concurrent(concurrent);
+    web_handler_hook_default(&cgi_handler);
+}
