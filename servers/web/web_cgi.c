@@ -11,6 +11,7 @@
 
 #include "cgi_request.h"
 #include "cgi_server.h"
+#include "config.h"
 #include "web_handler.h"
 
 #include <tcpip.h>
@@ -257,8 +258,31 @@ static const struct web_handler cgi_handler = {
     .match = cgi_match,
 };
 
-void web_cgi_install(int concurrent)
+int web_cgi_install(const struct chip_config *cfg, char *err, size_t errlen)
 {
-    cgi_set_concurrent(concurrent);
+    cgi_set_concurrent(cfg->web.cgi_concurrent);
+    if (CGI_SetMainPage(cfg->web.mainpage) != 0) {
+        snprintf(err, errlen, "[WEB] MAINPAGE %s: not a usable main page", cfg->web.mainpage);
+        return -1;
+    }
+    if (cfg->web.secure_path[0] && CGI_SetSecurePath(cfg->web.secure_path) != 0) {
+        snprintf(err, errlen, "[WEB] SECURE_PATH %s: not a usable path", cfg->web.secure_path);
+        return -1;
+    }
+    const struct cfg_accounts *fam[2] = {&cfg->web.upload, &cfg->web.secure};
+    static const int type[2] = {CGI_ACCOUNT_UPLOAD, CGI_ACCOUNT_SECURE};
+    static const char *const key[2] = {"UPLOAD_USER", "SECURE_USER"};
+    for (int f = 0; f < 2; f++)
+        for (size_t i = 0; i < fam[f]->count; i++) {
+            const struct cfg_account *a = &fam[f]->list[i];
+            if (CGI_SetCredentials(a->user, a->password, type[f], (int)i) != 0) {
+                snprintf(err, errlen,
+                         "[WEB] %s%d: not a usable account (1..19 printable "
+                         "characters, at most %d accounts)",
+                         key[f], a->index, CGI_MAX_ACCOUNTS);
+                return -1;
+            }
+        }
     web_handler_hook_default(&cgi_handler);
+    return 0;
 }

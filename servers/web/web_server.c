@@ -179,7 +179,11 @@ int web_server_start(const struct chip_config *cfg, struct web_server **out, cha
         teardown(s);
         return -1;
     }
-    web_cgi_install(cfg->web.cgi_concurrent);
+    if (web_cgi_install(cfg, err, errlen) != 0) {
+        *api_error = API_EINVAL;
+        teardown(s);
+        return -1;
+    }
     if (loop_start(s->loop) != 0) {
         snprintf(err, errlen, "worker threads: %s", strerror(errno));
         *api_error = API_ENOMEM;

@@ -83,10 +83,13 @@ int web_static_handle(void *ctx, const struct web_request *req, struct web_respo
         if (ar == CGI_AUTH_FORBIDDEN)
             return not_found(resp, 403);
     }
-    char rel[4096];
+    char rel[4096], page[CGI_MAX_PATH_LEN + 2];
     size_t plen = strlen(req->path);
+    /* The main page as CGI_SetMainPage set it last (chip.ini's at start). */
+    const char *mainpage =
+        cgi_main_page_copy(page, sizeof page) == 0 && page[0] ? page : req->mainpage;
     int n = snprintf(rel, sizeof rel, "%s%s", req->path + 1,
-                     req->path[plen - 1] == '/' ? req->mainpage : "");
+                     req->path[plen - 1] == '/' ? mainpage : "");
     if (n < 0 || (size_t)n >= sizeof rel)
         return not_found(resp, 414);
     int fd = open_beneath(req->rootfd, rel);
