@@ -74,6 +74,29 @@ static void GoneFunc(rpCgiPtr rp)
     rp->fHttpResponse = CgiHttpNotFound;
 }
 
+/* refuses 127.0.0.2 */
+static int NotTwo(struct sockaddr *addr)
+{
+    const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+    return addr->sa_family == AF_INET && ntohl(in->sin_addr.s_addr) == 0x7f000002;
+}
+
+/* GET /ctl?filter=two|none&http=off|on: the HTTP server's accept filter
+ * and state (BIOS_Connection_Handler, BIOS_Server_On_Off) */
+static void CtlFunc(rpCgiPtr rp)
+{
+    char *name, *value;
+    int r = 0;
+    while (CGI_GetArgument(&name, &value, rp) == CGI_ARGUMENT_ERR_OK) {
+        if (strcmp(name, "filter") == 0)
+            r |= BIOS_Connection_Handler(strcmp(value, "two") == 0 ? NotTwo : NULL, SS_WEB_SERVER);
+        else if (strcmp(name, "http") == 0)
+            r |= BIOS_Server_On_Off(SS_WEB_SERVER, strcmp(value, "off") == 0) < 0;
+    }
+    snprintf(buf, sizeof buf, "ctl %d state %d", r, BIOS_Server_State(SS_WEB_SERVER));
+    text(rp, CgiHttpOk);
+}
+
 /* the 401 and 500 pages */
 static void DeniedPage(rpCgiPtr rp)
 {
@@ -105,6 +128,7 @@ int main(int argc, char **argv)
         {"secure/info", CgiHttpGet, SecureFunc},
         {"boom", CgiHttpGet, BoomFunc},
         {"gone", CgiHttpGet, GoneFunc},
+        {"ctl", CgiHttpGet, CtlFunc},
     };
     int err = 0;
     if (InstallCgiApp() != 0) {

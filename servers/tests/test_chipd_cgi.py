@@ -171,6 +171,42 @@ class TestCGI(Base):
         t.join(TIMEOUT)
         self.assertEqual(out["r"][1], b"blocked 3000")
 
+    def connect_from(self, src):
+        """GET /hello.txt over HTTP from source address src: the bytes answered."""
+        s = socket.socket()
+        s.settimeout(TIMEOUT)
+        s.bind((src, 0))
+        s.connect(("127.0.0.1", self.srv.http))
+        out = b""
+        try:
+            s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                out += b
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        s.close()
+        return out
+
+    def test_zz_accept_filter_and_server_on_off(self):
+        ok = b"0123456789abcdefghij"
+        try:
+            self.assertTrue(self.connect_from("127.0.0.2").endswith(ok))
+            self.assertEqual(self.req("/ctl?filter=two", tls=True)[1], b"ctl 0 state 0")
+            self.assertEqual(self.connect_from("127.0.0.2"), b"")  # refused: closed at once
+            self.assertTrue(self.connect_from("127.0.0.1").endswith(ok))
+            self.assertEqual(self.req("/ctl?filter=none&http=off", tls=True)[1], b"ctl 0 state 1")
+            self.assertEqual(self.connect_from("127.0.0.1"), b"")  # suspended
+            r, data = self.req("/hello.txt", tls=True)  # the HTTPS server is not
+            self.assertEqual(data, ok)
+            self.assertEqual(self.req("/ctl?http=on", tls=True)[1], b"ctl 0 state 0")
+            self.assertTrue(self.connect_from("127.0.0.1").endswith(ok))
+            self.assertTrue(self.connect_from("127.0.0.2").endswith(ok))
+        finally:
+            self.req("/ctl?filter=none&http=on", tls=True)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -258,6 +258,23 @@ static const struct web_handler cgi_handler = {
     .match = cgi_match,
 };
 
+int web_cgi_accept_allowed(int tls, const struct sockaddr_storage *peer)
+{
+    struct sockaddr_storage a = *peer;
+    socklen_t len =
+        a.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)peer;
+    if (a.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+        struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = a6->sin6_port};
+        memcpy(&a4.sin_addr, &a6->sin6_addr.s6_addr[12], 4);
+        memset(&a, 0, sizeof a);
+        memcpy(&a, &a4, sizeof a4);
+        len = sizeof a4;
+    }
+    return chipd_accept_allowed(tls ? SS_SSL_WEB_SERVER : SS_WEB_SERVER, (struct sockaddr *)&a,
+                                len);
+}
+
 int web_cgi_install(const struct chip_config *cfg, char *err, size_t errlen)
 {
     cgi_set_concurrent(cfg->web.cgi_concurrent);

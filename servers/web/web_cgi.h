@@ -15,4 +15,14 @@ struct chip_config;
  * (web_handler_hook_default). Returns 0, or -1 with the reason in err. */
 int web_cgi_install(const struct chip_config *cfg, char *err, size_t errlen);
 
+/* web_cgi_accept_allowed - BIOS_Server_On_Off and BIOS_Connection_Handler
+ * for a new connection of the HTTP (tls 0) or HTTPS (1) listener: 1 to
+ * serve it, 0 when the server is suspended or the application's filter
+ * refuses the peer (then it is closed at once, before anything is read).
+ * The filter runs on the calling worker, concurrently with the CGI
+ * callbacks (not under their serialisation: it must be quick); it sees an
+ * IPv4-mapped IPv6 peer as IPv4. */
+struct sockaddr_storage;
+int web_cgi_accept_allowed(int tls, const struct sockaddr_storage *peer);
+
 #endif

@@ -29,6 +29,11 @@ struct listen_ctx {
 static void on_accept(void *arg, struct loop_worker *w, int sd, const struct sockaddr_storage *peer)
 {
     struct listen_ctx *lc = arg;
+    if (!web_cgi_accept_allowed(lc->tls, peer)) {
+        int e = 0;
+        closesocket(sd, &e);
+        return;
+    }
     web_conn_accept(lc->srv, w, sd, lc->tls, peer);
 }
 
