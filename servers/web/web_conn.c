@@ -302,9 +302,16 @@ static void conn_progress(struct web_conn *c)
                 return;
             }
             if (c->in_len == c->in_cap) {
-                /* The head does not fit: the parser says 414 or 431 on
-                 * what it has; anything else is a head too large. */
-                int n = http_parse_request(c->in, c->in_len, &c->srv->limits, &c->req);
+                /* The read filled the input: the head may have completed
+                 * with it (body bytes behind it). Else the head does not
+                 * fit: the parser says 414 or 431 on what it has; anything
+                 * else is a head too large. */
+                int n = http_parse_request(c->in + c->req_pos, c->in_len - c->req_pos,
+                                           &c->srv->limits, &c->req);
+                if (n > 0) {
+                    head_done(c, n);
+                    break;
+                }
                 c->had_request = 0;
                 respond_error(c, n < HTTP_INCOMPLETE ? -n : 431, 0);
                 break;
