@@ -97,6 +97,14 @@ static void CtlFunc(rpCgiPtr rp)
     text(rp, CgiHttpOk);
 }
 
+/* after each upload: says where the file went */
+static void UploadDone(rpCgiPtr rp)
+{
+    snprintf(buf, sizeof buf, "stored %s by %s", rp->fPathPtr,
+             rp->fUserNamePtr ? rp->fUserNamePtr : "?");
+    text(rp, CgiHttpOk);
+}
+
 /* the 401 and 500 pages */
 static void DeniedPage(rpCgiPtr rp)
 {
@@ -143,7 +151,8 @@ int main(int argc, char **argv)
         }
     }
     if (CGI_Install_Func_OnErr(CGI_ERR_STATE_UNAUTHORIZED, (void *)DeniedPage) != 0 ||
-        CGI_Install_Func_OnErr(CGI_ERR_STATE_FILE_SYSTEM, (void *)BrokenPage) != 0) {
+        CGI_Install_Func_OnErr(CGI_ERR_STATE_FILE_SYSTEM, (void *)BrokenPage) != 0 ||
+        CGI_Install_Func_OnUpload((void *)UploadDone) != 0) {
         fprintf(stderr, "CGI_Install_Func_OnErr failed\n");
         return 1;
     }

@@ -8,6 +8,7 @@ Run: CHIPD=build/servers/tests/chipd_cgi_app python3 -m unittest -v test_chipd_c
 (from servers/tests). Needs python3, openssl, curl.
 """
 import http.client
+import os
 import socket
 import ssl
 import threading
@@ -170,6 +171,74 @@ class TestCGI(Base):
         self.assertLess(took, 2.0)
         t.join(TIMEOUT)
         self.assertEqual(out["r"][1], b"blocked 3000")
+
+    def upload_dir_clean(self):
+        names = os.listdir(f"{self.d}/root")
+        self.assertFalse([n for n in names if n.startswith(".chipd-upload")], names)
+        return names
+
+    def test_upload(self):
+        src = f"{self.d}/payload.bin"
+        payload = os.urandom(200000) + b"\r\n--not-the-boundary\r\n"
+        with open(src, "wb") as f:
+            f.write(payload)
+        r = self.curl("-u", "up:load", "-F", "note=hi", "-F", f"file=@{src};filename=../../up1.bin",
+                      self.url("/upload"))
+        self.assertEqual(r.stdout, b"stored up1.bin by up", r.stderr)
+        with open(f"{self.d}/root/up1.bin", "rb") as f:
+            self.assertTrue(f.read() == payload, "the stored file differs")
+        # over HTTPS too, then fetched back as a static file
+        r = self.curl_tls("-u", "up:load", "-F", f"f=@{src};filename=up2.bin", self.url("/upload", True))
+        self.assertEqual(r.stdout, b"stored up2.bin by up", r.stderr)
+        r, data = self.req("/up2.bin")
+        self.assertTrue(r.status == 200 and data == payload)
+        # accounts: none, a secure one, a wrong password: 401, nothing stored
+        for cred in ([], ["-u", "admin:s3cret"], ["-u", "up:wrong"]):
+            r = self.curl(*cred, "-w", "%{http_code}", "-o", "/dev/null", "-F", f"f=@{src};filename=no.bin",
+                          self.url("/upload"))
+            self.assertEqual(r.stdout, b"401", cred)
+        self.assertNotIn("no.bin", self.upload_dir_clean())
+
+    def test_upload_cut_off_or_unterminated(self):
+        head = (b"POST /upload HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dXA6bG9hZA==\r\n"
+                b"Content-Type: multipart/form-data; boundary=XyZ\r\n")
+        part = (b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"cut.bin\"\r\n\r\n"
+                + b"a" * 5000)
+        # the connection ends in the middle of the body
+        s = socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+        s.sendall(head + b"Content-Length: %d\r\n\r\n" % (len(part) + 100) + part)
+        s.shutdown(socket.SHUT_WR)
+        self.assertEqual(s.recv(4096), b"")
+        s.close()
+        # the whole body came, but without its closing delimiter: 400
+        resp = raw(self.srv.http, head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(part) + part)
+        self.assertEqual(status_of(resp), 400, resp)
+        # then a good one under the same name
+        body = part + b"\r\n--XyZ--\r\n"
+        resp = raw(self.srv.http, head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+        self.assertEqual(status_of(resp), 200, resp)
+        with open(f"{self.d}/root/cut.bin", "rb") as f:
+            self.assertEqual(f.read(), b"a" * 5000)
+        os.unlink(f"{self.d}/root/cut.bin")
+        resp = raw(self.srv.http, head + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(part) + part)
+        self.assertEqual(status_of(resp), 400, resp)
+        self.assertNotIn("cut.bin", self.upload_dir_clean())
+
+    def test_head_completed_by_a_read_that_fills_the_input(self):
+        # The head's end arrives in the same read as a body larger than the
+        # input buffer: the head is complete, not "too large" (was a 431).
+        s = socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+        s.sendall(b"POST /status HTTP/1.1\r\nHost: x\r\n")
+        time.sleep(0.3)  # the server reads the first part alone
+        s.sendall(b"Connection: close\r\nContent-Length: 100000\r\n\r\n" + b"a=" + b"b" * 99998)
+        out = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+        s.close()
+        self.assertEqual(status_of(out), 405, out[:200])
 
     def connect_from(self, src):
         """GET /hello.txt over HTTP from source address src: the bytes answered."""

@@ -12,15 +12,20 @@
 #include "cgi_request.h"
 #include "cgi_server.h"
 #include "config.h"
+#include "multipart.h"
 #include "web_handler.h"
 
 #include <tcpip.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 static atomic_ulong next_conn_id = 1;
 
@@ -34,12 +39,22 @@ static const char *cgi_name(const struct web_request *req, char *buf, size_t siz
     return r == 0 && buf[0] ? buf : req->path;
 }
 
+/* An upload: a multipart/form-data POST (to a path that names no CGI
+ * function) while CGI_Enable_Upload is on. */
+static int is_upload(const struct web_request *req)
+{
+    const struct http_request *h = req->http;
+    return h->method == HTTP_POST && h->boundary.p && h->content_type.n >= 19 &&
+           strncasecmp(h->content_type.p, "multipart/form-data", 19) == 0 && cgi_upload_enabled();
+}
+
 static int cgi_match(void *ctx, const struct web_request *req)
 {
     char page[CGI_MAX_PATH_LEN + 2];
     (void)ctx;
     return cgi_table_lookup(cgi_name(req, page, sizeof page), (int)req->http->method, NULL, NULL) !=
-           CGI_LOOKUP_NONE;
+               CGI_LOOKUP_NONE ||
+           is_upload(req);
 }
 
 static const char empty_body[1];
@@ -168,6 +183,159 @@ static void tls_details(const struct web_request *req, struct cgi_tls_info *tls)
     tls->client_subject = st->peerSubject;
 }
 
+/* ------------------------------------------------------------- uploads */
+
+struct upload_file {
+    char tmp[64];
+    char name[MULTIPART_MAX_FILENAME + 1];
+};
+
+static atomic_ulong next_tmp = 1;
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Each file part into a hidden temporary file beneath the root; once the
+ * whole body has parsed, each renamed to its sanitised name and the upload
+ * callback called with fPathPtr = that name. Nothing half-written is ever
+ * under a final name. Returns the status, 0 when the files are in place. */
+static int upload_store(const struct web_request *req, struct upload_file *files, unsigned *nfiles)
+{
+    struct multipart m;
+    const struct http_request *h = req->http;
+    int fd = -1, status = 0;
+    if (multipart_init(&m, h->boundary.p, h->boundary.n, NULL) != 0)
+        return 400;
+    const char *p = req->body ? req->body : "";
+    size_t left = req->body_len;
+    for (;;) {
+        size_t used = 0, dlen = 0;
+        const char *data = NULL;
+        int rc = left ? multipart_feed(&m, p, left, &used, &data, &dlen) : MULTIPART_MORE;
+        p += used;
+        left -= used;
+        if (rc < 0) {
+            status = -rc;
+            break;
+        }
+        if (rc == MULTIPART_PART && m.part.has_filename && m.part.filename[0]) {
+            struct upload_file *f = &files[*nfiles];
+            snprintf(f->tmp, sizeof f->tmp, ".chipd-upload-%ld-%lu", (long)getpid(),
+                     atomic_fetch_add(&next_tmp, 1));
+            snprintf(f->name, sizeof f->name, "%s", m.part.filename);
+            fd = openat(req->rootfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                        0644);
+            if (fd < 0) {
+                status = 500;
+                break;
+            }
+            (*nfiles)++;
+        } else if (rc == MULTIPART_DATA && fd >= 0) {
+            if (write_all(fd, data, dlen) != 0) {
+                status = 500;
+                break;
+            }
+        } else if (rc == MULTIPART_PART_END && fd >= 0) {
+            int bad = fsync(fd) != 0;
+            bad |= close(fd) != 0;
+            fd = -1;
+            if (bad) {
+                status = 500;
+                break;
+            }
+        } else if (rc == MULTIPART_DONE || (rc == MULTIPART_MORE && !left)) {
+            if (multipart_finish(&m) != 0)
+                status = 400;
+            break;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    if (!status && *nfiles == 0)
+        status = 400; /* no file in it */
+    for (unsigned i = 0; !status && i < *nfiles; i++)
+        if (renameat(req->rootfd, files[i].tmp, req->rootfd, files[i].name) != 0)
+            status = 500;
+    for (unsigned i = 0; i < *nfiles; i++)
+        unlinkat(req->rootfd, files[i].tmp, 0); /* those not renamed */
+    return status;
+}
+
+static int web_upload(const struct web_request *req, struct web_response *resp)
+{
+    const struct http_request *h = req->http;
+    enum cgi_auth_result ar = cgi_auth_check(req->path, 1, h->has_basic_auth ? h->auth_user : NULL,
+                                             h->has_basic_auth ? h->auth_password : NULL);
+    if (ar != CGI_AUTH_OK) {
+        response_reset(resp, (int)ar);
+        if (ar == CGI_AUTH_UNAUTHORIZED)
+            web_response_header(resp, "WWW-Authenticate", "Basic realm=\"chipd upload\"");
+        return WEB_HANDLED;
+    }
+    struct upload_file *files = calloc(multipart_default_limits.max_parts, sizeof *files);
+    if (!files) {
+        response_reset(resp, 503);
+        return WEB_HANDLED;
+    }
+    unsigned n = 0;
+    int status = upload_store(req, files, &n);
+    if (status) {
+        free(files);
+        response_reset(resp, status);
+        return WEB_HANDLED;
+    }
+    static const char done[] = "uploaded\n";
+    response_reset(resp, 200);
+    resp->content_type = "text/plain; charset=utf-8";
+    resp->body = done;
+    resp->body_len = sizeof done - 1;
+    RpCgiFuncPtr fn = cgi_upload_func();
+    if (fn) {
+        /* The callback gets the request's rpCgi with fPathPtr = the stored
+         * file's path relative to the root; what it answers for the last
+         * file (if anything) is the response. */
+        size_t need = cgi_request_scratch_size(h, 0);
+        char *scratch = malloc(need);
+        rpCgi *rp = malloc(sizeof *rp);
+        struct cgi_tls_info tls;
+        tls_details(req, &tls);
+        if (scratch && rp &&
+            cgi_request_fill(rp, h, NULL, 0, NULL, 0, atomic_fetch_add(&next_conn_id, 1), &tls,
+                             scratch, need) == 0) {
+            rp->fRemoteIPPtr = (char *)req->remote_ip;
+            for (unsigned i = 0; i < n; i++) {
+                rp->fPathPtr = files[i].name;
+                rp->fHttpResponse = CgiHttpNotFound;
+                cgi_call_func(fn, rp);
+            }
+            struct cgi_head hd;
+            const char *body;
+            size_t blen;
+            if (rp->fHttpResponse != CgiHttpNotFound) {
+                response_reset(resp, 200);
+                if (cgi_response_map(rp, NULL, &hd, &body, &blen) != 0 ||
+                    head_to_response(&hd, body, blen, resp) != 0)
+                    response_reset(resp, 500);
+            }
+        }
+        free(rp);
+        free(scratch);
+    }
+    free(files);
+    return WEB_HANDLED;
+}
+
 static int cgi_handle(void *ctx, const struct web_request *req, struct web_response *resp)
 {
     char page[CGI_MAX_PATH_LEN + 2];
@@ -177,7 +345,7 @@ static int cgi_handle(void *ctx, const struct web_request *req, struct web_respo
     (void)ctx;
     enum cgi_lookup_result lr = cgi_table_lookup(name, (int)req->http->method, &e, &allow);
     if (lr == CGI_LOOKUP_NONE)
-        return WEB_DECLINED;
+        return is_upload(req) ? web_upload(req, resp) : WEB_DECLINED;
     if (lr == CGI_LOOKUP_METHOD) {
         char list[32] = "";
         static const char *const names[] = {NULL, "GET", "HEAD", "POST"};
