@@ -240,6 +240,23 @@ class TestCGI(Base):
         s.close()
         self.assertEqual(status_of(out), 405, out[:200])
 
+    def test_root_dir_at_run_time(self):
+        from urllib.parse import quote
+        os.makedirs(f"{self.d}/root2", exist_ok=True)
+        with open(f"{self.d}/root2/other.txt", "w") as f:
+            f.write("in root2")
+        try:
+            self.assertEqual(self.req("/ctl?root=" + quote(f"{self.d}/root2", safe=""))[1], b"ctl 0 state 0")
+            r, data = self.req("/other.txt", tls=True)
+            self.assertEqual((r.status, data), (200, b"in root2"))
+            self.assertEqual(self.req("/hello.txt")[0].status, 404)
+            self.assertEqual(self.req("/ctl?root=/nonexistent")[1], b"ctl 1 state 0")
+            self.assertEqual(self.req("/other.txt")[0].status, 200)
+        finally:
+            self.req("/ctl?root=" + quote(f"{self.d}/root", safe=""))
+        self.assertEqual(self.req("/other.txt")[0].status, 404)
+        self.assertEqual(self.req("/hello.txt")[0].status, 200)
+
     def connect_from(self, src):
         """GET /hello.txt over HTTP from source address src: the bytes answered."""
         s = socket.socket()

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,7 +211,8 @@ static int write_all(int fd, const char *p, size_t n)
  * whole body has parsed, each renamed to its sanitised name and the upload
  * callback called with fPathPtr = that name. Nothing half-written is ever
  * under a final name. Returns the status, 0 when the files are in place. */
-static int upload_store(const struct web_request *req, struct upload_file *files, unsigned *nfiles)
+static int upload_store(const struct web_request *req, int rootfd, struct upload_file *files,
+                        unsigned *nfiles)
 {
     struct multipart m;
     const struct http_request *h = req->http;
@@ -234,8 +236,7 @@ static int upload_store(const struct web_request *req, struct upload_file *files
             snprintf(f->tmp, sizeof f->tmp, ".chipd-upload-%ld-%lu", (long)getpid(),
                      atomic_fetch_add(&next_tmp, 1));
             snprintf(f->name, sizeof f->name, "%s", m.part.filename);
-            fd = openat(req->rootfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                        0644);
+            fd = openat(rootfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
             if (fd < 0) {
                 status = 500;
                 break;
@@ -265,10 +266,10 @@ static int upload_store(const struct web_request *req, struct upload_file *files
     if (!status && *nfiles == 0)
         status = 400; /* no file in it */
     for (unsigned i = 0; !status && i < *nfiles; i++)
-        if (renameat(req->rootfd, files[i].tmp, req->rootfd, files[i].name) != 0)
+        if (renameat(rootfd, files[i].tmp, rootfd, files[i].name) != 0)
             status = 500;
     for (unsigned i = 0; i < *nfiles; i++)
-        unlinkat(req->rootfd, files[i].tmp, 0); /* those not renamed */
+        unlinkat(rootfd, files[i].tmp, 0); /* those not renamed */
     return status;
 }
 
@@ -289,7 +290,10 @@ static int web_upload(const struct web_request *req, struct web_response *resp)
         return WEB_HANDLED;
     }
     unsigned n = 0;
-    int status = upload_store(req, files, &n);
+    int owned, root = web_cgi_root(req, &owned);
+    int status = root < 0 ? 500 : upload_store(req, root, files, &n);
+    if (owned)
+        close(root);
     if (status) {
         free(files);
         response_reset(resp, status);
@@ -443,8 +447,38 @@ int web_cgi_accept_allowed(int tls, const struct sockaddr_storage *peer)
                                 len);
 }
 
+/* CGI_SetRootDir's directory as the start set it ([WEB] ROOTDIR). */
+static pthread_mutex_t root_mu = PTHREAD_MUTEX_INITIALIZER;
+static char start_root[CGI_MAX_ROOTDIR_LEN + 1];
+
+int web_cgi_root(const struct web_request *req, int *owned)
+{
+    char now[CGI_MAX_ROOTDIR_LEN + 1];
+    *owned = 0;
+    if (cgi_root_dir_copy(now, sizeof now) != 0 || !now[0])
+        return req->rootfd;
+    pthread_mutex_lock(&root_mu);
+    int same = strcmp(now, start_root) == 0;
+    pthread_mutex_unlock(&root_mu);
+    if (same)
+        return req->rootfd;
+    int fd = open(now, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    *owned = 1;
+    return fd;
+}
+
 int web_cgi_install(const struct chip_config *cfg, char *err, size_t errlen)
 {
+    if (CGI_SetRootDir(cfg->web.rootdir) != 0) {
+        snprintf(err, errlen, "[WEB] ROOTDIR %s: not a usable root", cfg->web.rootdir);
+        return -1;
+    }
+    pthread_mutex_lock(&root_mu);
+    if (cgi_root_dir_copy(start_root, sizeof start_root) != 0)
+        start_root[0] = '\0';
+    pthread_mutex_unlock(&root_mu);
     cgi_set_concurrent(cfg->web.cgi_concurrent);
     if (CGI_SetMainPage(cfg->web.mainpage) != 0) {
         snprintf(err, errlen, "[WEB] MAINPAGE %s: not a usable main page", cfg->web.mainpage);

@@ -25,4 +25,11 @@ int web_cgi_install(const struct chip_config *cfg, char *err, size_t errlen);
 struct sockaddr_storage;
 int web_cgi_accept_allowed(int tls, const struct sockaddr_storage *peer);
 
+/* web_cgi_root - the root directory to serve from: req->rootfd (*owned
+ * 0), or, once the application moved the root with CGI_SetRootDir, that
+ * directory opened (*owned 1: the caller closes it). -1 when it cannot be
+ * opened. */
+struct web_request;
+int web_cgi_root(const struct web_request *req, int *owned);
+
 #endif

@@ -7,6 +7,7 @@
 #include "web_handler.h"
 
 #include "cgi_server.h"
+#include "web_cgi.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -92,7 +93,15 @@ int web_static_handle(void *ctx, const struct web_request *req, struct web_respo
                      req->path[plen - 1] == '/' ? mainpage : "");
     if (n < 0 || (size_t)n >= sizeof rel)
         return not_found(resp, 414);
-    int fd = open_beneath(req->rootfd, rel);
+    /* The root as CGI_SetRootDir set it last (chip.ini's at start). */
+    int owned, rootfd = web_cgi_root(req, &owned);
+    if (rootfd < 0)
+        return not_found(resp, 404);
+    int fd = open_beneath(rootfd, rel);
+    int open_errno = errno;
+    if (owned)
+        close(rootfd);
+    errno = open_errno;
     if (fd < 0)
         return not_found(resp, errno == EACCES || errno == EPERM ? 403 : 404);
     struct stat st;
