@@ -124,9 +124,11 @@ class TestCGI(Base):
         self.assertIn(r.status, (200, 404))  # case: never served without credentials
         r, data = self.req("/secure/note.txt", headers={"Authorization": CRED_ADMIN}, tls=True)
         self.assertEqual((r.status, data), (200, b"secure file"))
-        # the application's 401 page
-        r, data = self.req("/secure/info")
-        self.assertEqual(data, b"app page: who are you?")
+        # the application's 401 page, for functions and files
+        for path in ("/secure/info", "/secure/note.txt"):
+            r, data = self.req(path)
+            self.assertEqual((r.status, data), (401, b"app page: who are you?"), path)
+            self.assertTrue(r.getheader("WWW-Authenticate").startswith("Basic realm="), path)
 
     def test_tls_fields(self):
         r = self.curl_tls("--tlsv1.3", self.url("/tls", True))
@@ -143,6 +145,11 @@ class TestCGI(Base):
         r, data = self.req("/gone")
         self.assertEqual(r.status, 404)
         self.assertEqual(data, b"<html><body>No such page on this @CHIP</body></html>")
+        for path, tls in (("/nothing.htm", False), ("/sub/none/", True)):  # static files too
+            r, data = self.req(path, tls=tls)
+            self.assertEqual((r.status, data), (404, b"<html><body>No such page on this @CHIP</body></html>"))
+        r, data = self.req("/nothing.htm", method="HEAD")
+        self.assertEqual((r.status, data), (404, b""))
         r, data = self.req("/boom")
         self.assertEqual((r.status, data), (500, b"app page: something broke"))
 

@@ -422,6 +422,44 @@ out:
     return WEB_HANDLED;
 }
 
+/* The application's page for a static file's 401 or 404 (the status in
+ * resp on entry). */
+static int error_handle(void *ctx, const struct web_request *req, struct web_response *resp)
+{
+    int status = resp->status;
+    (void)ctx;
+    size_t need = cgi_request_scratch_size(req->http, 0);
+    char *scratch = malloc(need);
+    rpCgi *rp = malloc(sizeof *rp);
+    struct cgi_tls_info tls;
+    tls_details(req, &tls);
+    int ok = scratch && rp &&
+             cgi_request_fill(rp, req->http, NULL, 0, NULL, 0, atomic_fetch_add(&next_conn_id, 1),
+                              &tls, scratch, need) == 0;
+    if (ok) {
+        rp->fRemoteIPPtr = (char *)req->remote_ip;
+        error_page(rp, status, resp);
+        if (status == 401)
+            web_response_header(resp, "WWW-Authenticate", "Basic realm=\"chipd\"");
+    }
+    free(rp);
+    free(scratch);
+    return WEB_HANDLED; /* else the static answer stays as it was */
+}
+
+const struct web_handler web_cgi_error_handler = {
+    .name = "cgi-error",
+    .handle = error_handle,
+    .ctx = NULL,
+    .offload = 1,
+    .match = NULL,
+};
+
+int web_cgi_error_wanted(int status)
+{
+    return (status == 401 || status == 404) && cgi_error_func(status) != NULL;
+}
+
 static const struct web_handler cgi_handler = {
     .name = "cgi",
     .handle = cgi_handle,

@@ -25,6 +25,15 @@ int web_cgi_install(const struct chip_config *cfg, char *err, size_t errlen);
 struct sockaddr_storage;
 int web_cgi_accept_allowed(int tls, const struct sockaddr_storage *peer);
 
+/* The application's error pages (CGI_Install_Func_OnErr) for a static
+ * file's answer: web_cgi_error_wanted(status) is 1 when the application
+ * has a page for that status (401, 404); then the connection hands the
+ * request to web_cgi_error_handler (offloaded: it calls the application),
+ * which replaces the response by the page, with the same status. */
+struct web_handler;
+extern const struct web_handler web_cgi_error_handler;
+int web_cgi_error_wanted(int status);
+
 /* web_cgi_root - the root directory to serve from: req->rootfd (*owned
  * 0), or, once the application moved the root with CGI_SetRootDir, that
  * directory opened (*owned 1: the caller closes it). -1 when it cannot be

@@ -6,6 +6,7 @@
  * timers end stalled connections.
  */
 #include "web.h"
+#include "web_cgi.h"
 
 #include <tcpip.h>
 
@@ -89,6 +90,20 @@ static void respond_error(struct web_conn *c, int status, int keep)
     start_response(c);
 }
 
+/* A static answer the application has an error page for (401, 404): to
+ * the handler threads, which call it (web_cgi_error_handler). 1 when
+ * handed over. */
+static int static_error_page(struct web_conn *c)
+{
+    if (!c->srv->pool || c->resp.file_fd >= 0 || !web_cgi_error_wanted(c->resp.status))
+        return 0;
+    c->handler = &web_cgi_error_handler;
+    c->state = WC_HANDLER;
+    loop_conn_timer(&c->lc, 0);
+    web_pool_submit(c->srv->pool, c);
+    return 1;
+}
+
 static void dispatch(struct web_conn *c)
 {
     struct web_server *s = c->srv;
@@ -137,16 +152,22 @@ static void dispatch(struct web_conn *c)
         web_pool_submit(s->pool, c);
         return;
     }
-    if (!h || h->handle(h->ctx, &c->view, &c->resp) != WEB_HANDLED)
+    if (!h || h->handle(h->ctx, &c->view, &c->resp) != WEB_HANDLED) {
         web_static_handler.handle(web_static_handler.ctx, &c->view, &c->resp);
+        if (static_error_page(c))
+            return;
+    }
     start_response(c);
 }
 
 void web_conn_resume(void *conn)
 {
     struct web_conn *c = conn;
-    if (c->handler_result != WEB_HANDLED)
+    if (c->handler_result != WEB_HANDLED) {
         web_static_handler.handle(web_static_handler.ctx, &c->view, &c->resp);
+        if (static_error_page(c))
+            return;
+    }
     start_response(c);
     conn_progress(c);
 }
