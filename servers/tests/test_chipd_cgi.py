@@ -160,6 +160,20 @@ class TestCGI(Base):
         r, _ = self.req("/hello.txt")
         self.assertEqual(r.getheader("Content-Type"), "text/plain; charset=utf-8")
 
+    def two_blocking_calls(self):
+        """Two 1.5 s callbacks started at once: the seconds until both ended."""
+        t0 = time.monotonic()
+        ts = [threading.Thread(target=self.req, args=("/block?ms=1500",)) for _ in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(TIMEOUT)
+        return time.monotonic() - t0
+
+    def test_callbacks_serialised(self):
+        # CGI_CONCURRENT=0 (the default): one callback at a time, as the original's web task
+        self.assertGreaterEqual(self.two_blocking_calls(), 3.0)
+
     def test_blocking_callback_does_not_stall_static_files(self):
         out = {}
 
@@ -299,6 +313,14 @@ class TestCGI(Base):
             self.assertTrue(self.connect_from("127.0.0.2").endswith(ok))
         finally:
             self.req("/ctl?filter=none&http=on", tls=True)
+
+
+class TestCGIConcurrent(TestCGI):
+    """The same with [WEB] CGI_CONCURRENT=1: callbacks run at once."""
+    extra_web = TestCGI.extra_web + "CGI_CONCURRENT = 1\n"
+
+    def test_callbacks_serialised(self):
+        self.assertLess(self.two_blocking_calls(), 2.9)
 
 
 if __name__ == "__main__":
