@@ -81,9 +81,9 @@ static int NotTwo(struct sockaddr *addr)
     return addr->sa_family == AF_INET && ntohl(in->sin_addr.s_addr) == 0x7f000002;
 }
 
-/* GET /ctl?filter=two|none&http=off|on&root=DIR: the HTTP server's accept
+/* GET /ctl?filter=two|none&http=off|on&root=DIR&main=PAGE: the HTTP server's accept
  * filter and state (BIOS_Connection_Handler, BIOS_Server_On_Off), the root
- * (CGI_SetRootDir) */
+ * (CGI_SetRootDir), the main page (CGI_SetMainPage) */
 static void CtlFunc(rpCgiPtr rp)
 {
     char *name, *value;
@@ -91,6 +91,8 @@ static void CtlFunc(rpCgiPtr rp)
     while (CGI_GetArgument(&name, &value, rp) == CGI_ARGUMENT_ERR_OK) {
         if (strcmp(name, "filter") == 0)
             r |= BIOS_Connection_Handler(strcmp(value, "two") == 0 ? NotTwo : NULL, SS_WEB_SERVER);
+        else if (strcmp(name, "main") == 0)
+            r |= CGI_SetMainPage(value) != 0;
         else if (strcmp(name, "root") == 0)
             r |= CGI_SetRootDir(value) != 0;
         else if (strcmp(name, "http") == 0)

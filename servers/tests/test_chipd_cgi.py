@@ -261,6 +261,20 @@ class TestCGI(Base):
         s.close()
         self.assertEqual(status_of(out), 405, out[:200])
 
+    def test_main_page_at_run_time(self):
+        try:
+            self.assertEqual(self.req("/ctl?main=hello.txt")[1], b"ctl 0 state 0")
+            self.assertEqual(self.req("/")[1], b"0123456789abcdefghij")  # a file
+            self.assertEqual(self.req("/ctl?main=status")[1], b"ctl 0 state 0")
+            r, data = self.req("/", tls=True)  # a CGI function
+            self.assertEqual(r.status, 200)
+            self.assertTrue(data.startswith(b"led="), data)
+            r, _ = self.req("/", method="POST", body=b"a=1")  # status is GET only
+            self.assertEqual((r.status, r.getheader("Allow")), (405, "GET, HEAD"))
+        finally:
+            self.req("/ctl?main=main.htm")
+        self.assertIn(b"chipd main page", self.req("/")[1])
+
     def test_root_dir_at_run_time(self):
         from urllib.parse import quote
         os.makedirs(f"{self.d}/root2", exist_ok=True)
