@@ -184,6 +184,31 @@ static void tls_details(const struct web_request *req, struct cgi_tls_info *tls)
     tls->client_subject = st->peerSubject;
 }
 
+/* cgi_request_fill for this request: the peer from its address text, the
+ * TLS details of its connection. */
+static int fill(rpCgi *rp, const struct web_request *req, const char *body, size_t body_len,
+                char *scratch, size_t need)
+{
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } peer;
+    socklen_t peer_len = 0;
+    memset(&peer, 0, sizeof peer);
+    if (inet_pton(AF_INET, req->remote_ip, &peer.in.sin_addr) == 1) {
+        peer.in.sin_family = AF_INET;
+        peer_len = sizeof peer.in;
+    } else if (inet_pton(AF_INET6, req->remote_ip, &peer.in6.sin6_addr) == 1) {
+        peer.in6.sin6_family = AF_INET6;
+        peer_len = sizeof peer.in6;
+    }
+    struct cgi_tls_info tls;
+    tls_details(req, &tls);
+    return cgi_request_fill(rp, req->http, body, body_len, peer_len ? &peer.sa : NULL, peer_len,
+                            atomic_fetch_add(&next_conn_id, 1), &tls, scratch, need);
+}
+
 /* ------------------------------------------------------------- uploads */
 
 struct upload_file {
@@ -312,12 +337,7 @@ static int web_upload(const struct web_request *req, struct web_response *resp)
         size_t need = cgi_request_scratch_size(h, 0);
         char *scratch = malloc(need);
         rpCgi *rp = malloc(sizeof *rp);
-        struct cgi_tls_info tls;
-        tls_details(req, &tls);
-        if (scratch && rp &&
-            cgi_request_fill(rp, h, NULL, 0, NULL, 0, atomic_fetch_add(&next_conn_id, 1), &tls,
-                             scratch, need) == 0) {
-            rp->fRemoteIPPtr = (char *)req->remote_ip;
+        if (scratch && rp && fill(rp, req, NULL, 0, scratch, need) == 0) {
             for (unsigned i = 0; i < n; i++) {
                 rp->fPathPtr = files[i].name;
                 rp->fHttpResponse = CgiHttpNotFound;
@@ -361,22 +381,6 @@ static int cgi_handle(void *ctx, const struct web_request *req, struct web_respo
         web_response_header(resp, "Allow", "%s", list);
         return WEB_HANDLED;
     }
-    union {
-        struct sockaddr sa;
-        struct sockaddr_in in;
-        struct sockaddr_in6 in6;
-    } peer;
-    socklen_t peer_len = 0;
-    memset(&peer, 0, sizeof peer);
-    if (inet_pton(AF_INET, req->remote_ip, &peer.in.sin_addr) == 1) {
-        peer.in.sin_family = AF_INET;
-        peer_len = sizeof peer.in;
-    } else if (inet_pton(AF_INET6, req->remote_ip, &peer.in6.sin6_addr) == 1) {
-        peer.in6.sin6_family = AF_INET6;
-        peer_len = sizeof peer.in6;
-    }
-    struct cgi_tls_info tls;
-    tls_details(req, &tls);
     size_t need = cgi_request_scratch_size(req->http, req->body_len);
     char *scratch = malloc(need);
     rpCgi *rp = malloc(sizeof *rp);
@@ -386,8 +390,7 @@ static int cgi_handle(void *ctx, const struct web_request *req, struct web_respo
         error_page(NULL, 500, resp);
         return WEB_HANDLED;
     }
-    int r = cgi_request_fill(rp, req->http, req->body, req->body_len, peer_len ? &peer.sa : NULL,
-                             peer_len, atomic_fetch_add(&next_conn_id, 1), &tls, scratch, need);
+    int r = fill(rp, req, req->body, req->body_len, scratch, need);
     if (r < 0) {
         error_page(NULL, -r, resp);
         goto out;
@@ -431,13 +434,7 @@ static int error_handle(void *ctx, const struct web_request *req, struct web_res
     size_t need = cgi_request_scratch_size(req->http, 0);
     char *scratch = malloc(need);
     rpCgi *rp = malloc(sizeof *rp);
-    struct cgi_tls_info tls;
-    tls_details(req, &tls);
-    int ok = scratch && rp &&
-             cgi_request_fill(rp, req->http, NULL, 0, NULL, 0, atomic_fetch_add(&next_conn_id, 1),
-                              &tls, scratch, need) == 0;
-    if (ok) {
-        rp->fRemoteIPPtr = (char *)req->remote_ip;
+    if (scratch && rp && fill(rp, req, NULL, 0, scratch, need) == 0) {
         error_page(rp, status, resp);
         if (status == 401)
             web_response_header(resp, "WWW-Authenticate", "Basic realm=\"chipd\"");
