@@ -19,8 +19,9 @@
  *   per SSL session from SSL_SessionNew until SSL_SessionClose and the last
  *   socket bound to it is closed; per session, one TLS context built at the
  *   first handshake after a change of options, proposals or PKI (the previous
- *   one lives on while connections use it) and up to maxCaches resumption
- *   entries; per socket, a small record from opensocket()/accept() or the
+ *   one lives on while connections use it; all contexts share one trust store
+ *   of the PKI's CAs and CRLs, built again after a PKI change) and up to
+ *   maxCaches resumption entries; per socket, a small record from opensocket()/accept() or the
  *   first SSL option until closesocket(), plus, for an SSL socket, the TLS
  *   connection (about 40-70 KiB while records are in flight) and a 16 KiB
  *   send-side hold-back buffer allocated on first need. Nothing is allocated
