@@ -6,6 +6,7 @@
  * timers end stalled connections.
  */
 #include "web.h"
+#include "web_cgi.h"
 
 #include <tcpip.h>
 
@@ -28,6 +29,12 @@ static _Atomic(const struct web_handler *) hook;
 void web_handler_hook_set(const struct web_handler *h)
 {
     atomic_store(&hook, h);
+}
+
+void web_handler_hook_default(const struct web_handler *h)
+{
+    const struct web_handler *none = NULL;
+    atomic_compare_exchange_strong(&hook, &none, h);
 }
 
 static void conn_progress(struct web_conn *c);
@@ -83,6 +90,20 @@ static void respond_error(struct web_conn *c, int status, int keep)
     start_response(c);
 }
 
+/* A static answer the application has an error page for (401, 404): to
+ * the handler threads, which call it (web_cgi_error_handler). 1 when
+ * handed over. */
+static int static_error_page(struct web_conn *c)
+{
+    if (!c->srv->pool || c->resp.file_fd >= 0 || !web_cgi_error_wanted(c->resp.status))
+        return 0;
+    c->handler = &web_cgi_error_handler;
+    c->state = WC_HANDLER;
+    loop_conn_timer(&c->lc, 0);
+    web_pool_submit(c->srv->pool, c);
+    return 1;
+}
+
 static void dispatch(struct web_conn *c)
 {
     struct web_server *s = c->srv;
@@ -131,16 +152,22 @@ static void dispatch(struct web_conn *c)
         web_pool_submit(s->pool, c);
         return;
     }
-    if (!h || h->handle(h->ctx, &c->view, &c->resp) != WEB_HANDLED)
+    if (!h || h->handle(h->ctx, &c->view, &c->resp) != WEB_HANDLED) {
         web_static_handler.handle(web_static_handler.ctx, &c->view, &c->resp);
+        if (static_error_page(c))
+            return;
+    }
     start_response(c);
 }
 
 void web_conn_resume(void *conn)
 {
     struct web_conn *c = conn;
-    if (c->handler_result != WEB_HANDLED)
+    if (c->handler_result != WEB_HANDLED) {
         web_static_handler.handle(web_static_handler.ctx, &c->view, &c->resp);
+        if (static_error_page(c))
+            return;
+    }
     start_response(c);
     conn_progress(c);
 }
@@ -296,9 +323,16 @@ static void conn_progress(struct web_conn *c)
                 return;
             }
             if (c->in_len == c->in_cap) {
-                /* The head does not fit: the parser says 414 or 431 on
-                 * what it has; anything else is a head too large. */
-                int n = http_parse_request(c->in, c->in_len, &c->srv->limits, &c->req);
+                /* The read filled the input: the head may have completed
+                 * with it (body bytes behind it). Else the head does not
+                 * fit: the parser says 414 or 431 on what it has; anything
+                 * else is a head too large. */
+                int n = http_parse_request(c->in + c->req_pos, c->in_len - c->req_pos,
+                                           &c->srv->limits, &c->req);
+                if (n > 0) {
+                    head_done(c, n);
+                    break;
+                }
                 c->had_request = 0;
                 respond_error(c, n < HTTP_INCOMPLETE ? -n : 431, 0);
                 break;

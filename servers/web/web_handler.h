@@ -95,6 +95,10 @@ struct web_handler {
  * h must stay valid until it is replaced. Thread-safe. */
 void web_handler_hook_set(const struct web_handler *h);
 
+/* web_handler_hook_default - install h when no hook is installed (the
+ * server's start installs the CGI layer so; a hook set before stays). */
+void web_handler_hook_default(const struct web_handler *h);
+
 /* web_response_header - append "name: value\r\n" to resp->headers.
  * Returns 0, or -1 when it does not fit (nothing appended). */
 int web_response_header(struct web_response *resp, const char *name, const char *fmt, ...)
@@ -105,10 +109,6 @@ int web_response_header(struct web_response *resp, const char *name, const char 
  * answers. */
 int web_static_handle(void *ctx, const struct web_request *req, struct web_response *resp);
 extern const struct web_handler web_static_handler;
-
-/* web_mime_type - the Content-Type for a file name, by extension
- * (application/octet-stream when unknown). */
-const char *web_mime_type(const char *name);
 
 /* web_http_date - an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into
  * out (at least 30 bytes). */

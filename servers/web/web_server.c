@@ -3,6 +3,7 @@
  */
 #include "web_server.h"
 #include "web.h"
+#include "web_cgi.h"
 
 /* The RTOS names (bind, listen as macros) would clash with the "bind"
  * field of the configuration: the chipssl_ names are used here. */
@@ -28,6 +29,11 @@ struct listen_ctx {
 static void on_accept(void *arg, struct loop_worker *w, int sd, const struct sockaddr_storage *peer)
 {
     struct listen_ctx *lc = arg;
+    if (!web_cgi_accept_allowed(lc->tls, peer)) {
+        int e = 0;
+        closesocket(sd, &e);
+        return;
+    }
     web_conn_accept(lc->srv, w, sd, lc->tls, peer);
 }
 
@@ -175,6 +181,11 @@ int web_server_start(const struct chip_config *cfg, struct web_server **out, cha
     if (!s->pool) {
         snprintf(err, errlen, "handler threads: %s", strerror(errno));
         *api_error = API_ENOMEM;
+        teardown(s);
+        return -1;
+    }
+    if (web_cgi_install(cfg, err, errlen) != 0) {
+        *api_error = API_EINVAL;
         teardown(s);
         return -1;
     }

@@ -6,6 +6,9 @@
 #include "web_filters.h"
 #include "web_handler.h"
 
+#include "cgi_server.h"
+#include "web_cgi.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -69,13 +72,36 @@ int web_static_handle(void *ctx, const struct web_request *req, struct web_respo
         resp->status = 405;
         return WEB_HANDLED;
     }
-    char rel[4096];
+    if (cgi_path_is_secure(req->path)) {
+        const struct http_request *h = req->http;
+        enum cgi_auth_result ar =
+            cgi_auth_check(req->path, 0, h->has_basic_auth ? h->auth_user : NULL,
+                           h->has_basic_auth ? h->auth_password : NULL);
+        if (ar == CGI_AUTH_UNAUTHORIZED) {
+            web_response_header(resp, "WWW-Authenticate", "Basic realm=\"chipd\"");
+            return not_found(resp, 401);
+        }
+        if (ar == CGI_AUTH_FORBIDDEN)
+            return not_found(resp, 403);
+    }
+    char rel[4096], page[CGI_MAX_PATH_LEN + 2];
     size_t plen = strlen(req->path);
+    /* The main page as CGI_SetMainPage set it last (chip.ini's at start). */
+    const char *mainpage =
+        cgi_main_page_copy(page, sizeof page) == 0 && page[0] ? page : req->mainpage;
     int n = snprintf(rel, sizeof rel, "%s%s", req->path + 1,
-                     req->path[plen - 1] == '/' ? req->mainpage : "");
+                     req->path[plen - 1] == '/' ? mainpage : "");
     if (n < 0 || (size_t)n >= sizeof rel)
         return not_found(resp, 414);
-    int fd = open_beneath(req->rootfd, rel);
+    /* The root as CGI_SetRootDir set it last (chip.ini's at start). */
+    int owned, rootfd = web_cgi_root(req, &owned);
+    if (rootfd < 0)
+        return not_found(resp, 404);
+    int fd = open_beneath(rootfd, rel);
+    int open_errno = errno;
+    if (owned)
+        close(rootfd);
+    errno = open_errno;
     if (fd < 0)
         return not_found(resp, errno == EACCES || errno == EPERM ? 403 : 404);
     struct stat st;
@@ -98,7 +124,23 @@ int web_static_handle(void *ctx, const struct web_request *req, struct web_respo
         close(fd);
         return WEB_HANDLED;
     }
-    resp->content_type = web_mime_type(rel);
+    /* One MIME table: the CGI layer's (application rows, then built-in),
+     * with its Content-Encoding and extra header rows. */
+    struct cgi_mime_info mi;
+    cgi_mime_lookup(rel, &mi);
+    resp->content_type = mi.type;
+    if (mi.encoding && mi.encoding[0])
+        web_response_header(resp, "Content-Encoding", "%s", mi.encoding);
+    if (mi.headers && mi.headers[0]) {
+        size_t n = strlen(mi.headers);
+        while (n >= 2 && mi.headers[n - 2] == '\r' && mi.headers[n - 1] == '\n')
+            n -= 2;
+        if (n + 3 <= sizeof resp->headers - resp->headers_len) {
+            memcpy(resp->headers + resp->headers_len, mi.headers, n);
+            memcpy(resp->headers + resp->headers_len + n, "\r\n", 3);
+            resp->headers_len += n + 2;
+        }
+    }
     resp->file_fd = fd;
     return WEB_HANDLED;
 }
