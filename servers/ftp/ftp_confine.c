@@ -139,12 +139,8 @@ int ftp_open_dir(const struct ftp_root *r, const char *vpath)
     return confined_open(r, vpath, O_RDONLY | O_DIRECTORY, 0);
 }
 
-int ftp_open_read(const struct ftp_root *r, const char *vpath)
+int ftp_fd_regular(int fd)
 {
-    /* O_NONBLOCK: opening a FIFO must not hang the session. */
-    int fd = confined_open(r, vpath, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-    if (fd < 0)
-        return -1;
     struct stat st;
     int e = 0;
     if (fstat(fd, &st) < 0)
@@ -159,6 +155,13 @@ int ftp_open_read(const struct ftp_root *r, const char *vpath)
         return -1;
     }
     return fd;
+}
+
+int ftp_open_read(const struct ftp_root *r, const char *vpath)
+{
+    /* O_NONBLOCK: opening a FIFO must not hang the session. */
+    int fd = confined_open(r, vpath, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+    return fd < 0 ? -1 : ftp_fd_regular(fd);
 }
 
 int ftp_stat(const struct ftp_root *r, const char *vpath, struct stat *st)

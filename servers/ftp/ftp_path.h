@@ -125,6 +125,10 @@ void ftp_store_abort(struct ftp_store *s);
  * (no space), 450 (busy, try again), 451 (I/O). */
 int ftp_path_reply(int err);
 
+/* For ftp_store.c: fd (opened O_NONBLOCK) back to blocking when it is a
+ * regular file; else closed, -1 with errno EISDIR/EACCES. */
+int ftp_fd_regular(int fd);
+
 /* For ftp_store.c and the tests: the parent directory of vpath, opened
  * confined (O_PATH), and its last component in *base (EBUSY for "/"). */
 int ftp_confine_parent(const struct ftp_root *r, const char *vpath, const char **base);

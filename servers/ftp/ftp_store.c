@@ -33,20 +33,7 @@ static int open_regular(int dirfd, const char *name, int flags)
             errno = EACCES;
         return -1;
     }
-    struct stat st;
-    int e = 0;
-    if (fstat(fd, &st) < 0)
-        e = errno;
-    else if (!S_ISREG(st.st_mode))
-        e = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
-    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
-        e = errno;
-    if (e) {
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
+    return ftp_fd_regular(fd);
 }
 
 /* Copies the first len bytes of name (len -1: all of it) into out, for a
