@@ -4,6 +4,7 @@
  * start/stop/start works in one process, the caller's signal mask is left
  * alone, and chipd_stop without a running server says so.
  */
+#include "free_port.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,19 +26,6 @@
 #include <unistd.h>
 
 static char dir[64], ini[128];
-
-/* A port the system hands out now (free a moment later). */
-static unsigned free_port(void)
-{
-    int err = 0, sd = opensocket(SOCK_STREAM, &err);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(sd, &a, &err);
-    socklen_t l = sizeof a;
-    getsockname(sd, (struct sockaddr *)&a, &l);
-    closesocket(sd, &err);
-    return ntohs(a.sin_port);
-}
 
 static void write_ini(unsigned port, const char *extra)
 {

@@ -5,6 +5,7 @@
  * gets the answer. A declined request falls through to the static files,
  * and the server stops cleanly with an offloaded call in progress.
  */
+#include "free_port.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,18 +66,6 @@ static int is_block(void *ctx, const struct web_request *req)
 }
 
 static const struct web_handler blocker = {"blocker", blocking, NULL, 1, is_block};
-
-static unsigned free_port(void)
-{
-    int err = 0, sd = opensocket(SOCK_STREAM, &err);
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(sd, &a, &err);
-    socklen_t l = sizeof a;
-    getsockname(sd, (struct sockaddr *)&a, &l);
-    closesocket(sd, &err);
-    return ntohs(a.sin_port);
-}
 
 static int setup(void **state)
 {
