@@ -394,11 +394,11 @@ for f in crl-ca2.pem crl-inter-client.pem; do
 done
 # sha1.pem: issued by ca, signed with SHA-1
 v ca.pem sha1.pem
-openssl x509 -in sha1.pem -noout -text | grep -q 'Signature Algorithm: sha1WithRSAEncryption' || {
+grep -q 'Signature Algorithm: sha1WithRSAEncryption' <<<"$(openssl x509 -in sha1.pem -noout -text)" || {
     echo "mkpki.sh: sha1.pem is not signed with SHA-1" >&2; exit 1; }
 # the EC keys are on the curves their names say
 for c in secp256k1:secp256k1 brainpoolP256r1:brainpoolP256r1 p384:secp384r1 p521:secp521r1; do
-    openssl pkey -in "ec-${c%%:*}.key" -noout -text 2>/dev/null | grep -q "ASN1 OID: ${c#*:}\$" || {
+    grep -q "ASN1 OID: ${c#*:}\$" <<<"$(openssl pkey -in "ec-${c%%:*}.key" -noout -text 2>/dev/null)" || {
         echo "mkpki.sh: ec-${c%%:*}.key is not on ${c#*:}" >&2; exit 1; }
 done
 
