@@ -7,15 +7,22 @@
 #                             demo PKI, libinih for the servers' chip.ini)
 #   bash tools/deps.sh test   that, plus what the tests need (cmocka, GnuTLS
 #                             and Python/pytest peers, python3-cryptography
-#                             for the KeyUpdate interop test, curl); the
+#                             for the KeyUpdate interop test, curl, lftp
+#                             for the FTP server, chromium for the status
+#                             page, testssl.sh for the HTTPS instance); the
 #                             default
+#   bash tools/deps.sh bench  run, plus the benchmarks' anchors and load
+#                             clients (nginx, vsftpd, wrk, gnuplot)
 set -euo pipefail
 run_pkgs=(build-essential cmake pkg-config libssl-dev openssl ca-certificates libinih-dev)
-test_pkgs=(libcmocka-dev gnutls-bin python3 python3-pytest python3-cryptography curl)
+test_pkgs=(libcmocka-dev gnutls-bin python3 python3-pytest python3-cryptography curl lftp
+  chromium fonts-dejavu-core testssl.sh)
+bench_pkgs=(python3 curl nginx-light vsftpd wrk gnuplot-nox)
 case ${1:-test} in
   run) pkgs=("${run_pkgs[@]}") ;;
   test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: bash tools/deps.sh [run|test]" >&2; exit 2 ;;
+  bench) pkgs=("${run_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: bash tools/deps.sh [run|test|bench]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do
