@@ -71,6 +71,11 @@ enum cgi_auth_result {
 enum cgi_auth_result cgi_auth_check(const char *path, int upload, const char *user,
                                     const char *pass);
 
+/* The secure accounts alone, whatever the path (the status page with
+ * [WEB] STATUS_SECURE=1): OK, UNAUTHORIZED (none matches), FORBIDDEN (no
+ * secure account exists). */
+enum cgi_auth_result cgi_auth_secure_account(const char *user, const char *pass);
+
 /* 1 when path is under a secure prefix. */
 int cgi_path_is_secure(const char *path);
 

@@ -43,6 +43,7 @@ static void conn_free(struct web_conn *c)
 {
     int err = 0;
     web_response_end(c);
+    web_stats_conn_close(&c->st);
     loop_conn_close(&c->lc);
     closesocket(c->lc.fd, &err);
     atomic_fetch_sub(&c->srv->nconns, 1);
@@ -140,6 +141,13 @@ static void dispatch(struct web_conn *c)
         .rootfd = s->rootfd,
         .mainpage = s->cfg.web.mainpage,
     };
+    if (web_status_wanted(s, &c->view)) {
+        /* A built-in page, before the hook: no CGI entry can shadow it. */
+        web_stats_conn_state(&c->st, "serving this page");
+        web_status_handle(s, &c->view, &c->resp);
+        start_response(c);
+        return;
+    }
     const struct web_handler *h = atomic_load(&hook);
     if (h && h->match && !h->match(h->ctx, &c->view))
         h = NULL;
@@ -271,20 +279,36 @@ static int conn_read(struct web_conn *c)
     return -1;
 }
 
+/* What the status page says a connection does. */
+static const char *state_text(const struct web_conn *c)
+{
+    switch (c->state) {
+    case WC_HANDSHAKE: return "handshake";
+    case WC_HEAD: return c->in_len == c->req_pos ? "idle" : "reading";
+    case WC_BODY: return "reading";
+    case WC_HANDLER: return "handler";
+    case WC_WRITE: return "writing";
+    default: return "closing";
+    }
+}
+
 static void conn_progress(struct web_conn *c)
 {
     int err = 0;
     for (;;) {
+        web_stats_conn_state(&c->st, state_text(c));
         switch (c->state) {
         case WC_HANDSHAKE: {
             int r = SSL_HandshakeComplete(c->lc.fd, 0);
             if (r == 0)
                 return;
             if (r != 1) {
+                web_stats_handshake_failed(c->lc.fd);
                 web_tls_log_failure(c);
                 conn_free(c);
                 return;
             }
+            web_stats_conn_tls(&c->st, c->lc.fd);
             c->state = WC_HEAD;
             if (c->reject) {
                 respond_error(c, 503, 0);
@@ -381,6 +405,7 @@ static void conn_progress(struct web_conn *c)
             web_log_access(&c->srv->log, c->peer,
                            c->had_request && c->req.has_basic_auth ? c->req.auth_user : NULL, line,
                            ll, c->status, c->sent_body);
+            web_stats_conn_request(&c->st, c->status, c->sent_body);
             web_response_end(c);
             if (!c->keep_alive || c->stopping) {
                 conn_close(c);
@@ -430,6 +455,7 @@ static void on_timer(struct loop_conn *lc)
             return;
         }
         if (ms == SSL_NO_TIMEOUT) { /* no handshake limit: the header limit instead */
+            web_stats_handshake_timeout();
             conn_free(c);
             return;
         }
@@ -508,7 +534,10 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
             return;
         }
     }
+    /* Registered before the loop may see it (conn_free leaves the list). */
+    web_stats_conn_open(&c->st, tls ? "https" : "http", peer);
     if (loop_conn_add(w, &c->lc, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+        web_stats_conn_close(&c->st);
         free(c->in);
         free(c->out);
         free(c);

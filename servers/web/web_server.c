@@ -127,6 +127,7 @@ int web_server_start(const struct chip_config *cfg, struct web_server **out, cha
     s->cfg.web.upload.list = s->cfg.web.secure.list = s->cfg.ftp.accounts.list =
         NULL; /* not ours */
     s->listen_sd[0] = s->listen_sd[1] = s->rootfd = -1;
+    s->started = time(NULL);
     s->limits = (struct http_limits){cfg->web.max_request_line, cfg->web.max_header_size,
                                      cfg->web.max_headers, cfg->web.max_body};
     if (web_log_open(&s->log, cfg->web.access_log, cfg->web.error_log, err, errlen) != 0) {

@@ -118,6 +118,20 @@ static int make_session(const struct chip_config *cfg, unsigned gen, char *err, 
     return sid;
 }
 
+/* The session as the status page shows it (the values make_session set). */
+static void show_session(const struct chip_config *cfg, int sid)
+{
+    struct web_stats_session_info info = {
+        .client_auth = cfg->ssl.client_auth,
+        .server_proposals = 1,
+        .skip_validation = 0,
+        .versions = SSL_VERSION_TLS12 | SSL_VERSION_TLS13,
+        .proposals = cfg->ssl.nproposals ? cfg->ssl.proposals : NULL,
+        .nproposals = cfg->ssl.nproposals,
+    };
+    web_stats_session_register("HTTPS", sid, &info);
+}
+
 int web_tls_setup(struct web_server *srv, char *err, size_t errlen, int *api_error)
 {
     pthread_mutex_init(&srv->tls_mu, NULL);
@@ -127,6 +141,7 @@ int web_tls_setup(struct web_server *srv, char *err, size_t errlen, int *api_err
     if (sid < 0)
         return -1;
     atomic_store(&srv->session, sid);
+    show_session(&srv->cfg, sid);
     return 0;
 }
 
@@ -150,6 +165,7 @@ int web_tls_reload(struct web_server *srv)
     }
     srv->old_session = prev;
     srv->tls_generation = gen;
+    show_session(&srv->cfg, sid);
     web_log_error(&srv->log, "reload: certificate %s and key %s loaded for new HTTPS connections",
                   srv->cfg.ssl.cert, srv->cfg.ssl.key);
     pthread_mutex_unlock(&srv->tls_mu);
@@ -163,6 +179,7 @@ void web_tls_cleanup(struct web_server *srv)
         SSL_SessionClose(srv->old_session, &e);
         drop_ids(srv->tls_generation - 1);
     }
+    web_stats_session_unregister(atomic_load(&srv->session));
     SSL_SessionClose(atomic_load(&srv->session), &e);
     drop_ids(srv->tls_generation);
     pthread_mutex_destroy(&srv->tls_mu);
