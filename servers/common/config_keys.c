@@ -25,9 +25,11 @@ const struct cfg_key cfg_keys[] = {
     {"WEB", "MAINPAGE", CFG_STRING, "main.htm", NONE, F(web.mainpage), NULL,
      "the page served for `/`, relative to the root"},
     {"WEB", "STATUS_PAGE", CFG_STRING, "", NONE, F(web.status_page), "empty (off)",
-     "URL path of the live status page, e.g. `/status`; empty = no status page"},
+     "URL path of the live status page, e.g. `/status` (HTML; the same path with `?format=json` "
+     "or `.json` appended gives JSON); empty = no status page"},
     {"WEB", "STATUS_SECURE", CFG_BOOL, "0", NONE, F(web.status_secure), NULL,
-     "1 = the status page asks for a secure account (`SECURE_USERn`)"},
+     "1 = the status page asks for a secure account (`SECURE_USERn`, HTTP Basic) and is served "
+     "over HTTPS only (plain HTTP gets a 301 to the HTTPS instance)"},
     {"WEB", "ACCESS_LOG", CFG_PATH, "", NONE, F(web.access_log), "empty (off)",
      "access log file, common log format"},
     {"WEB", "ERROR_LOG", CFG_PATH, "", NONE, F(web.error_log), "empty (stderr)",
