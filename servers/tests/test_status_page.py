@@ -514,6 +514,38 @@ class TestStatusSecure(unittest.TestCase):
             c.close()
 
 
+class TestStatusUnderSecurePath(unittest.TestCase):
+    """A STATUS_PAGE under SECURE_PATH is guarded although STATUS_SECURE is 0."""
+
+    def test_secure_prefix_guards_the_page(self):
+        d = tempfile.mkdtemp(prefix="chipd-status-")
+        try:
+            make_pki(d)
+            make_root(d)
+            srv = Chipd(d, "STATUS_PAGE = /admin/status\nSECURE_PATH = /admin\n"
+                           "SECURE_USER0 = ops\nSECURE_PASSWORD0 = pw-42\n")
+            try:
+                c = open_tls(srv.https, tls_ctx(d))
+                try:
+                    self.assertEqual(request(c, "/admin/status")[0], 401)
+                    auth = "Authorization: Basic " + base64.b64encode(b"ops:pw-42").decode() + "\r\n"
+                    st, _, body = request(c, "/admin/status.json", auth)
+                    self.assertEqual(st, 200)
+                    self.assertEqual(json.loads(body)["sessions"][0]["name"], "HTTPS")
+                finally:
+                    c.close()
+                hc = http.client.HTTPConnection("127.0.0.1", srv.http, timeout=TIMEOUT)
+                hc.request("GET", "/admin/status")
+                r = hc.getresponse()
+                r.read()
+                hc.close()
+                self.assertEqual(r.status, 301)
+            finally:
+                self.assertEqual(srv.stop(), 0)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class TestStatusOff(unittest.TestCase):
     def test_off_by_default(self):
         d = tempfile.mkdtemp(prefix="chipd-status-")

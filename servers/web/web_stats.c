@@ -83,7 +83,7 @@ void web_stats_conn_open(struct web_stats_conn *e, const char *service,
 {
     memset(e, 0, sizeof *e);
     e->service = service;
-    e->opened = time(NULL);
+    e->opened = web_stats_now();
     atomic_init(&e->state, "open");
     atomic_init(&e->requests, 0);
     e->session_id = -1;
@@ -247,8 +247,15 @@ void web_stats_handshake_timeout(void)
     count_failure("timeout");
 }
 
+time_t web_stats_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
 int web_stats_snapshot(struct web_stats_session *ss, int *nss, struct web_stats_conn **conns,
-                       size_t *nc, struct web_stats_counters *k)
+                       size_t *nc, size_t max_conns, struct web_stats_counters *k)
 {
     memset(k, 0, sizeof *k);
     k->hs_full = atomic_load_explicit(&hs_full, memory_order_relaxed);
@@ -263,13 +270,15 @@ int web_stats_snapshot(struct web_stats_session *ss, int *nss, struct web_stats_
     *conns = NULL;
     *nc = 0;
     pthread_mutex_lock(&mu);
-    struct web_stats_conn *list = nconns ? malloc(nconns * sizeof *list) : NULL;
-    if (nconns && !list) {
+    size_t want = nconns < max_conns ? nconns : max_conns;
+    struct web_stats_conn *list = want ? malloc(want * sizeof *list) : NULL;
+    if (want && !list) {
         pthread_mutex_unlock(&mu);
         return -1;
     }
     size_t n = 0;
-    for (const struct web_stats_conn *e = head; e; e = e->next) {
+    k->open = nconns;
+    for (const struct web_stats_conn *e = head; e && n < want; e = e->next) {
         struct web_stats_conn *o = &list[n++];
         memcpy(o->peer, e->peer, sizeof o->peer);
         o->service = e->service;

@@ -76,8 +76,8 @@ struct web_stats_conn {
     const char *service;                /* "http", "https", "ftp", "ftp-data" (a constant) */
     char peer[64];                      /* address text */
     unsigned port;                      /* peer port */
-    time_t opened;
-    _Atomic(const char *) state; /* a constant text, e.g. "handshake", "idle" */
+    time_t opened;                      /* web_stats_now() at the open */
+    _Atomic(const char *) state;        /* a constant text, e.g. "handshake", "idle" */
     atomic_uint_fast64_t requests;
     /* Filled at the end of the handshake (under the registry's mutex). */
     int tls_done;
@@ -119,6 +119,7 @@ struct web_stats_counters {
     uint64_t status_class[6]; /* [1] 1xx .. [5] 5xx; [0] other */
     uint64_t requests, bytes_sent;
     uint64_t conns_total; /* connections opened since the start */
+    uint64_t open;        /* connections open now (all, also those not copied) */
     struct {
         const char *reason; /* a constant text */
         uint64_t count;
@@ -127,12 +128,16 @@ struct web_stats_counters {
 };
 
 /* web_stats_snapshot - a consistent copy of everything: the sessions (up
- * to *nsessions), the connections (malloc'ed into *conns, *nconns of them,
- * oldest first; the caller frees) and the counters. Returns 0, -1 when
- * out of memory (then *conns is NULL). */
+ * to *nsessions), the connections (the oldest max_conns at most, malloc'ed
+ * into *conns, *nconns of them; the caller frees) and the counters. Returns
+ * 0, -1 when out of memory (then *conns is NULL). */
 int web_stats_snapshot(struct web_stats_session *sessions, int *nsessions,
-                       struct web_stats_conn **conns, size_t *nconns,
+                       struct web_stats_conn **conns, size_t *nconns, size_t max_conns,
                        struct web_stats_counters *counters);
+
+/* web_stats_now - seconds of a clock that does not jump (CLOCK_MONOTONIC):
+ * for ages. */
+time_t web_stats_now(void);
 
 /* web_stats_failure_reason - the category of a failed handshake's
  * problem record (exposed for tests). */

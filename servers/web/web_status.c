@@ -8,7 +8,8 @@
  * it runs on the worker (it never blocks: a snapshot of web_stats, then
  * text into one buffer).
  *
- * Access with [WEB] STATUS_SECURE=1: HTTP Basic against the secure
+ * Access with [WEB] STATUS_SECURE=1 (or a STATUS_PAGE under a secure path
+ * prefix, SECURE_PATH / CGI_SetSecurePath): HTTP Basic against the secure
  * accounts (SECURE_USERn, CGI_SetCredentials type 1: the same accounts and
  * comparison as SECURE_PATH, cgi_auth_secure_account). Only over HTTPS:
  * over plain HTTP the page answers 301 to the HTTPS instance (403 when
@@ -36,6 +37,9 @@
 
 #define STATUS_REFRESH_S 5
 #define STATUS_SESSIONS 16
+/* Rows at most: the page is built on a worker, whose other connections
+ * wait meanwhile (the counts always cover every connection). */
+#define STATUS_MAX_CONNS 1000
 
 /* A growing text buffer; on allocation failure it stays failed. */
 struct sb {
@@ -191,7 +195,8 @@ struct snap {
     struct web_stats_conn *conns;
     size_t nconns;
     struct web_stats_counters k;
-    time_t now;
+    time_t now;  /* wall clock, for dates */
+    time_t mono; /* web_stats_now(), for ages */
 };
 
 static const char *const option_name[3] = {"Client authentication (option 1)",
@@ -221,7 +226,8 @@ static void render_json(struct sb *b, const struct web_server *srv, const struct
                       i ? "https" : "http", srv->port[i]);
             first = 0;
         }
-    sb_printf(b, "],\"open_connections\":%zu},\"sessions\":[", sn->nconns);
+    sb_printf(b, "],\"open_connections\":%llu,\"connections_listed\":%zu},\"sessions\":[",
+              (unsigned long long)sn->k.open, sn->nconns);
     for (int i = 0; i < sn->nsessions; i++) {
         const struct web_stats_session *s = &sn->sessions[i];
         sb_str(b, i ? ",{\"name\":" : "{\"name\":");
@@ -270,7 +276,7 @@ static void render_json(struct sb *b, const struct web_server *srv, const struct
         sb_str(b, ",\"alpn\":");
         sb_json_or_null(b, c->alpn);
         sb_printf(b, ",\"requests\":%llu,\"age_s\":%ld}",
-                  (unsigned long long)atomic_load(&c->requests), (long)(sn->now - c->opened));
+                  (unsigned long long)atomic_load(&c->requests), (long)(sn->mono - c->opened));
     }
     const struct web_stats_counters *k = &sn->k;
     sb_printf(b,
@@ -400,7 +406,7 @@ static void render_html(struct sb *b, const struct web_server *srv, const struct
 
     /* Tiles: the numbers at a glance. */
     sb_str(b, "<section class=\"tiles\" aria-label=\"Summary\">");
-    tile(b, "n-open", "open connections", sn->nconns, 0);
+    tile(b, "n-open", "open connections", sn->k.open, 0);
     tile(b, "n-hs-full", "full handshakes", k->hs_full, 0);
     tile(b, "n-hs-resumed", "resumed handshakes", k->hs_resumed, 0);
     tile(b, "n-hs-failed", "failed handshakes", k->hs_failed, 1);
@@ -412,11 +418,11 @@ static void render_html(struct sb *b, const struct web_server *srv, const struct
 
     /* Connections. */
     sb_printf(b,
-              "<section id=\"connections\"><h2>Open connections (%zu)</h2><div class=\"scroll\">"
+              "<section id=\"connections\"><h2>Open connections (%llu)</h2><div class=\"scroll\">"
               "<table class=\"cards\"><thead><tr><th>Service</th><th>Peer</th><th>State</th>"
               "<th>Version</th><th>Cipher suite</th><th>Resumed</th><th>Client certificate</th>"
               "<th>Server name</th><th>Requests</th><th>Age</th></tr></thead><tbody>",
-              sn->nconns);
+              (unsigned long long)sn->k.open);
     for (size_t i = 0; i < sn->nconns; i++) {
         const struct web_stats_conn *c = &sn->conns[i];
         int tls = c->tls_done;
@@ -448,12 +454,15 @@ static void render_html(struct sb *b, const struct web_server *srv, const struct
             sb_str(b, "<span class=\"muted\">none</span>");
         sb_printf(b, "</td><td data-label=\"Requests\" class=\"num\">%llu</td>",
                   (unsigned long long)atomic_load(&c->requests));
-        duration(t, sizeof t, (long)(sn->now - c->opened));
+        duration(t, sizeof t, (long)(sn->mono - c->opened));
         td(b, "Age", "num", t, 0);
         sb_str(b, "</tr>");
     }
     if (!sn->nconns)
         sb_str(b, "<tr><td colspan=\"10\" class=\"muted\">No open connection.</td></tr>");
+    if (sn->k.open > sn->nconns)
+        sb_printf(b, "<tr><td colspan=\"10\" class=\"muted\">and %llu more, not listed</td></tr>",
+                  (unsigned long long)(sn->k.open - sn->nconns));
     sb_str(b, "</tbody></table></div></section>\n");
 
     sb_str(b, "<div class=\"grid\">");
@@ -549,9 +558,9 @@ static void render_html(struct sb *b, const struct web_server *srv, const struct
         sb_str(b, "<span class=\"muted\">none</span>");
     sb_printf(b,
               "</td></tr><tr><th>Workers</th><td>%u</td></tr>"
-              "<tr><th>Connections</th><td>%zu open, %llu since the start (limit %u)</td></tr>"
+              "<tr><th>Connections</th><td>%llu open, %llu since the start (limit %u)</td></tr>"
               "</table></section>\n",
-              srv->loop ? loop_workers(srv->loop) : 0, sn->nconns,
+              srv->loop ? loop_workers(srv->loop) : 0, (unsigned long long)sn->k.open,
               (unsigned long long)k->conns_total, cfg->web.max_connections);
 
     sb_str(b, "</div>\n");
@@ -611,7 +620,10 @@ void web_status_handle(struct web_server *s, const struct web_request *req,
         web_response_header(resp, "Allow", "GET, HEAD");
         return;
     }
-    if (s->cfg.web.status_secure) {
+    /* A page under a secure prefix (SECURE_PATH, CGI_SetSecurePath) is
+     * guarded as STATUS_SECURE=1 makes it: being built in must not let it
+     * escape the guard its path promises. */
+    if (s->cfg.web.status_secure || cgi_path_is_secure(s->cfg.web.status_page)) {
         if (!req->server) {
             /* No credentials over clear text: to the HTTPS instance. */
             if (s->listen_sd[1] < 0) {
@@ -652,8 +664,10 @@ void web_status_handle(struct web_server *s, const struct web_request *req,
     }
     sn->nsessions = STATUS_SESSIONS;
     sn->now = time(NULL);
+    sn->mono = web_stats_now();
     struct sb b = {0};
-    if (web_stats_snapshot(sn->sessions, &sn->nsessions, &sn->conns, &sn->nconns, &sn->k) == 0) {
+    if (web_stats_snapshot(sn->sessions, &sn->nsessions, &sn->conns, &sn->nconns, STATUS_MAX_CONNS,
+                           &sn->k) == 0) {
         int json = wants_json(s, req);
         if (json)
             render_json(&b, s, sn);
