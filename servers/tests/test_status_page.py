@@ -131,6 +131,27 @@ class Page(html.parser.HTMLParser):
             self.ids[self._id] += data
 
 
+class Balance(html.parser.HTMLParser):
+    """Every element closed, in order (void elements aside)."""
+    VOID = {"meta", "br", "img", "input", "link", "hr"}
+
+    def __init__(self, text):
+        super().__init__()
+        self.stack, self.errors = [], []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if self.stack and self.stack[-1] == tag:
+            self.stack.pop()
+        else:
+            self.errors.append((tag, self.getpos()))
+
+
 class Chromium:
     """Headless Chromium runs in a throw-away HOME and profile; every
     process of it is gone when run() returns."""
@@ -378,6 +399,8 @@ class TestStatusPage(unittest.TestCase):
             self.assertIn("Content-Type: text/html; charset=utf-8", head)
             self.assertIn("Cache-Control: no-store", head)
             self.assertTrue(body.startswith(b"<!DOCTYPE html>"))
+            bal = Balance(body.decode())
+            self.assertEqual((bal.stack, bal.errors), ([], []))
             st, head, jbody = request(c, "/status.json")
             self.assertEqual(st, 200)
             j = json.loads(jbody)

@@ -3,8 +3,10 @@
  * answers a request.
  *
  * The connection stage reads and parses a request (head and whole body),
- * then calls the handlers in order: the hook (web_handler_hook_set; the CGI
- * layer installs itself there) first, then the static-file handler. A
+ * then calls the handlers in order: the built-in status page when the path
+ * is [WEB] STATUS_PAGE (web_status.c; no hook can shadow it), the hook
+ * (web_handler_hook_set; the CGI layer installs itself there), then the
+ * static-file handler. A
  * handler either answers (fills the response, returns WEB_HANDLED) or
  * passes (WEB_DECLINED) to the next one. The response is then written by
  * the response writer (status line, Date, Server, Content-Length,
