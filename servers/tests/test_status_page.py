@@ -253,7 +253,7 @@ class TestStatusPage(unittest.TestCase):
         make_pki(cls.d)
         make_root(cls.d)
         props = ",".join(f"0x{p:04X}" for p in PROPOSALS)
-        cls.srv = Chipd(cls.d, "STATUS_PAGE = /status\n", f"PROPOSALS = {props}\n")
+        cls.srv = Chipd(cls.d, "STATUS_PAGE = /status\nHEADER_TIMEOUT = 2\n", f"PROPOSALS = {props}\n")
         cls.chromium = Chromium(spki_pin(f"{cls.d}/server.pem"))
 
     @classmethod
@@ -420,6 +420,24 @@ class TestStatusPage(unittest.TestCase):
             self.assertEqual(self.json()["sessions"], j["sessions"])
         finally:
             c.close()
+
+    def test_handshake_timeout_counted(self):
+        before = self.json()["counters"]
+        s = socket.create_connection(("127.0.0.1", self.srv.https), timeout=TIMEOUT)
+        try:
+            port = s.getsockname()[1]
+            j = wait_for(lambda: (lambda j: j if any(c["port"] == port for c in j["connections"])
+                                  else None)(self.json()), "the silent connection to be listed")
+            mine = [c for c in j["connections"] if c["port"] == port][0]
+            self.assertEqual((mine["state"], mine["version"]), ("handshake", None))
+            self.assertEqual(s.recv(100), b"")  # the handshake limit (HEADER_TIMEOUT, 2 s) ends it
+        finally:
+            s.close()
+
+        def timeouts(k):
+            return {f["reason"]: f["count"] for f in k["failures"]}.get("timeout", 0)
+        wait_for(lambda: timeouts(self.json()["counters"]) == timeouts(before) + 1, "the timeout count")
+        self.assertFalse(any(c["port"] == port for c in self.json()["connections"]))
 
     def test_plain_http_and_methods(self):
         c = http.client.HTTPConnection("127.0.0.1", self.srv.http, timeout=TIMEOUT)
