@@ -141,6 +141,7 @@ static void dispatch(struct web_conn *c)
         .rootfd = s->rootfd,
         .mainpage = s->cfg.web.mainpage,
     };
+    const struct web_handler *h = atomic_load(&hook);
     if (web_status_wanted(s, &c->view)) {
         /* A built-in page, before the hook: no CGI entry can shadow it. */
         web_stats_conn_state(&c->st, "serving this page");
@@ -148,7 +149,6 @@ static void dispatch(struct web_conn *c)
         start_response(c);
         return;
     }
-    const struct web_handler *h = atomic_load(&hook);
     if (h && h->match && !h->match(h->ctx, &c->view))
         h = NULL;
     if (h && h->offload && s->pool) {
