@@ -342,7 +342,7 @@ static const char style[] =
     ".opts{list-style:none;margin:0 0 8px;padding:0}.opts li{display:flex;"
     "justify-content:space-between;gap:8px;padding:3px 0;border-bottom:1px dashed var(--line)}"
     ".scroll{overflow-x:auto}"
-    "td.peer code,td.suite code{white-space:nowrap}"
+    "td.peer code,td.suite code,td.state{white-space:nowrap}"
     "footer{color:var(--muted);font-size:.8rem;text-align:center;padding:0 16px 20px}"
     /* A phone: each connection becomes a small card of label: value lines. */
     "@media (max-width:720px){main{padding:10px}section{padding:12px}"
@@ -354,7 +354,7 @@ static const char style[] =
     "table.cards td::before{content:attr(data-label);color:var(--muted);font-size:.8rem;"
     "text-align:left;flex:none}"
     "table.cards td.num{text-align:right}"
-    "td.peer code,td.suite code{white-space:normal}}";
+    "td.peer code,td.suite code,td.state{white-space:normal}}";
 
 static void td(struct sb *b, const char *label, const char *cls, const char *text, int html)
 {
@@ -433,7 +433,7 @@ static void render_html(struct sb *b, const struct web_server *srv, const struct
         sb_str(b, "<td data-label=\"Peer\" class=\"peer\"><code>");
         sb_html(b, peer);
         sb_str(b, "</code></td>");
-        td(b, "State", NULL, atomic_load(&c->state), 0);
+        td(b, "State", "state", atomic_load(&c->state), 0);
         const char *ver = tls ? chipssl_version_name(c->version) : NULL;
         td(b, "Version", "version", ver ? ver : "\xe2\x80\x94", 0);
         sb_str(b, "<td data-label=\"Cipher suite\" class=\"suite\"><code>");
