@@ -111,6 +111,16 @@ int ssi_file_matches(int server, const char *urlPath);
 int ssi_tag_length(void);
 SSI_Handler ssi_find_tag(int server, const char *text, size_t len, size_t *tagLen);
 
+/* A copy of the tags of server (0/1) that the parser looks for now (those
+ * no longer than the tag length), for one page: out gets up to max of
+ * them; returns how many. A page keeps the set it started with. */
+struct ssi_tag_copy {
+    SSI_Handler h;
+    size_t len;
+    char text[SSI_MAX_TAGLENGTH + 1];
+};
+int ssi_tags_snapshot(int server, struct ssi_tag_copy *out, int max);
+
 /* -------------------------------------------------------- server control */
 
 /* The configuration's start state: suspended 1 for a server it leaves off. */

@@ -95,6 +95,14 @@ static void respond_error(struct web_conn *c, int status, int keep)
  * handed over. */
 static int static_error_page(struct web_conn *c)
 {
+    if (c->resp.finish) { /* an answer the handler threads complete (SSI) */
+        c->handler = c->resp.finish;
+        c->resp.finish = NULL;
+        c->state = WC_HANDLER;
+        loop_conn_timer(&c->lc, 0);
+        web_pool_submit(c->srv->pool, c);
+        return 1;
+    }
     if (!c->srv->pool || c->resp.file_fd >= 0 || !web_cgi_error_wanted(c->resp.status))
         return 0;
     c->handler = &web_cgi_error_handler;
