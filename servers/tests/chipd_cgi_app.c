@@ -81,13 +81,23 @@ static int NotTwo(struct sockaddr *addr)
     return addr->sa_family == AF_INET && ntohl(in->sin_addr.s_addr) == 0x7f000002;
 }
 
+/* refuses everyone */
+static int RefuseAll(struct sockaddr *addr)
+{
+    (void)addr;
+    return 1;
+}
+
 /* GET /ctl?filter=two|none&http=off|on&root=DIR&main=PAGE: the HTTP server's accept
  * filter and state (BIOS_Connection_Handler, BIOS_Server_On_Off), the root
- * (CGI_SetRootDir), the main page (CGI_SetMainPage) */
+ * (CGI_SetRootDir), the main page (CGI_SetMainPage); https=off|on and
+ * tlsfilter=all|none the same for the HTTPS server (the state printed is
+ * then the HTTPS server's) */
 static void CtlFunc(rpCgiPtr rp)
 {
     char *name, *value;
     int r = 0;
+    SERVER_SPEC which = SS_WEB_SERVER;
     while (CGI_GetArgument(&name, &value, rp) == CGI_ARGUMENT_ERR_OK) {
         if (strcmp(name, "filter") == 0)
             r |= BIOS_Connection_Handler(strcmp(value, "two") == 0 ? NotTwo : NULL, SS_WEB_SERVER);
@@ -97,8 +107,14 @@ static void CtlFunc(rpCgiPtr rp)
             r |= CGI_SetRootDir(value) != 0;
         else if (strcmp(name, "http") == 0)
             r |= BIOS_Server_On_Off(SS_WEB_SERVER, strcmp(value, "off") == 0) < 0;
+        else if (strcmp(name, "https") == 0) {
+            r |= BIOS_Server_On_Off(SS_SSL_WEB_SERVER, strcmp(value, "off") == 0) < 0;
+            which = SS_SSL_WEB_SERVER;
+        } else if (strcmp(name, "tlsfilter") == 0)
+            r |= BIOS_Connection_Handler(strcmp(value, "all") == 0 ? RefuseAll : NULL,
+                                         SS_SSL_WEB_SERVER);
     }
-    snprintf(buf, sizeof buf, "ctl %d state %d", r, BIOS_Server_State(SS_WEB_SERVER));
+    snprintf(buf, sizeof buf, "ctl %d state %d", r, BIOS_Server_State(which));
     text(rp, CgiHttpOk);
 }
 

@@ -130,6 +130,14 @@ void chipd_server_set_initial(SERVER_SPEC which, int suspended);
  * that the server can open or stop its listener. NULL: no notification. */
 typedef void (*chipd_server_notify_fn)(SERVER_SPEC which, int suspended, void *ctx);
 void chipd_server_set_notify(chipd_server_notify_fn fn, void *ctx);
+/* The same for one server only (the Web server registers for
+ * SS_WEB_SERVER and SS_SSL_WEB_SERVER, the FTP server for SS_FTP_SERVER:
+ * neither replaces the other's). chipd_server_set_notify sets all. The
+ * call runs in the thread of BIOS_Server_On_Off, after the state changed;
+ * ctx must stay valid while registered (and during a call in flight:
+ * deregister, then make sure no BIOS_Server_On_Off runs, or keep ctx
+ * static). */
+void chipd_server_set_notify_for(SERVER_SPEC which, chipd_server_notify_fn fn, void *ctx);
 
 /* 1 when the server is enabled and the accept filter (if any) accepts peer
  * (a struct sockaddr_storage; len its length), else 0. Runs the filter in
