@@ -133,6 +133,13 @@ static void DeniedPage(rpCgiPtr rp)
     text(rp, CgiHttpOk);
 }
 
+/* the 503 page (over MAX_CONNECTIONS) */
+static void BusyPage(rpCgiPtr rp)
+{
+    snprintf(buf, sizeof buf, "app page: too busy, come back later");
+    text(rp, CgiHttpOk);
+}
+
 static void BrokenPage(rpCgiPtr rp)
 {
     snprintf(buf, sizeof buf, "app page: something broke");
@@ -246,6 +253,7 @@ int main(int argc, char **argv)
     }
     if (CGI_Install_Func_OnErr(CGI_ERR_STATE_UNAUTHORIZED, (void *)DeniedPage) != 0 ||
         CGI_Install_Func_OnErr(CGI_ERR_STATE_FILE_SYSTEM, (void *)BrokenPage) != 0 ||
+        CGI_Install_Func_OnErr(CGI_ERR_STATE_NO_MEMORY, (void *)BusyPage) != 0 ||
         CGI_Install_Func_OnUpload((void *)UploadDone) != 0) {
         fprintf(stderr, "CGI_Install_Func_OnErr failed\n");
         return 1;

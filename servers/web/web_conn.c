@@ -121,6 +121,28 @@ static void dispatch(struct web_conn *c)
         return;
     }
     web_error(c, 404); /* a fresh response; the handlers set the status */
+    c->view = (struct web_request){
+        .http = &c->req,
+        .path = c->path,
+        .body = c->body_len ? c->body : NULL,
+        .body_len = c->body_len,
+        .server = c->tls,
+        .sd = c->lc.fd,
+        .remote_ip = c->peer,
+        .rootdir = s->cfg.web.rootdir,
+        .rootfd = s->rootfd,
+        .mainpage = s->cfg.web.mainpage,
+    };
+    if (c->reject) {
+        /* Over MAX_CONNECTIONS: 503 (the application's page when it has
+         * one: CGI_Install_Func_OnErr), then close. Answered once the
+         * request is read, so that the client reads it rather than a reset. */
+        web_error(c, 503);
+        c->keep_alive = 0;
+        if (!static_error_page(c))
+            start_response(c);
+        return;
+    }
     if (!c->tls && s->cfg.web.redirect_https && s->listen_sd[1] >= 0) {
         struct http_slice h = c->req.host;
         size_t hl = h.p ? h.n : 0;
@@ -136,18 +158,6 @@ static void dispatch(struct web_conn *c)
         start_response(c);
         return;
     }
-    c->view = (struct web_request){
-        .http = &c->req,
-        .path = c->path,
-        .body = c->body_len ? c->body : NULL,
-        .body_len = c->body_len,
-        .server = c->tls,
-        .sd = c->lc.fd,
-        .remote_ip = c->peer,
-        .rootdir = s->cfg.web.rootdir,
-        .rootfd = s->rootfd,
-        .mainpage = s->cfg.web.mainpage,
-    };
     const struct web_handler *h = atomic_load(&hook);
     if (h && h->match && !h->match(h->ctx, &c->view))
         h = NULL;
@@ -294,10 +304,6 @@ static void conn_progress(struct web_conn *c)
                 return;
             }
             c->state = WC_HEAD;
-            if (c->reject) {
-                respond_error(c, 503, 0);
-                break;
-            }
             timer_head(c);
             break;
         }
@@ -532,10 +538,7 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
                                                      : 1);
     } else {
         c->state = WC_HEAD;
-        if (c->reject) {
-            respond_error(c, 503, 0);
-        } else
-            timer_head(c);
+        timer_head(c); /* over MAX_CONNECTIONS too: its request gets the 503 (dispatch) */
     }
     /* No work here (the listener's lock is held): the socket was added
      * writable, so its first event comes at once and the worker's loop
