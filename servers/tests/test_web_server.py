@@ -7,6 +7,7 @@ slow clients among them.
 Run: CHIPD=build/servers/tests/chipd_cgi_app python3 -m unittest -v test_web_server
 (from servers/tests). Every wait is bounded; nothing is judged on time.
 """
+import os
 import shutil
 import socket
 import ssl
@@ -59,6 +60,82 @@ class Test503Page(unittest.TestCase):
                 self.assertEqual(srv.stop(), 0)
         finally:
             shutil.rmtree(d, ignore_errors=True)
+
+
+def make_cert(d, name, cn, san):
+    """A certificate of the test CA (test_chipd.make_pki) for cn/san."""
+    def ossl(*a):
+        r = run(["openssl", *a])
+        if r.returncode != 0:
+            raise RuntimeError(r.stderr.decode())
+    ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", f"{d}/{name}.key", "-out", f"{d}/{name}.csr", "-subj", f"/CN={cn}")
+    with open(f"{d}/{name}.ext", "w") as f:
+        f.write(f"subjectAltName={san}\n")
+    ossl("x509", "-req", "-in", f"{d}/{name}.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
+         "-CAcreateserial", "-out", f"{d}/{name}.pem", "-days", "2", "-extfile", f"{d}/{name}.ext")
+
+
+class TestSNI(unittest.TestCase):
+    """[SSL] CERTn/KEYn: identities chosen by the name the client sends (SNI)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = d = tempfile.mkdtemp(prefix="chipd-sni-test-")
+        test_chipd.make_pki(d)
+        test_chipd.make_root(d)
+        make_cert(d, "alpha", "alpha.example", "DNS:alpha.example")
+        make_cert(d, "beta", "beta wildcard", "DNS:*.beta.example")
+        cls.srv = Chipd(d, "", f"CERT1 = {d}/alpha.pem\nKEY1 = {d}/alpha.key\n"
+                                f"CERT2 = {d}/beta.pem\nKEY2 = {d}/beta.key\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        shutil.rmtree(cls.d, ignore_errors=True)
+        if rc != 0:
+            raise AssertionError(f"chipd exited with {rc}")
+
+    def subject(self, *name):
+        """The subject of the certificate the server presents (s_client)."""
+        args = ["-servername", name[0]] if name else ["-noservername"]
+        r = run(["openssl", "s_client", "-connect", f"127.0.0.1:{self.srv.https}", *args,
+                 "-CAfile", f"{self.d}/ca.pem", "-verify_return_error"], input=b"")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for line in r.stdout.decode().splitlines():
+            if line.startswith("subject="):
+                return line[len("subject="):].replace(" = ", "=")
+        self.fail(r.stdout)
+
+    def curl(self, host):
+        return run(["curl", "-sS", "--max-time", str(TIMEOUT), "--cacert", f"{self.d}/ca.pem",
+                    "--resolve", f"{host}:{self.srv.https}:127.0.0.1", f"https://{host}:{self.srv.https}/hello.txt"])
+
+    def test_each_name_gets_its_certificate(self):
+        self.assertEqual(self.subject("alpha.example"), "CN=alpha.example")
+        self.assertEqual(self.subject("x.beta.example"), "CN=beta wildcard")
+        self.assertEqual(self.subject("localhost"), "CN=localhost")
+        # unknown names and no SNI: the default identity ([SSL] CERT)
+        self.assertEqual(self.subject("gamma.example"), "CN=localhost")
+        self.assertEqual(self.subject("x.y.beta.example"), "CN=localhost")  # one label only
+        self.assertEqual(self.subject(), "CN=localhost")
+        # curl verifies each name against what it gets
+        for host in ("alpha.example", "www.beta.example", "localhost"):
+            r = self.curl(host)
+            self.assertEqual((r.returncode, r.stdout), (0, b"0123456789abcdefghij"), (host, r.stderr))
+        r = self.curl("gamma.example")  # the default certificate does not carry that name
+        self.assertEqual(r.returncode, 60, r.stderr)
+
+    def test_config_errors(self):
+        ini = f"{self.d}/bad.ini"
+        with open(ini, "w") as f:
+            f.write(f"[WEB]\nROOTDIR = {self.d}/root\n[SSL]\nCERT = {self.d}/server.pem\n"
+                    f"KEY = {self.d}/server.key\nCERT3 = {self.d}/alpha.pem\n")
+        chipd = os.environ.get("CHIPD_PROGRAM", test_chipd.CHIPD.replace("tests/chipd_cgi_app", "chipd"))
+        r = run([chipd, "-t", "-c", ini])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"bad.ini:6:", r.stderr)
+        self.assertIn(b"CERT3 needs KEY3", r.stderr)
 
 
 if __name__ == "__main__":
