@@ -138,5 +138,96 @@ class TestSNI(unittest.TestCase):
         self.assertIn(b"CERT3 needs KEY3", r.stderr)
 
 
+class TestManyConnections(unittest.TestCase):
+    """300 keep-alive HTTPS and 100 HTTP connections open at once, each doing
+    several requests, while slow clients (half a request head, "slowloris")
+    hold connections of both instances: every fast request gets its exact
+    body, and every slow client is closed by the server (HEADER_TIMEOUT).
+    Nothing is judged on time; each wait is bounded by TIMEOUT."""
+    TLS_CONNS = 300
+    PLAIN_CONNS = 100
+    SLOW_CONNS = 20
+    ROUNDS = 3
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = d = tempfile.mkdtemp(prefix="chipd-many-test-")
+        test_chipd.make_pki(d)
+        test_chipd.make_root(d)
+        cls.srv = Chipd(d, "HEADER_TIMEOUT = 3\nIDLE_TIMEOUT = 600\nMAX_CONNECTIONS = 2000\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        shutil.rmtree(cls.d, ignore_errors=True)
+        if rc != 0:
+            raise AssertionError(f"chipd exited with {rc}")
+
+    def test_many_keep_alive_and_slow_clients(self):
+        import asyncio
+        files = {"/hello.txt": b"0123456789abcdefghij", "/sub/main.htm": b"sub main\n"}
+        files["/many.bin"] = os.urandom(200000)  # several TLS records, several reads
+        with open(f"{self.d}/root/many.bin", "wb") as f:
+            f.write(files["/many.bin"])
+        ctx = ssl.create_default_context(cafile=f"{self.d}/ca.pem")
+        port = {False: self.srv.http, True: self.srv.https}
+        limit = TIMEOUT * 10  # a bound for the whole exchange, far above what it needs
+
+        async def connect(tls):
+            return await asyncio.open_connection("127.0.0.1", port[tls], ssl=ctx if tls else None,
+                                                 server_hostname="localhost" if tls else None,
+                                                 limit=1 << 20)
+
+        async def get(reader, writer, path):
+            writer.write(b"GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % path.encode())
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(l.split(b":")[1]) for l in head.split(b"\r\n")
+                          if l.lower().startswith(b"content-length:"))
+            body = await reader.readexactly(length)
+            return head.split(b" ")[1], body
+
+        async def slow(tls):
+            reader, writer = await connect(tls)
+            writer.write(b"GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")  # never finished
+            await writer.drain()
+            return reader, writer
+
+        async def wait_closed_by_server(reader, writer):
+            try:
+                data = await reader.read(4096)
+            except (ConnectionResetError, ssl.SSLError):
+                data = b""
+            writer.close()
+            return data
+
+        async def main():
+            slows = await asyncio.gather(*(slow(i % 2 == 1) for i in range(self.SLOW_CONNS)))
+            kinds = [True] * self.TLS_CONNS + [False] * self.PLAIN_CONNS
+            conns = await asyncio.gather(*(connect(tls) for tls in kinds))  # all open at once
+            paths = list(files)
+            results = []
+            for r in range(self.ROUNDS):
+                results += await asyncio.gather(*(get(rd, wr, paths[(i + r) % len(paths)])
+                                                  for i, (rd, wr) in enumerate(conns)))
+            bad = [i for i, (st, body) in enumerate(results)
+                   if st != b"200" or body != files[paths[(i % len(conns) + i // len(conns)) % len(paths)]]]
+            for rd, wr in conns:
+                wr.close()
+            closed = await asyncio.gather(*(wait_closed_by_server(rd, wr) for rd, wr in slows))
+            return len(results), bad, closed
+
+        n, bad, closed = asyncio.run(asyncio.wait_for(main(), limit))
+        self.assertEqual(n, (self.TLS_CONNS + self.PLAIN_CONNS) * self.ROUNDS)
+        self.assertEqual(bad, [])
+        # the slow clients got nothing (no answer to half a head) and were closed
+        self.assertEqual(closed, [b""] * self.SLOW_CONNS)
+        # and the server still serves
+        r = run(["curl", "-sS", "--max-time", str(TIMEOUT), "--cacert", f"{self.d}/ca.pem",
+                 "--resolve", f"localhost:{self.srv.https}:127.0.0.1",
+                 f"https://localhost:{self.srv.https}/hello.txt"])
+        self.assertEqual(r.stdout, files["/hello.txt"], r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
