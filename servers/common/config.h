@@ -58,6 +58,7 @@ struct chip_config {
         int cgi_concurrent;
         char secure_path[CFG_NAME_MAX]; /* empty: no secure area */
         int status_secure;
+        int demo_cgi; /* 1: the built-in /demo CGI function (web_demo.c) */
         struct cfg_accounts upload, secure;
     } web;
     struct {

@@ -28,6 +28,10 @@ const struct cfg_key cfg_keys[] = {
      "URL path of the live status page, e.g. `/status`; empty = no status page"},
     {"WEB", "STATUS_SECURE", CFG_BOOL, "0", NONE, F(web.status_secure), NULL,
      "1 = the status page asks for a secure account (`SECURE_USERn`)"},
+    {"WEB", "DEMO_CGI", CFG_BOOL, "0", NONE, F(web.demo_cgi), NULL,
+     "1 = install the built-in demo CGI function `/demo` (GET and POST): an HTML page echoing the "
+     "form's fields, escaped, and whether the request came over TLS (version, suite, client "
+     "certificate); the run command's demo page posts to it"},
     {"WEB", "ACCESS_LOG", CFG_PATH, "", NONE, F(web.access_log), "empty (off)",
      "access log file, common log format"},
     {"WEB", "ERROR_LOG", CFG_PATH, "", NONE, F(web.error_log), "empty (stderr)",

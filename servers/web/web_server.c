@@ -4,6 +4,7 @@
 #include "web_server.h"
 #include "web.h"
 #include "web_cgi.h"
+#include "web_demo.h"
 
 /* The RTOS names (bind, listen as macros) would clash with the "bind"
  * field of the configuration: the chipssl_ names are used here. */
@@ -150,6 +151,7 @@ static void teardown(struct web_server *s)
         ctl_srv = NULL;
     }
     pthread_mutex_unlock(&ctl_mu);
+    web_demo_remove(); /* only when this start installed it */
     if (s->loop) {
         loop_stop(s->loop); /* waits for connections with a handler thread */
         loop_free(s->loop);
@@ -238,6 +240,12 @@ int web_server_start(const struct chip_config *cfg, struct web_server **out, cha
     }
     if (web_cgi_install(cfg, err, errlen) != 0) {
         *api_error = API_EINVAL;
+        teardown(s);
+        return -1;
+    }
+    if (cfg->web.demo_cgi && web_demo_install() != 0) {
+        snprintf(err, errlen, "[WEB] DEMO_CGI: the CGI table has no room for /demo");
+        *api_error = API_ENOBUFS;
         teardown(s);
         return -1;
     }
