@@ -62,6 +62,38 @@ class Test503Page(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+class TestServerOffByConfig(unittest.TestCase):
+    """[WEB] ENABLE=0: BIOS_Server_State says suspended, nothing listens on
+    HTTP_PORT; BIOS_Server_On_Off(SS_WEB_SERVER, 0) starts it there (as on
+    the original: a server CHIP.INI left off can be started at run time)."""
+
+    def test_http_started_at_run_time(self):
+        d = tempfile.mkdtemp(prefix="chipd-off-test-")
+        try:
+            test_chipd.make_pki(d)
+            test_chipd.make_root(d)
+            srv = Chipd(d, "ENABLE = 0\n")
+            try:
+                ctx = ssl.create_default_context(cafile=f"{d}/ca.pem")
+
+                def ctl(q):
+                    return raw(srv.https, b"GET /ctl?%s HTTP/1.1\r\nHost: localhost\r\n"
+                               b"Connection: close\r\n\r\n" % q, tls_ctx=ctx).split(b"\r\n\r\n", 1)[1]
+                with self.assertRaises(ConnectionRefusedError):
+                    socket.create_connection(("127.0.0.1", srv.http), timeout=TIMEOUT)
+                self.assertEqual(ctl(b"x=1"), b"ctl 0 state 1")
+                self.assertEqual(ctl(b"http=on"), b"ctl 0 state 0")
+                resp = raw(srv.http, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                self.assertTrue(resp.endswith(b"0123456789abcdefghij"), resp)
+                self.assertEqual(ctl(b"http=off"), b"ctl 0 state 1")
+                with self.assertRaises(ConnectionRefusedError):
+                    socket.create_connection(("127.0.0.1", srv.http), timeout=TIMEOUT)
+            finally:
+                self.assertEqual(srv.stop(), 0)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def make_cert(d, name, cn, san):
     """A certificate of the test CA (test_chipd.make_pki) for cn/san."""
     def ossl(*a):
