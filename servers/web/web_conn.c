@@ -90,9 +90,10 @@ static void respond_error(struct web_conn *c, int status, int keep)
     start_response(c);
 }
 
-/* A static answer the application has an error page for (401, 404): to
- * the handler threads, which call it (web_cgi_error_handler). 1 when
- * handed over. */
+/* A static answer the application has an error page for (401, 404, the
+ * 503 over MAX_CONNECTIONS), or one that the handler threads complete
+ * (resp.finish: SSI): to the handler threads, which call it
+ * (web_cgi_error_handler, resp.finish). 1 when handed over. */
 static int static_error_page(struct web_conn *c)
 {
     if (c->resp.finish) { /* an answer the handler threads complete (SSI) */
