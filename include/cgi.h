@@ -556,8 +556,9 @@ CHIPD_API int SSI_Get_Connection_Params(unsigned long conHandle, SSI_Params far 
  *     SS_WEB_SERVER, SS_SSL_WEB_SERVER; Telnet and SSH do not exist here.
  * --------------------------------------------------------------------- */
 
-/* BIOS_Server_On_Off - activate 0: resume (serve), 1: suspend (the listener
- * stays bound; new connections are refused, open ones finish). As on the
+/* BIOS_Server_On_Off - activate 0: resume (serve), 1: suspend (the Web
+ * server closes its listening socket, so connects are refused; open
+ * connections go on; resuming listens on the same port again). As on the
  * original, a server left off by the configuration can be resumed (its
  * listener is then opened). Returns 0, 1 (already in that state), -1 (bad
  * which or activate). */

@@ -440,6 +440,15 @@ static void check_whole(struct loader *L)
         if (!*c->ssl.key)
             error(L, L->section_line[1], "[SSL] KEY is required (TLS is on)");
     }
+    for (int n = 0; n < CFG_SNI_IDENTITIES; n++) {
+        char cert[8], key[8];
+        snprintf(cert, sizeof cert, "CERT%d", n + 1);
+        snprintf(key, sizeof key, "KEY%d", n + 1);
+        if (*c->ssl.sni_cert[n] && !*c->ssl.sni_key[n])
+            error(L, key_line(L, "SSL", cert), "[SSL] %s needs %s (its private key)", cert, key);
+        else if (!*c->ssl.sni_cert[n] && *c->ssl.sni_key[n])
+            error(L, key_line(L, "SSL", key), "[SSL] %s needs %s (its certificate)", key, cert);
+    }
     if (c->ssl.client_auth && !*c->ssl.ca)
         error(L, key_line(L, "SSL", "CLIENT_AUTH"), "[SSL] CLIENT_AUTH=1 needs CA (the client CAs)");
     check_ports(L);

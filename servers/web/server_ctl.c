@@ -12,15 +12,15 @@
 
 static int suspended[NSPEC];
 static CONN_HANDLER filters[NSPEC];
-static chipd_server_notify_fn notifyFn;
-static void *notifyCtx;
+static chipd_server_notify_fn notifyFn[NSPEC];
+static void *notifyCtx[NSPEC];
 
 void server_ctl_reset(void)
 {
     memset(suspended, 0, sizeof suspended);
     memset(filters, 0, sizeof filters);
-    notifyFn = NULL;
-    notifyCtx = NULL;
+    memset(notifyFn, 0, sizeof notifyFn);
+    memset(notifyCtx, 0, sizeof notifyCtx);
 }
 
 /* Telnet (1) and SSH (4) are not provided here: the original answers -1
@@ -44,8 +44,8 @@ int BIOS_Server_On_Off(SERVER_SPEC which, unsigned int activate)
         return 1;
     }
     suspended[which] = (int)activate;
-    fn = notifyFn;
-    ctx = notifyCtx;
+    fn = notifyFn[which];
+    ctx = notifyCtx[which];
     cgi_unlock();
     if (fn != NULL)
         fn(which, (int)activate, ctx);
@@ -86,8 +86,20 @@ void chipd_server_set_initial(SERVER_SPEC which, int off)
 void chipd_server_set_notify(chipd_server_notify_fn fn, void *ctx)
 {
     cgi_lock();
-    notifyFn = fn;
-    notifyCtx = ctx;
+    for (int i = 0; i < NSPEC; i++) {
+        notifyFn[i] = fn;
+        notifyCtx[i] = ctx;
+    }
+    cgi_unlock();
+}
+
+void chipd_server_set_notify_for(SERVER_SPEC which, chipd_server_notify_fn fn, void *ctx)
+{
+    if (!spec_ok(which))
+        return;
+    cgi_lock();
+    notifyFn[which] = fn;
+    notifyCtx[which] = ctx;
     cgi_unlock();
 }
 

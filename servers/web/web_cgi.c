@@ -454,7 +454,7 @@ const struct web_handler web_cgi_error_handler = {
 
 int web_cgi_error_wanted(int status)
 {
-    return (status == 401 || status == 404) && cgi_error_func(status) != NULL;
+    return (status == 401 || status == 404 || status == 503) && cgi_error_func(status) != NULL;
 }
 
 static const struct web_handler cgi_handler = {

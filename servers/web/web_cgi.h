@@ -27,7 +27,8 @@ int web_cgi_accept_allowed(int tls, const struct sockaddr_storage *peer);
 
 /* The application's error pages (CGI_Install_Func_OnErr) for a static
  * file's answer: web_cgi_error_wanted(status) is 1 when the application
- * has a page for that status (401, 404); then the connection hands the
+ * has a page for that status (401, 404; 503: the server's own, over
+ * MAX_CONNECTIONS); then the connection hands the
  * request to web_cgi_error_handler (offloaded: it calls the application),
  * which replaces the response by the page, with the same status. */
 struct web_handler;

@@ -91,11 +91,20 @@ static void respond_error(struct web_conn *c, int status, int keep)
     start_response(c);
 }
 
-/* A static answer the application has an error page for (401, 404): to
- * the handler threads, which call it (web_cgi_error_handler). 1 when
- * handed over. */
+/* A static answer the application has an error page for (401, 404, the
+ * 503 over MAX_CONNECTIONS), or one that the handler threads complete
+ * (resp.finish: SSI): to the handler threads, which call it
+ * (web_cgi_error_handler, resp.finish). 1 when handed over. */
 static int static_error_page(struct web_conn *c)
 {
+    if (c->resp.finish) { /* an answer the handler threads complete (SSI) */
+        c->handler = c->resp.finish;
+        c->resp.finish = NULL;
+        c->state = WC_HANDLER;
+        loop_conn_timer(&c->lc, 0);
+        web_pool_submit(c->srv->pool, c);
+        return 1;
+    }
     if (!c->srv->pool || c->resp.file_fd >= 0 || !web_cgi_error_wanted(c->resp.status))
         return 0;
     c->handler = &web_cgi_error_handler;
@@ -114,6 +123,28 @@ static void dispatch(struct web_conn *c)
         return;
     }
     web_error(c, 404); /* a fresh response; the handlers set the status */
+    c->view = (struct web_request){
+        .http = &c->req,
+        .path = c->path,
+        .body = c->body_len ? c->body : NULL,
+        .body_len = c->body_len,
+        .server = c->tls,
+        .sd = c->lc.fd,
+        .remote_ip = c->peer,
+        .rootdir = s->cfg.web.rootdir,
+        .rootfd = s->rootfd,
+        .mainpage = s->cfg.web.mainpage,
+    };
+    if (c->reject) {
+        /* Over MAX_CONNECTIONS: 503 (the application's page when it has
+         * one: CGI_Install_Func_OnErr), then close. Answered once the
+         * request is read, so that the client reads it rather than a reset. */
+        web_error(c, 503);
+        c->keep_alive = 0;
+        if (!static_error_page(c))
+            start_response(c);
+        return;
+    }
     if (!c->tls && s->cfg.web.redirect_https && s->listen_sd[1] >= 0) {
         struct http_slice h = c->req.host;
         size_t hl = h.p ? h.n : 0;
@@ -129,18 +160,6 @@ static void dispatch(struct web_conn *c)
         start_response(c);
         return;
     }
-    c->view = (struct web_request){
-        .http = &c->req,
-        .path = c->path,
-        .body = c->body_len ? c->body : NULL,
-        .body_len = c->body_len,
-        .server = c->tls,
-        .sd = c->lc.fd,
-        .remote_ip = c->peer,
-        .rootdir = s->cfg.web.rootdir,
-        .rootfd = s->rootfd,
-        .mainpage = s->cfg.web.mainpage,
-    };
     const struct web_handler *h = atomic_load(&hook);
     if (web_status_wanted(s, &c->view)) {
         /* A built-in page, before the hook: no CGI entry can shadow it. */
@@ -310,10 +329,6 @@ static void conn_progress(struct web_conn *c)
             }
             web_stats_conn_tls(&c->st, c->lc.fd);
             c->state = WC_HEAD;
-            if (c->reject) {
-                respond_error(c, 503, 0);
-                break;
-            }
             timer_head(c);
             break;
         }
@@ -553,10 +568,7 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
                                                      : 1);
     } else {
         c->state = WC_HEAD;
-        if (c->reject) {
-            respond_error(c, 503, 0);
-        } else
-            timer_head(c);
+        timer_head(c); /* over MAX_CONNECTIONS too: its request gets the 503 (dispatch) */
     }
     /* No work here (the listener's lock is held): the socket was added
      * writable, so its first event comes at once and the worker's loop

@@ -69,6 +69,11 @@ struct web_response {
     uint64_t file_off, file_len;
     int close;   /* 1: Connection: close after this response */
     int no_body; /* 1: the status has no body at all (304, 204): no Content-Length */
+    /* Set by a handler on the worker that needs the handler threads to
+     * complete its answer (the SSI pages of web_static.c): the connection
+     * then passes the request and this response to it (offloaded, as an
+     * offload-1 handler), and sends what it leaves. */
+    const struct web_handler *finish;
 };
 
 typedef int (*web_handler_fn)(void *ctx, const struct web_request *req, struct web_response *resp);

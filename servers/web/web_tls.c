@@ -2,7 +2,8 @@
  * web_tls.c - the HTTPS instance's chipssl session: identity from [SSL]
  * CERT/KEY, option 2 (server proposals) always on, option 1 and its CA from
  * CLIENT_AUTH/CA, the proposal list from PROPOSALS, ALPN http/1.1, a
- * resumption cache. A reload (SIGHUP) builds a new session from the files
+ * resumption cache, more identities chosen by SNI from CERTn/KEYn
+ * (SSL_SessionAddIdentity). A reload (SIGHUP) builds a new session from the files
  * and switches new connections to it; when it fails the old one stays.
  * Also: the error log's line for a failed handshake.
  */
@@ -30,6 +31,12 @@ static void ids(unsigned gen, char *own, char *ca, size_t len)
     snprintf(ca, len, "chipd-web-ca-%u", gen);
 }
 
+/* The PKI ID of the SNI identity n (0..) of a generation. */
+static void sni_id(unsigned gen, int n, char *id, size_t len)
+{
+    snprintf(id, len, "chipd-web-%u-sni%d", gen, n + 1);
+}
+
 static void drop_ids(unsigned gen)
 {
     char own[40], ca[40];
@@ -37,6 +44,46 @@ static void drop_ids(unsigned gen)
     ids(gen, own, ca, sizeof own);
     PKI_CertificateDel(own, PKI_CERT_LOCAL, &err);
     PKI_CertificateDel(ca, PKI_CERT_NONLOCAL, &err);
+    for (int n = 0; n < CFG_SNI_IDENTITIES; n++) {
+        sni_id(gen, n, own, sizeof own);
+        PKI_CertificateDel(own, PKI_CERT_LOCAL, &err); /* none there: harmless */
+    }
+}
+
+/* A key pair and its LOCAL certificate under id; 0, or -1 with the reason
+ * in err (what: the keys' names, e.g. "CERT"/"KEY"). */
+static int add_identity(const char *certFile, const char *keyFile, const char *id,
+                        const char *certKey, const char *keyKey, char *err, size_t errlen,
+                        int *api_error)
+{
+    static const int types[] = {PKI_KEY_RSA, PKI_KEY_EC, PKI_KEY_ED25519};
+    char t[200];
+    int e = 0, first = 0, added = 0;
+    for (size_t i = 0; i < sizeof types / sizeof types[0] && !added; i++) {
+        PKI_OWNKEYPAIR_ADD_Entry k = {keyFile, PKI_FMT_PEM, types[i]};
+        added = PKI_OwnKeyPairAdd(&k, &e) == 0;
+        if (!added && (i == 0 || first == API_EINVAL))
+            first = e;
+    }
+    if (!added) {
+        snprintf(err, errlen, "[SSL] %s %s: %s%s", keyKey, keyFile, api_text(first, t, sizeof t),
+                 first == API_EINVAL
+                     ? ": not an unencrypted RSA (2048 bits or more), EC or Ed25519 key"
+                     : "");
+        *api_error = first;
+        return -1;
+    }
+    PKI_CERT_ADD_Entry c = {certFile, PKI_FMT_PEM, PKI_CERT_LOCAL, id, (int)strlen(id), NULL};
+    if (PKI_CertificateAdd(&c, &e) != 0) {
+        if (e >= 0x80)
+            api_text(e, t, sizeof t);
+        else
+            chipssl_certflags_text(e, t, (int)sizeof t);
+        snprintf(err, errlen, "[SSL] %s %s: %s", certKey, certFile, t);
+        *api_error = e >= 0x80 ? e : API_EINVAL;
+        return -1;
+    }
+    return 0;
 }
 
 /* A session from the files of cfg, PKI IDs of generation gen. Returns the
@@ -44,34 +91,24 @@ static void drop_ids(unsigned gen)
 static int make_session(const struct chip_config *cfg, unsigned gen, char *err, size_t errlen,
                         int *api_error)
 {
-    static const int types[] = {PKI_KEY_RSA, PKI_KEY_EC, PKI_KEY_ED25519};
     char own[40], caid[40], t[200];
-    int e = 0, first = 0, added = 0;
+    int e = 0;
     ids(gen, own, caid, sizeof own);
-    for (size_t i = 0; i < sizeof types / sizeof types[0] && !added; i++) {
-        PKI_OWNKEYPAIR_ADD_Entry k = {cfg->ssl.key, PKI_FMT_PEM, types[i]};
-        added = PKI_OwnKeyPairAdd(&k, &e) == 0;
-        if (!added && (i == 0 || first == API_EINVAL))
-            first = e;
-    }
-    if (!added) {
-        snprintf(err, errlen, "[SSL] KEY %s: %s%s", cfg->ssl.key, api_text(first, t, sizeof t),
-                 first == API_EINVAL
-                     ? ": not an unencrypted RSA (2048 bits or more), EC or Ed25519 key"
-                     : "");
-        *api_error = first;
+    if (add_identity(cfg->ssl.cert, cfg->ssl.key, own, "CERT", "KEY", err, errlen, api_error) != 0)
         return -1;
-    }
-    PKI_CERT_ADD_Entry c = {cfg->ssl.cert, PKI_FMT_PEM,      PKI_CERT_LOCAL,
-                            own,           (int)strlen(own), NULL};
-    if (PKI_CertificateAdd(&c, &e) != 0) {
-        if (e >= 0x80)
-            api_text(e, t, sizeof t);
-        else
-            chipssl_certflags_text(e, t, (int)sizeof t);
-        snprintf(err, errlen, "[SSL] CERT %s: %s", cfg->ssl.cert, t);
-        *api_error = e >= 0x80 ? e : API_EINVAL;
-        return -1;
+    /* The identities chosen by SNI ([SSL] CERTn/KEYn). */
+    for (int n = 0; n < CFG_SNI_IDENTITIES; n++) {
+        char id[40], ck[8], kk[8];
+        if (!cfg->ssl.sni_cert[n][0])
+            continue;
+        sni_id(gen, n, id, sizeof id);
+        snprintf(ck, sizeof ck, "CERT%d", n + 1);
+        snprintf(kk, sizeof kk, "KEY%d", n + 1);
+        if (add_identity(cfg->ssl.sni_cert[n], cfg->ssl.sni_key[n], id, ck, kk, err, errlen,
+                         api_error) != 0) {
+            drop_ids(gen);
+            return -1;
+        }
     }
     if (cfg->ssl.ca[0]) {
         PKI_CERT_ADD_Entry a = {cfg->ssl.ca, PKI_FMT_PEM,       PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA,
@@ -108,6 +145,15 @@ static int make_session(const struct chip_config *cfg, unsigned gen, char *err, 
         what = "[SSL] PROPOSALS (no suite for TLS 1.2 or 1.3, or one chipssl refuses)";
     else if (SSL_SessionALPN(sid, "http/1.1", &e) != 0)
         what = "ALPN http/1.1";
+    char sni_what[48];
+    for (int n = 0; !what && n < CFG_SNI_IDENTITIES; n++) {
+        char id[40];
+        sni_id(gen, n, id, sizeof id);
+        if (cfg->ssl.sni_cert[n][0] && SSL_SessionAddIdentity(sid, id, &e) != 0) {
+            snprintf(sni_what, sizeof sni_what, "[SSL] CERT%d (an identity for SNI)", n + 1);
+            what = sni_what;
+        }
+    }
     if (what) {
         snprintf(err, errlen, "%s: %s", what, api_text(e, t, sizeof t));
         *api_error = e;
