@@ -260,9 +260,7 @@ check "the CGI function sees TLS 1.3" "Over TLS: TLS 1.3, suite TLS_" "https://l
 check "the CGI function sees TLS 1.2" "Over TLS: TLS 1.2, suite TLS_ECDHE_" --tls-max 1.2 \
   "https://localhost:$https_port/demo"
 check "form GET over HTTP: not over TLS" "Not over TLS" "http://localhost:$http_port/demo?q=x"
-# The status page is another part of chipd: without the account it must
-# answer 401, with it 200, once that part is in (404 both until then,
-# reported, not failed).
+# The status page: without the account it must answer 401, with it 200.
 status_code() {
   curl -sS --max-time 30 --cacert "$pki/ca.pem" "$@" -o /dev/null -w '%{http_code}' \
     "https://localhost:$https_port/status" || true
@@ -271,7 +269,6 @@ anon=$(status_code)
 authed=$(status_code -u "$status_user:$status_password")
 case $anon/$authed in
 401/200) echo "ok: status page: 401 without the account, 200 with it" ;;
-404/404) echo "note: status page answers 404 (this chipd has no status page yet)" ;;
 *)
   echo "FAILED: status page: HTTP $anon without the account, $authed with it"
   ok=0
