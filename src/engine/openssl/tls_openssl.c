@@ -468,6 +468,13 @@ static void info_cb(const SSL *ssl, int where, int ret)
         int st = map_state(SSL_get_state(ssl));
         if (st != SSL_HS_DONE && c->hs_state != SSL_HS_DONE)
             c->hs_state = st;
+        /* A resumed TLS 1.3 server connection issues no new ticket: the
+         * client's ticket stays valid (stateful, multi-use), and a ticket
+         * nobody reads makes a client that closes without reading (lftp's
+         * FTPS upload data connections) reset the connection, losing
+         * the data it had not yet sent. */
+        if (SSL_is_server(ssl) && SSL_session_reused((SSL *)ssl))
+            SSL_set_num_tickets((SSL *)ssl, 0);
     }
 }
 
