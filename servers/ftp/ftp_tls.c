@@ -6,8 +6,9 @@
  * must resume the control connection's session (TLS 1.2 session ID or
  * ticket, TLS 1.3 PSK). No ALPN: FTPS clients offer none (and one that
  * offered "ftp" must not be refused). A reload (SIGHUP) builds a new
- * session for new connections; open ones keep theirs, so their data
- * connections still resume.
+ * session for new connections. The PKI change starts every resumption
+ * cache afresh (a core rule), so connections from before it can no longer
+ * resume on data connections (522 with REQUIRE_TLS).
  */
 #include "ftp_srv.h"
 

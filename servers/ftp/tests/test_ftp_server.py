@@ -616,3 +616,41 @@ def test_max_clients_and_pasv_ports(tmp):
         b.quit()
     finally:
         assert s.stop() == 0
+
+
+def test_sighup_reload(tmp):
+    s = Server(tmp, name="reload.ini")
+    try:
+        a = s.client()
+        der_a = a.sock.getpeercert(binary_form=True)
+
+        def reloaded():
+            b = s.client()
+            try:
+                return b.sock.getpeercert(binary_form=True) != der_a
+            finally:
+                b.quit()
+        assert not reloaded()
+        # SIGHUP re-reads the files [SSL] names: now server2's.
+        for ext in ("pem", "key"):
+            shutil.copy(f"{tmp}/server.{ext}", f"{tmp}/server-orig.{ext}")
+            shutil.copy(f"{tmp}/server2.{ext}", f"{tmp}/server.{ext}")
+        try:
+            s.c.p.send_signal(signal.SIGHUP)
+            wait_for(reloaded, "the new certificate")
+            b = s.client()
+            assert get(b, "hello.txt")[1] == b"hello ftp\n"
+            b.quit()
+            # A PKI change starts the core's resumption caches afresh (a
+            # resumption skips the certificate checks): a connection from
+            # before the reload can no longer prove its data connections.
+            # It is told so, and its control connection goes on.
+            with pytest.raises(ftplib.error_perm, match="^522 Data connection must resume"):
+                get(a, "hello.txt")
+            assert a.voidcmd("NOOP").startswith("200")
+            a.quit()
+        finally:
+            for ext in ("pem", "key"):
+                shutil.copy(f"{tmp}/server-orig.{ext}", f"{tmp}/server.{ext}")
+    finally:
+        assert s.stop() == 0
