@@ -108,7 +108,7 @@ def make_files(d):
 class Server:
     """A chipd with the Web server off and the FTP server on."""
 
-    def __init__(self, d, extra="", bind="127.0.0.1", name="chip.ini"):
+    def __init__(self, d, extra="", bind="127.0.0.1", name="chip.ini", ssl_extra=""):
         self.d = d
         self.port = tc.free_port()
         self.ftps = tc.free_port()
@@ -117,7 +117,7 @@ class Server:
         ftp = (f"BIND = {bind}\nPORT = {self.port}\nFTPS_PORT = {self.ftps}\n"
                f"USER1 = alice\nPASSWORD1 = wonder-land\nROOT1 = {self.root}\n"
                f"XFER_LOG = {self.xferlog}\n{extra}")
-        self.c = tc.Chipd(d, "ENABLE = 0\nSSL_ENABLE = 0\n", name=name, ftp=ftp)
+        self.c = tc.Chipd(d, "ENABLE = 0\nSSL_ENABLE = 0\n", ssl_extra, name=name, ftp=ftp)
         self.host = bind
 
     def stop(self):
@@ -652,5 +652,27 @@ def test_sighup_reload(tmp):
         finally:
             for ext in ("pem", "key"):
                 shutil.copy(f"{tmp}/server-orig.{ext}", f"{tmp}/server.{ext}")
+    finally:
+        assert s.stop() == 0
+
+
+def test_client_auth(tmp):
+    s = Server(tmp, name="cauth.ini", ssl_extra=f"CLIENT_AUTH = 1\nCA = {tmp}/ca.pem\n")
+    try:
+        f = ReuseFTP(context=s.ctx(), timeout=TIMEOUT)
+        f.connect(s.host, s.port)
+        with pytest.raises((ssl.SSLError, ConnectionError, EOFError, ftplib.Error)):
+            f.auth()
+            f.login("alice", "wonder-land")
+        f.close()
+        ctx = s.ctx()
+        ctx.load_cert_chain(f"{tmp}/client.pem", f"{tmp}/client.key")
+        g = ReuseFTP(context=ctx, timeout=TIMEOUT)
+        g.connect(s.host, s.port)
+        g.auth()
+        g.login("alice", "wonder-land")
+        g.prot_p()
+        assert get(g, "hello.txt")[1] == b"hello ftp\n"  # the data connection resumes
+        g.quit()
     finally:
         assert s.stop() == 0
