@@ -94,6 +94,10 @@ def make_files(d):
         f.write(b"one\ntwo\nthree\n")
     with open(f"{root}/big.bin", "wb") as f:
         f.write(os.urandom(12 * 1024 * 1024 + 5))
+    # Larger than any socket buffers on the way: a transfer of it is still
+    # running while the client has read only its start (ABOR, STAT, stop).
+    with open(f"{root}/huge.bin", "wb") as f:
+        f.truncate(64 * 1024 * 1024)
     with open(f"{root}/dir/sub/deep.txt", "wb") as f:
         f.write(b"deep\n")
     os.symlink("/etc/passwd", f"{root}/escape.txt")
@@ -337,7 +341,7 @@ def test_type_a(srv):
 def test_abor_during_retr(srv):
     f = srv.client()
     f.voidcmd("TYPE I")
-    conn, _ = f.ntransfercmd("RETR big.bin")
+    conn, _ = f.ntransfercmd("RETR huge.bin")
     assert len(conn.recv(65536)) > 0
     f.putcmd("ABOR")
     first, second = f.getline(), f.getline()
@@ -348,22 +352,22 @@ def test_abor_during_retr(srv):
     assert sha(get(f, "hello.txt")[1]) == sha(b"hello ftp\n")
     f.quit()
     assert [l for l in srv.xfer_log().splitlines()
-            if " alice RETR out /big.bin " in l and l.endswith(" aborted")]
+            if " alice RETR out /huge.bin " in l and l.endswith(" aborted")]
 
 
 def test_stat_during_retr(srv):
     f = srv.client()
     f.voidcmd("TYPE I")
-    conn, _ = f.ntransfercmd("RETR big.bin")
-    data = conn.recv(65536)
+    conn, _ = f.ntransfercmd("RETR huge.bin")
+    h = hashlib.sha256(conn.recv(65536))
     f.putcmd("STAT")
     assert f.getline().startswith("213")
     while chunk := conn.recv(1 << 20):
-        data += chunk
+        h.update(chunk)
     conn.unwrap()
     conn.close()
     assert f.voidresp().startswith("226")
-    assert sha(data) == file_sha(f"{srv.root}/big.bin")
+    assert h.hexdigest() == file_sha(f"{srv.root}/huge.bin")
     f.quit()
 
 
@@ -429,7 +433,7 @@ def test_sigterm_during_transfers(tmp):
     try:
         f = s.client()
         g = s.client()
-        conn, _ = f.ntransfercmd("RETR big.bin")
+        conn, _ = f.ntransfercmd("RETR huge.bin")
         conn.recv(1000)
         up, _ = g.ntransfercmd("STOR stop-up.bin")
         up.sendall(os.urandom(100000))
