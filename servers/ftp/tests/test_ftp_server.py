@@ -680,3 +680,37 @@ def test_client_auth(tmp):
         g.quit()
     finally:
         assert s.stop() == 0
+
+
+def test_passive_port_only_for_the_client(srv):
+    f = srv.client()
+    f.voidcmd("TYPE I")
+    _, port = ftplib.parse227(f.sendcmd("PASV"))
+    # Another address (127.0.0.2 is loopback too) is closed at once.
+    thief = socket.socket()
+    thief.settimeout(TIMEOUT)
+    thief.bind(("127.0.0.2", 0))
+    thief.connect(("127.0.0.1", port))
+    try:
+        assert thief.recv(100) == b""
+    except ConnectionResetError:
+        pass
+    thief.close()
+    # The listener is still there for the client itself.
+    conn = socket.create_connection(("127.0.0.1", port), TIMEOUT)
+    assert f.sendcmd("RETR hello.txt").startswith("150")
+    conn = f.context.wrap_socket(conn, server_hostname="localhost", session=f.sock.session)
+    data = b""
+    while chunk := conn.recv(4096):
+        data += chunk
+    conn.unwrap()
+    conn.close()
+    assert data == b"hello ftp\n"
+    assert f.voidresp().startswith("226")
+    # APPE adds to the end.
+    f.storbinary("STOR appe.txt", io.BytesIO(b"first\n"))
+    f.storbinary("APPE appe.txt", io.BytesIO(b"second\n"))
+    with open(f"{srv.root}/appe.txt", "rb") as fh:
+        assert fh.read() == b"first\nsecond\n"
+    f.delete("appe.txt")
+    f.quit()
