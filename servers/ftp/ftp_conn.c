@@ -398,8 +398,8 @@ void ftp_conn_accept(struct ftp_server *srv, struct loop_worker *w, int sd, int 
     getsockname(sd, (struct sockaddr *)&c->local, &ll);
     int one = 1; /* replies are small and answered at once (vsftpd stalls without) */
     setsockopt(sd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    c->io = (struct ftp_io){c,           io_reply,    io_start_tls, io_login, io_passive,
-                            io_active,   io_transfer, io_abort};
+    c->io = (struct ftp_io){c,          io_reply,  io_start_tls, io_login,
+                            io_passive, io_active, io_transfer,  io_abort};
     struct ftp_session_config sc = {.require_tls = srv->cfg.ftp.require_tls,
                                     .keep_partial = srv->cfg.ftp.keep_partial,
                                     .implicit_tls = implicit};

@@ -324,8 +324,8 @@ static int do_send(struct ftp_data *d)
     for (;;) {
         if (d->off < d->len) {
             int e = 0;
-            int n = chipssl_send(d->lc.fd, d->buf + d->off, (int)(d->len - d->off), MSG_DONTWAIT,
-                                 &e);
+            int n =
+                chipssl_send(d->lc.fd, d->buf + d->off, (int)(d->len - d->off), MSG_DONTWAIT, &e);
             if (n > 0) {
                 d->off += (size_t)n;
                 d->bytes += (unsigned long long)n;
@@ -386,8 +386,9 @@ static int do_recv(struct ftp_data *d)
              * is a cut-off connection (a client that died), not the end. */
             SSL_CONN_STATE *st = NULL;
             if (SSL_GetConnState(d->lc.fd, (void **)&st, &e) != 0 || !st->closeNotify) {
-                data_fail(d, 426, "Data connection closed without TLS close_notify: upload "
-                                  "incomplete.");
+                data_fail(d, 426,
+                          "Data connection closed without TLS close_notify: upload "
+                          "incomplete.");
                 return -1;
             }
         }
@@ -505,8 +506,9 @@ static void data_progress(struct ftp_data *d)
                 return;
             }
             if (c->srv->cfg.ftp.require_tls && SSL_IsResumptionOf(d->lc.fd, c->lc.fd, &e) != 1) {
-                data_fail(d, 522, "Data connection must resume the control connection's TLS "
-                                  "session");
+                data_fail(d, 522,
+                          "Data connection must resume the control connection's TLS "
+                          "session");
                 return;
             }
             d->state = FD_XFER;

@@ -40,7 +40,8 @@ static void on_accept(void *arg, struct loop_worker *w, int sd, const struct soc
 {
     struct listen_ctx *lc = arg;
     struct sockaddr_storage a = *peer;
-    socklen_t len = a.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    socklen_t len =
+        a.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)peer;
     if (a.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
         struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = a6->sin6_port};

@@ -29,11 +29,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 
-#define FTP_IN_MAX 4096       /* control input held (one line at a time goes to the session) */
-#define FTP_DATA_BUF 262144   /* transfer block */
-#define FTP_ASCII_RAW 65536   /* TYPE A: file bytes read per block before conversion */
-#define FTP_LINGER_MS 2000    /* reading what a closing peer still sends */
-#define FTP_CLOSE_MS 5000     /* flushing the last replies */
+#define FTP_IN_MAX 4096     /* control input held (one line at a time goes to the session) */
+#define FTP_DATA_BUF 262144 /* transfer block */
+#define FTP_ASCII_RAW 65536 /* TYPE A: file bytes read per block before conversion */
+#define FTP_LINGER_MS 2000  /* reading what a closing peer still sends */
+#define FTP_CLOSE_MS 5000   /* flushing the last replies */
 
 struct ftp_ip_count {
     unsigned char addr[16];
@@ -79,11 +79,11 @@ struct ftp_conn {
     int tls;        /* the control connection runs TLS */
     int session_id; /* its chipssl session (data connections use the same) */
     int dead;
-    int hold;      /* login delay: replies held, input not read */
-    int counted;   /* in the per-address table */
-    int stopping;  /* the server stops */
-    int data_kick; /* a transfer was set up: progress it after the reply */
-    int busy;      /* conn_progress is running the data side: no nested call */
+    int hold;               /* login delay: replies held, input not read */
+    int counted;            /* in the per-address table */
+    int stopping;           /* the server stops */
+    int data_kick;          /* a transfer was set up: progress it after the reply */
+    int busy;               /* conn_progress is running the data side: no nested call */
     unsigned char addr[16]; /* the peer's address, IPv4 as ::ffff:a.b.c.d */
     struct sockaddr_storage peer, local;
     char peer_text[INET6_ADDRSTRLEN];
@@ -107,12 +107,12 @@ enum ftp_data_state {
 };
 
 struct ftp_data {
-    struct loop_conn lc; /* lc.fd -1 while there is no socket */
+    struct loop_conn lc;   /* lc.fd -1 while there is no socket */
     struct loop_worker *w; /* the control connection's worker */
     struct ftp_conn *conn; /* NULL once detached (lingering) */
     enum ftp_data_state state;
     int dead;
-    int added; /* lc is in the loop */
+    int added;                      /* lc is in the loop */
     struct sockaddr_storage target; /* active mode */
     int have_xfer;
     int tls;

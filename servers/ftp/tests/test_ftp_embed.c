@@ -150,7 +150,7 @@ static void test_counters_timeout_and_on_off(void **state)
     buf[n] = '\0';
     fclose(f);
     assert_non_null(strstr(buf, "TIMEOUT = 42") ? strstr(buf, "TIMEOUT = 42")
-                                                 : strstr(buf, "TIMEOUT=42"));
+                                                : strstr(buf, "TIMEOUT=42"));
     assert_null(strstr(buf, "TIMEOUT = 7"));
     assert_int_equal(chipd_stop(&err), 0);
     assert_int_equal(Get_FTPServer_Idle_Timeout(), 0xFFFF);
