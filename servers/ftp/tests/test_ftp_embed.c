@@ -3,8 +3,8 @@
  * chipd_start with only [FTP] on, chipd_port(2)/(3), the original's
  * Get_FTP_Login_Counters, Set_FTPServer_Idle_Timeout (written into the
  * file, effective at the next start) and Get_FTPServer_Idle_Timeout
- * (0xFFFF when no FTP server runs), and BIOS_Server_On_Off(SS_FTP_SERVER)
- * with the accept filter of BIOS_Connection_Handler. Plain FTP
+ * (0xFFFF when no FTP server runs), BIOS_Server_On_Off(SS_FTP_SERVER)
+ * and the accept filter of BIOS_Connection_Handler. Plain FTP
  * (REQUIRE_TLS=0) over raw sockets; the TLS side is test_ftp_server.py's.
  */
 #include "../../tests/free_port.h"
@@ -92,6 +92,18 @@ static void cmd(int sd, const char *line, char *buf, size_t len)
     reply(sd, buf, len);
 }
 
+static int filter_calls;
+
+/* The accept filter: refuses every peer (non-zero), after checking that it
+ * gets the client's IPv4 address. */
+static int refuse_all(struct sockaddr *peer)
+{
+    const struct sockaddr_in *a = (const struct sockaddr_in *)peer;
+    if (a->sin_family == AF_INET && a->sin_addr.s_addr == htonl(INADDR_LOOPBACK))
+        filter_calls++;
+    return 1;
+}
+
 static void test_counters_timeout_and_on_off(void **state)
 {
     (void)state;
@@ -135,6 +147,19 @@ static void test_counters_timeout_and_on_off(void **state)
     assert_string_equal(buf, "");
     closesocket(sd, &err);
     assert_int_equal(BIOS_Server_On_Off(SS_FTP_SERVER, 0), 0);
+    sd = ftp_connect();
+    reply(sd, buf, sizeof buf);
+    assert_string_equal(buf, "220 chipd FTP server ready.\r\n");
+    closesocket(sd, &err);
+
+    /* The accept filter: a refused peer is closed unanswered. */
+    assert_int_equal(BIOS_Connection_Handler(refuse_all, SS_FTP_SERVER), 0);
+    sd = ftp_connect();
+    reply(sd, buf, sizeof buf);
+    assert_string_equal(buf, "");
+    closesocket(sd, &err);
+    assert_int_equal(filter_calls, 1);
+    assert_int_equal(BIOS_Connection_Handler(NULL, SS_FTP_SERVER), 0);
     sd = ftp_connect();
     reply(sd, buf, sizeof buf);
     assert_string_equal(buf, "220 chipd FTP server ready.\r\n");

@@ -714,3 +714,42 @@ def test_passive_port_only_for_the_client(srv):
         assert fh.read() == b"first\nsecond\n"
     f.delete("appe.txt")
     f.quit()
+
+
+def test_web_and_ftp_together_option2(tmp):
+    """One chip.ini, both servers; the FTP session has option 2 on: the
+    server's PROPOSALS order wins over the client's (openssl s_client
+    -starttls ftp, and the implicit port)."""
+    port, ftps = tc.free_port(), tc.free_port()
+    ftp = (f"BIND = 127.0.0.1\nPORT = {port}\nFTPS_PORT = {ftps}\nUSER1 = alice\n"
+           f"PASSWORD1 = wonder-land\nROOT1 = {tmp}/ftproot\n")
+    c = tc.Chipd(tmp, "", "PROPOSALS = TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256,"
+                 "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n",
+                 name="both.ini", ftp=ftp)
+    try:
+        r = subprocess.run(["curl", "-sS", "--cacert", f"{tmp}/ca.pem",
+                            f"https://localhost:{c.https}/main.htm"], capture_output=True,
+                           timeout=TIMEOUT)
+        assert b"chipd main page" in r.stdout, r.stderr
+        for args in (["-starttls", "ftp", "-connect", f"127.0.0.1:{port}"],
+                     ["-connect", f"127.0.0.1:{ftps}"]):
+            for ver, client_order, want in (
+                    ("-tls1_3", ["-ciphersuites", "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384"],
+                     "TLS_AES_256_GCM_SHA384"),
+                    ("-tls1_2", ["-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"],
+                     "ECDHE-ECDSA-AES256-GCM-SHA384")):
+                r = subprocess.run(["openssl", "s_client", *args, ver, *client_order, "-CAfile",
+                                    f"{tmp}/ca.pem", "-verify_return_error", "-brief", "-ign_eof"],
+                                   input=b"QUIT\r\n", capture_output=True, timeout=TIMEOUT)
+                out = r.stdout.decode() + r.stderr.decode()
+                assert f"Ciphersuite: {want}" in out, out
+                assert "221 Goodbye." in out, out
+        f = ReuseFTP(context=ssl.create_default_context(cafile=f"{tmp}/ca.pem"), timeout=TIMEOUT)
+        f.connect("127.0.0.1", port)
+        f.auth()
+        f.login("alice", "wonder-land")
+        f.prot_p()
+        assert get(f, "hello.txt")[1] == b"hello ftp\n"
+        f.quit()
+    finally:
+        assert c.stop() == 0
