@@ -203,6 +203,32 @@ int ftp_data_active(struct ftp_conn *c, const struct ftp_hostport *hp)
     return 0;
 }
 
+/* The control connection's local address, port 0, in the family of an
+ * active connection (an IPv4 client of a dual-stack listener is
+ * ::ffff:a.b.c.d there): the data connection comes from the address the
+ * client talks to. -1 when the families do not match (then no bind). */
+static int local_source(const struct ftp_conn *c, int family, struct sockaddr_storage *src)
+{
+    const struct sockaddr_in6 *l6 = (const struct sockaddr_in6 *)&c->local;
+    memset(src, 0, sizeof *src);
+    if (c->local.ss_family == family) {
+        memcpy(src, &c->local, sizeof *src);
+        if (family == AF_INET6)
+            ((struct sockaddr_in6 *)src)->sin6_port = 0;
+        else
+            ((struct sockaddr_in *)src)->sin_port = 0;
+        return 0;
+    }
+    if (family == AF_INET && c->local.ss_family == AF_INET6 &&
+        IN6_IS_ADDR_V4MAPPED(&l6->sin6_addr)) {
+        struct sockaddr_in *a = (struct sockaddr_in *)src;
+        a->sin_family = AF_INET;
+        memcpy(&a->sin_addr, &l6->sin6_addr.s6_addr[12], 4);
+        return 0;
+    }
+    return -1;
+}
+
 int ftp_data_transfer(struct ftp_conn *c, struct ftp_xfer *x)
 {
     struct ftp_data *d = c->data;
@@ -216,7 +242,9 @@ int ftp_data_transfer(struct ftp_conn *c, struct ftp_xfer *x)
         if (sd < 0)
             return 425;
         d->lc.fd = sd;
+        struct sockaddr_storage src;
         if (Set_Blocking_Mode(sd, 1, &e) != 0 ||
+            (local_source(c, d->target.ss_family, &src) == 0 && chipssl_bind(sd, &src, &e) != 0) ||
             (chipssl_connect(sd, &d->target, &e) != 0 && e != API_EINPROGRESS) ||
             data_add(d, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
             close_socket(d);
