@@ -371,9 +371,14 @@ def test_stat_during_retr(srv):
     f.quit()
 
 
+def fd_count(s):
+    return len(os.listdir(f"/proc/{s.c.p.pid}/fd"))
+
+
 def test_many_sessions(srv):
     n = 24
     errors = []
+    fds = fd_count(srv)
 
     def one(i):
         try:
@@ -395,6 +400,9 @@ def test_many_sessions(srv):
     for t in threads:
         t.join(4 * TIMEOUT)
     assert not errors, errors
+    # Every control, data and listening socket and every file is closed
+    # again (lingering data sockets end when the clients have closed).
+    wait_for(lambda: fd_count(srv) <= fds, f"chipd's descriptors back to {fds}")
 
 
 def cut_upload(s, name, payload):
