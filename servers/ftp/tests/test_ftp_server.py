@@ -135,8 +135,8 @@ class Server:
             ctx.minimum_version = ssl.TLSVersion.TLSv1_3
         return ctx
 
-    def client(self, cls=ReuseFTP, version=None, login=True):
-        f = cls(context=self.ctx(version), timeout=TIMEOUT)
+    def client(self, cls=ReuseFTP, version=None, login=True, ctx=None):
+        f = cls(context=ctx or self.ctx(version), timeout=TIMEOUT)
         if cls is ImplicitFTP:
             f.connect(self.host, self.ftps)
         else:
@@ -761,3 +761,30 @@ def test_web_and_ftp_together_option2(tmp):
         f.quit()
     finally:
         assert c.stop() == 0
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_other_connections_session_refused(srv, version):
+    """A data connection that resumes a session, but another control
+    connection's: a resumption, not of this session: 522."""
+    ctx = srv.ctx(version)  # Python resumes only sessions of the same context
+    a = srv.client(ctx=ctx)
+    b = srv.client(ctx=ctx)
+    other = a.sock.session
+
+    class Other(ReuseFTP):
+        def ntransfercmd(self, cmd, rest=None):
+            conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+            conn = self.context.wrap_socket(conn, server_hostname=self.tls_host, session=other)
+            assert conn.session_reused  # the server did resume it...
+            return conn, size
+    b.__class__ = Other
+    with pytest.raises(ftplib.error_perm) as e:
+        get(b, "hello.txt")
+    # ... and still refused it: it is not b's control session.
+    assert str(e.value) == "522 Data connection must resume the control connection's TLS session"
+    b.__class__ = ReuseFTP
+    assert get(b, "hello.txt")[1] == b"hello ftp\n"
+    assert get(a, "hello.txt")[1] == b"hello ftp\n"
+    a.quit()
+    b.quit()
