@@ -20,7 +20,6 @@ static pthread_mutex_t chipd_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct web_server *web;
 static struct ftp_server *ftp;
 static int running;
-static char ini_path[CFG_PATH_MAX];
 
 static int fail(int *error, int code)
 {
@@ -125,8 +124,7 @@ int chipd_start(const char *iniFile, int *error)
     } else {
         running = 1;
         /* Set_FTPServer_Idle_Timeout and BIOS_Set_Ini_String write here. */
-        snprintf(ini_path, sizeof ini_path, "%s", name);
-        chip_ini_set_default_file(ini_path);
+        chip_ini_set_default_file(name);
     }
     chip_config_free(cfg);
     free(cfg);
