@@ -38,8 +38,10 @@ CHIPD_API int chipd_start(const char *iniFile, int *error);
 
 /* chipd_stop - stop accepting, let open connections finish the response
  * they are sending (a few seconds at most), close them cleanly (TLS:
- * close_notify) and end the threads. Returns 0, or -1 with API_EINVAL when
- * nothing runs. */
+ * close_notify) and end the threads. FTP transfers still running are
+ * aborted (an upload is discarded, or kept partial with [FTP]
+ * KEEP_PARTIAL=1) and every FTP control connection gets 421. Returns 0, or
+ * -1 with API_EINVAL when nothing runs. */
 CHIPD_API int chipd_stop(int *error);
 
 /* chipd_reload - extension: re-read the certificate, key and CA files of
