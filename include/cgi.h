@@ -573,6 +573,27 @@ CHIPD_API int BIOS_Server_State(SERVER_SPEC which);
  * NULL removes it. Returns 0 / -1 (bad which). */
 CHIPD_API int BIOS_Connection_Handler(CONN_HANDLER h, SERVER_SPEC which);
 
+/* ------------------------------------------------------------------------
+ * 11. The FTP server's calls (the original's TCP/IP API, SWI 0xAC 0x65 and
+ *     0x79).
+ * --------------------------------------------------------------------- */
+
+/* Get_FTP_Login_Counters - *count and *failCount point at the counters of
+ * successful and failed FTP logins (since the process started; they keep
+ * counting across chipd_stop/chipd_start). Read them as they are; they
+ * change while the server runs. Returns 0. */
+CHIPD_API int Get_FTP_Login_Counters(unsigned long **count, unsigned long **failCount);
+
+/* Set_FTPServer_Idle_Timeout - writes seconds (1..86400) as [FTP] TIMEOUT
+ * into the configuration file chipd was started with; as on the original
+ * it takes effect at the next start. Returns 0, or -1 (out of range, or the
+ * file could not be written). */
+CHIPD_API int Set_FTPServer_Idle_Timeout(unsigned int seconds);
+
+/* Get_FTPServer_Idle_Timeout - the running FTP server's idle timeout in
+ * seconds, 0xFFFF when no FTP server runs. */
+CHIPD_API unsigned int Get_FTPServer_Idle_Timeout(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -365,6 +365,8 @@ static int gather(struct loader *L, size_t f)
     }
     if (fam->root && L->cfg->ftp.anonymous && !L->acc[f][0].root_line)
         error(L, L->section_line[2], "[FTP] ANONYMOUS=1 needs ROOT0 (the anonymous root)");
+    else if (fam->root && L->cfg->ftp.anonymous)
+        strcpy(L->cfg->ftp.anon_root, L->acc[f][0].root);
     if (L->err_line >= 0 || !count)
         return L->err_line >= 0 ? -1 : 0;
     out->list = calloc(count, sizeof *out->list);

@@ -79,6 +79,7 @@ struct chip_config {
         char xfer_log[CFG_PATH_MAX];
         unsigned pasv_min, pasv_max; /* 0, 0: any free port */
         int anonymous, keep_partial;
+        char anon_root[CFG_PATH_MAX]; /* ROOT0 when ANONYMOUS=1 */
         unsigned max_clients, max_per_ip;
         struct cfg_accounts accounts;
     } ftp;
