@@ -274,12 +274,19 @@ case $anon/$authed in
   ok=0
   ;;
 esac
-# FTP: only when this chipd runs an FTP server (another part of chipd).
-if (exec 3<>"/dev/tcp/127.0.0.1/$ftp_port") 2>/dev/null; then
-  check "FTP over TLS: hello.txt" "hello from the chipd demo FTP server" --ssl-reqd \
-    "ftp://$ftp_user:$ftp_password@localhost:$ftp_port/hello.txt"
-else
-  echo "note: nothing listens on the FTP port $ftp_port (this chipd has no FTP server yet)"
+# FTP over explicit TLS, with curl and with lftp as the printed lines do.
+check "FTP over TLS (curl): hello.txt" "hello from the chipd demo FTP server" --ssl-reqd \
+  "ftp://$ftp_user:$ftp_password@localhost:$ftp_port/hello.txt"
+if command -v lftp >/dev/null; then
+  got=$(timeout 60 lftp -p "$ftp_port" -u "$ftp_user,$ftp_password" \
+    -e "set ssl:ca-file $pki/ca.pem; set ftp:ssl-force true; set ftp:ssl-protect-data true; cat hello.txt; bye" \
+    localhost 2>&1 || true)
+  if [ "$got" = "hello from the chipd demo FTP server" ]; then
+    echo "ok: FTP over TLS (lftp): hello.txt"
+  else
+    echo "FAILED: FTP over TLS (lftp): got \"$got\""
+    ok=0
+  fi
 fi
 kill -TERM "$pid"
 rc=0
