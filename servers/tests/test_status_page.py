@@ -355,8 +355,12 @@ class TestStatusPage(unittest.TestCase):
                 self.assertEqual(row["Resumed"].strip(), resumed)
                 self.assertEqual(row["Client certificate"].strip(), "none")
                 self.assertEqual(row["Service"].strip(), "https")
-            # The page's own connection (Chromium's) is there too.
-            self.assertTrue(any(r["State"].strip() == "serving this page" for r in page.conns.values()))
+            # The page's own connection (Chromium's) is there too: TLS 1.3
+            # with the server's first TLS 1.3 proposal (option 2).
+            own = [r for r in page.conns.values() if r["State"].strip() == "serving this page"]
+            self.assertEqual(len(own), 1)
+            self.assertEqual((own[0]["Version"].strip(), own[0]["Cipher suite"].strip()),
+                             ("TLS 1.3", "TLS_AES_256_GCM_SHA384"))
             # (Chromium's own spare connections may add failures meanwhile.)
             fails = dict(page.failures)
             for reason in ("plain HTTP on the HTTPS port",
@@ -584,6 +588,39 @@ class TestStatusUnderSecurePath(unittest.TestCase):
             finally:
                 self.assertEqual(srv.stop(), 0)
         finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+class TestChromiumTLS12(unittest.TestCase):
+    """Chromium over TLS 1.2: a configuration proposing only TLS 1.2 suites
+    (so the HTTPS instance offers TLS 1.2 only); Chromium fetches a file and
+    the status page, whose row of Chromium's own connection tells the
+    version and the suite the server chose."""
+
+    def test_chromium_tls12(self):
+        d = tempfile.mkdtemp(prefix="chipd-status-")
+        chromium = None
+        try:
+            make_pki(d)
+            make_root(d)
+            srv = Chipd(d, "STATUS_PAGE = /status\n", "PROPOSALS = 0xC02C,0xC02B\n")
+            chromium = Chromium(spki_pin(f"{d}/server.pem"))
+            try:
+                rc, dom = chromium.run(f"https://127.0.0.1:{srv.https}/hello.txt", "--dump-dom")
+                self.assertEqual(rc, 0)
+                self.assertIn("0123456789abcdefghij", dom)
+                rc, dom = chromium.run(f"https://127.0.0.1:{srv.https}/status", "--dump-dom")
+                self.assertEqual(rc, 0)
+                own = [r for r in Page(dom).conns.values() if r["State"].strip() == "serving this page"]
+                self.assertEqual(len(own), 1, dom[:2000])
+                self.assertEqual((own[0]["Version"].strip(), own[0]["Cipher suite"].strip()),
+                                 ("TLS 1.2", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"))
+            finally:
+                self.assertEqual(srv.stop(), 0)
+            self.assertEqual(chromium.survivors(), 0)
+        finally:
+            if chromium:
+                chromium.cleanup()
             shutil.rmtree(d, ignore_errors=True)
 
 
