@@ -151,7 +151,8 @@ def by_port(j, port):
     return rows[0]
 
 
-@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2])
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2],
+                         ids=["tls13", "tls12"])
 def test_ftp_on_the_status_page(tmp, version):
     name = {ssl.TLSVersion.TLSv1_3: "TLS 1.3", ssl.TLSVersion.TLSv1_2: "TLS 1.2"}[version]
     s = Setup(tmp, True, f"status-{version.name}.ini")
