@@ -118,8 +118,8 @@ struct ftp_data {
     struct loop_conn lc;      /* lc.fd -1 while there is no socket */
     struct web_stats_conn st; /* the status page's entry ("ftp-data") */
     int st_open;              /* st is in the registry (a connection, not a listener) */
-    struct loop_worker *w; /* the control connection's worker */
-    struct ftp_conn *conn; /* NULL once detached (lingering) */
+    struct loop_worker *w;    /* the control connection's worker */
+    struct ftp_conn *conn;    /* NULL once detached (lingering) */
     enum ftp_data_state state;
     int dead;
     int added;                      /* lc is in the loop */
