@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests"))
 import test_chipd as tc  # noqa: E402  (make_pki, make_root, Chipd, free_port)
-from test_ftp_server import FreshFTP, ReuseFTP  # noqa: E402
+from test_ftp_server import FreshFTP, ImplicitFTP, ReuseFTP  # noqa: E402
 from test_status_page import Page  # noqa: E402  (the page's rows by port)
 
 TIMEOUT = tc.TIMEOUT
@@ -245,6 +245,20 @@ def test_ftp_on_the_status_page(tmp, version):
         assert after["handshakes"]["failed"] == before["handshakes"]["failed"] + 2
         html = s.get("/status")
         assert dict(Page(html).failures)[NOT_RESUMED] == 1
+
+        # Implicit FTPS: TLS details from the first handshake; the greeting
+        # answers no command; the user's state, not the user.
+        imp = ImplicitFTP(context=s.ctx(version), timeout=TIMEOUT)
+        imp.connect("127.0.0.1", s.ftps)
+        try:
+            row = by_port(s.json(), imp.sock.getsockname()[1])
+            assert (row["service"], row["state"], row["requests"]) == ("ftp", "login", 0)
+            assert (row["version"], row["sni"]) == (name, "localhost")
+            imp.login("alice", "secret-pw-7")
+            row = by_port(s.json(), imp.sock.getsockname()[1])
+            assert (row["state"], row["requests"]) == ("idle", 2)
+        finally:
+            imp.quit()
 
         # A reload: a new FTPS session, shown in place of the old one.
         s.c.p.send_signal(signal.SIGHUP)
