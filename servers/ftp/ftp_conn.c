@@ -5,6 +5,13 @@
  * close_notify, FIN, then reading until the peer closes). One function,
  * conn_progress, does what is possible now; the loop calls it on readiness
  * (edge-triggered: it reads until API_EWOULDBLOCK) and on the timer.
+ *
+ * The status page: the connection's entry (service "ftp") shows its state
+ * as a constant text (handshake, login, login delay, idle, transfer: VERB,
+ * closing), never the user name nor a file name (the page can be public:
+ * [WEB] STATUS_SECURE=0). A request is a command line, counted when its
+ * final reply (2xx-5xx, not a 1xx mark) goes out, by that reply's class;
+ * unsolicited replies (the greeting, 421 on idle or stop) are not requests.
  */
 #include "ftp_srv.h"
 
@@ -51,6 +58,7 @@ static void conn_destroy(struct ftp_conn *c)
         ftp_data_abort(c);
     ftp_session_free(&c->sess);
     loop_conn_close(&c->lc);
+    web_stats_conn_close(&c->st);
     closesocket(c->lc.fd, &e);
     if (c->counted)
         ftp_server_ip_release(c->srv, c->addr);
@@ -78,12 +86,55 @@ static int out_append(struct ftp_conn *c, const char *text, size_t len)
     return 0;
 }
 
+/* A final reply (not a 1xx mark) answers the oldest command line still
+ * unanswered: one request, counted by the reply's class. */
+static void count_reply(struct ftp_conn *c, const char *text, size_t len)
+{
+    if (c->pending == 0 || len < 3 || text[0] < '2' || text[0] > '5')
+        return;
+    c->pending--;
+    web_stats_conn_request(&c->st, (text[0] - '0') * 100, 0);
+}
+
 void ftp_conn_reply(struct ftp_conn *c, int code, const char *text)
 {
     char b[512];
     int n = ftp_reply(b, sizeof b, code, text);
-    if (n > 0)
-        out_append(c, b, (size_t)n);
+    if (n > 0 && out_append(c, b, (size_t)n) == 0)
+        count_reply(c, b, (size_t)n);
+}
+
+const char *ftp_conn_transfer_text(enum ftp_verb v)
+{
+    switch (v) {
+    case FTP_RETR: return "transfer: RETR";
+    case FTP_STOR: return "transfer: STOR";
+    case FTP_APPE: return "transfer: APPE";
+    case FTP_LIST: return "transfer: LIST";
+    case FTP_NLST: return "transfer: NLST";
+    case FTP_MLSD: return "transfer: MLSD";
+    default: return "transfer";
+    }
+}
+
+/* What the status page says the connection does (a constant text). */
+static const char *state_text(const struct ftp_conn *c)
+{
+    switch (c->state) {
+    case FC_HANDSHAKE:
+    case FC_TLS_PENDING: return "handshake";
+    case FC_READY:
+        if (c->sess.closed)
+            return "closing";
+        if (c->hold)
+            return "login delay";
+        if (!c->sess.st.logged_in)
+            return "login";
+        if (c->sess.st.transfer)
+            return ftp_conn_transfer_text(c->sess.xfer.verb);
+        return "idle";
+    default: return "closing";
+    }
 }
 
 /* 1 all sent, 0 some pending (EPOLLOUT comes), -1 failed. */
@@ -119,7 +170,10 @@ static void begin_close(struct ftp_conn *c)
 
 static int io_reply(void *ctx, const char *text, size_t len)
 {
-    return out_append(ctx, text, len);
+    if (out_append(ctx, text, len) != 0)
+        return -1;
+    count_reply(ctx, text, len);
+    return 0;
 }
 
 static int io_start_tls(void *ctx)
@@ -173,6 +227,8 @@ static int take_input(struct ftp_conn *c)
     while (c->in_len > 0 && c->state == FC_READY && !c->hold && !c->sess.closed) {
         char *lf = memchr(c->in, '\n', c->in_len);
         size_t n = lf ? (size_t)(lf - c->in) + 1 : c->in_len;
+        if (lf)
+            c->pending++; /* a command line: its reply is a request */
         int r = ftp_session_input(&c->sess, c->in, n);
         memmove(c->in, c->in + n, c->in_len - n);
         c->in_len -= n;
@@ -188,15 +244,18 @@ static void conn_progress(struct ftp_conn *c)
 {
     int e = 0;
     for (;;) {
+        web_stats_conn_state(&c->st, state_text(c));
         switch (c->state) {
         case FC_HANDSHAKE: {
             int r = SSL_HandshakeComplete(c->lc.fd, 0);
             if (r == 0)
                 return;
             if (r != 1) {
+                web_stats_handshake_failed(c->lc.fd);
                 conn_destroy(c);
                 return;
             }
+            web_stats_conn_tls(&c->st, c->lc.fd);
             c->tls = 1;
             c->state = FC_READY;
             idle_timer(c);
@@ -215,6 +274,7 @@ static void conn_progress(struct ftp_conn *c)
                 ftp_data_kick(c);
                 c->busy = 0;
             }
+            web_stats_conn_state(&c->st, state_text(c)); /* the commands' effect */
             if (c->hold)
                 return;
             int f = flush(c);
@@ -329,7 +389,11 @@ static void on_timer(struct loop_conn *lc)
         begin_close(c);
         conn_progress(c);
         return;
-    default: conn_destroy(c); return;
+    default:
+        if (c->state == FC_HANDSHAKE)
+            web_stats_handshake_timeout();
+        conn_destroy(c);
+        return;
     }
 }
 
@@ -434,7 +498,10 @@ void ftp_conn_accept(struct ftp_server *srv, struct loop_worker *w, int sd, int 
         }
         c->session_id = session;
     }
+    web_stats_conn_open(&c->st, "ftp", peer);
+    web_stats_conn_state(&c->st, implicit ? "handshake" : "login");
     if (loop_conn_add(w, &c->lc, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+        web_stats_conn_close(&c->st);
         ftp_session_free(&c->sess);
         if (c->counted)
             ftp_server_ip_release(srv, c->addr);

@@ -14,6 +14,15 @@
  * 451 when the upload could not be committed); the record then lingers
  * detached from the control connection, reading until the client closes,
  * so that closing never resets a connection the client is still reading.
+ *
+ * The status page: a data socket that is a connection (accepted, or an
+ * active connect) has an entry, service "ftp-data", with its TLS details
+ * ("resumed": the handshake resumed a session; with REQUIRE_TLS it was
+ * proven to be the control connection's). A data connection that did not
+ * resume the control session (522) counts as a failed handshake of its own
+ * reason. The bytes sent (downloads, listings) count into the page's
+ * "bytes sent"; a data connection carries no requests of its own (the
+ * transfer command is the control connection's request).
  */
 #include "ftp_srv.h"
 
@@ -42,6 +51,9 @@ static void close_socket(struct ftp_data *d)
     if (d->added)
         loop_conn_close(&d->lc);
     d->added = 0;
+    if (d->st_open)
+        web_stats_conn_close(&d->st);
+    d->st_open = 0;
     if (d->lc.fd >= 0)
         closesocket(d->lc.fd, &e);
     d->lc.fd = -1;
@@ -242,6 +254,9 @@ int ftp_data_transfer(struct ftp_conn *c, struct ftp_xfer *x)
         if (sd < 0)
             return 425;
         d->lc.fd = sd;
+        web_stats_conn_open(&d->st, "ftp-data", &d->target);
+        web_stats_conn_state(&d->st, "connecting");
+        d->st_open = 1;
         struct sockaddr_storage src;
         if (Set_Blocking_Mode(sd, 1, &e) != 0 ||
             (local_source(c, d->target.ss_family, &src) == 0 && chipssl_bind(sd, &src, &e) != 0) ||
@@ -358,6 +373,7 @@ static int do_send(struct ftp_data *d)
                 d->off += (size_t)n;
                 d->bytes += (unsigned long long)n;
                 moved += (size_t)n;
+                web_stats_conn_request(&d->st, 0, (uint64_t)n); /* bytes sent only */
                 if (moved >= FTP_SLICE && loop_post(d->w, resume, d) == 0)
                     return 0;
                 continue;
@@ -458,11 +474,27 @@ static void data_done(struct ftp_data *d)
     ftp_conn_progress(c);
 }
 
+/* What the status page says the data connection does (a constant text). */
+static const char *state_text(const struct ftp_data *d)
+{
+    switch (d->state) {
+    case FD_IDLE:
+    case FD_LISTEN:
+    case FD_CONNECTED: return d->have_xfer ? "starting" : "waiting for the transfer command";
+    case FD_CONNECTING: return "connecting";
+    case FD_HANDSHAKE: return "handshake";
+    case FD_XFER: return ftp_conn_transfer_text(d->x.verb);
+    default: return "closing";
+    }
+}
+
 static void data_progress(struct ftp_data *d)
 {
     int e = 0;
     for (;;) {
         struct ftp_conn *c = d->conn;
+        if (d->st_open)
+            web_stats_conn_state(&d->st, state_text(d));
         switch (d->state) {
         case FD_IDLE: return;
         case FD_LISTEN: {
@@ -478,6 +510,8 @@ static void data_progress(struct ftp_data *d)
             }
             close_socket(d);
             d->lc.fd = sd;
+            web_stats_conn_open(&d->st, "ftp-data", &peer);
+            d->st_open = 1;
             if (Set_Blocking_Mode(sd, 1, &e) != 0 ||
                 data_add(d, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
                 if (d->have_xfer)
@@ -530,15 +564,19 @@ static void data_progress(struct ftp_data *d)
             if (r == 0)
                 return;
             if (r != 1) {
+                web_stats_handshake_failed(d->lc.fd);
                 data_fail(d, 425, "TLS handshake on the data connection failed.");
                 return;
             }
             if (c->srv->cfg.ftp.require_tls && SSL_IsResumptionOf(d->lc.fd, c->lc.fd, &e) != 1) {
+                web_stats_handshake_refused(
+                    "FTP data connection did not resume the control session");
                 data_fail(d, 522,
                           "Data connection must resume the control connection's TLS "
                           "session");
                 return;
             }
+            web_stats_conn_tls(&d->st, d->lc.fd);
             d->state = FD_XFER;
             break;
         }
@@ -592,6 +630,8 @@ static void data_on_timer(struct loop_conn *lc)
         data_kill(d);
         return;
     }
+    if (d->state == FD_HANDSHAKE)
+        web_stats_handshake_timeout();
     data_fail(d, d->state == FD_XFER ? 426 : 425,
               d->state == FD_XFER ? "Data connection stalled: transfer aborted."
                                   : "Data connection timed out.");

@@ -15,6 +15,11 @@
  * worker) are only touched from that worker. Records are freed through
  * loop_post, so an event already taken from epoll in the same batch never
  * finds freed memory (it finds dead = 1).
+ *
+ * The status page (../web/web_stats.h): every control connection and every
+ * connected data socket has an entry (st), opened with the socket and
+ * closed before it. Its state is a constant text (never a user or file
+ * name: the page may be public); requests are answered commands.
  */
 #ifndef CHIPD_FTP_SRV_H
 #define CHIPD_FTP_SRV_H
@@ -23,6 +28,7 @@
 #include "ftp_ascii.h"
 #include "ftp_session.h"
 #include "loop.h"
+#include "web_stats.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -71,6 +77,8 @@ struct ftp_data;
 
 struct ftp_conn {
     struct loop_conn lc;
+    struct web_stats_conn st; /* the status page's entry ("ftp") */
+    unsigned pending;         /* command lines not yet answered (the requests count) */
     struct ftp_server *srv;
     struct ftp_session sess;
     struct ftp_io io;
@@ -107,9 +115,11 @@ enum ftp_data_state {
 };
 
 struct ftp_data {
-    struct loop_conn lc;   /* lc.fd -1 while there is no socket */
-    struct loop_worker *w; /* the control connection's worker */
-    struct ftp_conn *conn; /* NULL once detached (lingering) */
+    struct loop_conn lc;      /* lc.fd -1 while there is no socket */
+    struct web_stats_conn st; /* the status page's entry ("ftp-data") */
+    int st_open;              /* st is in the registry (a connection, not a listener) */
+    struct loop_worker *w;    /* the control connection's worker */
+    struct ftp_conn *conn;    /* NULL once detached (lingering) */
     enum ftp_data_state state;
     int dead;
     int added;                      /* lc is in the loop */
@@ -147,6 +157,8 @@ void ftp_conn_reply(struct ftp_conn *c, int code, const char *text);
  * data connection changed something). */
 void ftp_conn_progress(struct ftp_conn *c);
 void ftp_conn_defer_free(struct loop_worker *w, void *p);
+/* The status page's text of a transfer verb: "transfer: RETR", ... */
+const char *ftp_conn_transfer_text(enum ftp_verb v);
 
 /* ftp_data.c: the ftp_io calls of a connection, and the teardown. */
 int ftp_data_passive(struct ftp_conn *c, struct ftp_hostport *hp);

@@ -9,6 +9,9 @@
  * session for new connections. The PKI change starts every resumption
  * cache afresh (a core rule), so connections from before it can no longer
  * resume on data connections (522 with REQUIRE_TLS).
+ *
+ * The status page shows the session as "FTPS" (registered at set-up, again
+ * at each reload for the new session, unregistered at tear-down).
  */
 #include "ftp_srv.h"
 
@@ -115,6 +118,20 @@ static int make_session(const struct chip_config *cfg, unsigned gen, char *err, 
     return sid;
 }
 
+/* The session as the status page shows it (the values make_session set). */
+static void show_session(const struct chip_config *cfg, int sid)
+{
+    struct web_stats_session_info info = {
+        .client_auth = cfg->ssl.client_auth,
+        .server_proposals = 1,
+        .skip_validation = 0,
+        .versions = SSL_VERSION_TLS12 | SSL_VERSION_TLS13,
+        .proposals = cfg->ssl.nproposals ? cfg->ssl.proposals : NULL,
+        .nproposals = cfg->ssl.nproposals,
+    };
+    web_stats_session_register("FTPS", sid, &info);
+}
+
 int ftp_tls_setup(struct ftp_server *srv, char *err, size_t errlen, int *api_error)
 {
     pthread_mutex_init(&srv->tls_mu, NULL);
@@ -127,6 +144,7 @@ int ftp_tls_setup(struct ftp_server *srv, char *err, size_t errlen, int *api_err
     }
     atomic_store(&srv->session, sid);
     srv->tls_on = 1;
+    show_session(&srv->cfg, sid);
     return 0;
 }
 
@@ -154,6 +172,7 @@ int ftp_tls_reload(struct ftp_server *srv)
     }
     srv->old_session = prev;
     srv->tls_generation = gen;
+    show_session(&srv->cfg, sid);
     pthread_mutex_unlock(&srv->tls_mu);
     return 0;
 }
@@ -167,6 +186,7 @@ void ftp_tls_cleanup(struct ftp_server *srv)
         SSL_SessionClose(srv->old_session, &e);
         drop_ids(srv->tls_generation - 1);
     }
+    web_stats_session_unregister(atomic_load(&srv->session));
     SSL_SessionClose(atomic_load(&srv->session), &e);
     drop_ids(srv->tls_generation);
     pthread_mutex_destroy(&srv->tls_mu);

@@ -247,6 +247,11 @@ void web_stats_handshake_timeout(void)
     count_failure("timeout");
 }
 
+void web_stats_handshake_refused(const char *reason)
+{
+    count_failure(reason);
+}
+
 time_t web_stats_now(void)
 {
     struct timespec ts;

@@ -24,6 +24,7 @@
  *   web_stats_conn_open(&conn->st, "ftp", &peer);           at accept
  *   web_stats_conn_tls(&conn->st, sd);                      after the handshake
  *   web_stats_handshake_failed(sd) or _timeout();           when it fails
+ *   web_stats_handshake_refused("reason");                  refused after it
  *   web_stats_conn_request(&conn->st, status, bytes);       per command/transfer
  *   web_stats_conn_close(&conn->st);                        before closesocket
  * with service "ftp" (control) or "ftp-data" (data connections), and
@@ -111,6 +112,11 @@ const char *web_stats_handshake_failed(int sd);
 /* web_stats_handshake_timeout - a handshake ended by the server's own
  * timer (no SSL_GetProblem record). */
 void web_stats_handshake_timeout(void);
+/* web_stats_handshake_refused - a handshake that completed but that the
+ * server refused on its own grounds (reason: a constant text), e.g. an FTP
+ * data connection that did not resume its control connection's session.
+ * Counted as failed (and not as full or resumed). */
+void web_stats_handshake_refused(const char *reason);
 
 /* The counters as the page shows them. */
 #define WEB_STATS_REASONS 32
