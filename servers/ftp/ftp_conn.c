@@ -179,7 +179,7 @@ static int io_reply(void *ctx, const char *text, size_t len)
 static int io_start_tls(void *ctx)
 {
     struct ftp_conn *c = ctx;
-    if (!c->srv->tls_on)
+    if (!c->srv->tls.on)
         return -1;
     c->state = FC_TLS_PENDING;
     return 0;
@@ -309,7 +309,7 @@ static void conn_progress(struct ftp_conn *c)
             int f = flush(c);
             if (f == 0)
                 return;
-            int one = 1, session = atomic_load(&c->srv->session);
+            int one = 1, session = srv_tls_session(&c->srv->tls);
             SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSL_SERVER, (const char *)&one,
                                   sizeof one};
             SetSocketOption ss = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
@@ -484,7 +484,7 @@ void ftp_conn_accept(struct ftp_server *srv, struct loop_worker *w, int sd, int 
         c->sess.closed = 1; /* after the reply (and the handshake, on the implicit port) */
     }
     if (implicit) {
-        int session = atomic_load(&srv->session);
+        int session = srv_tls_session(&srv->tls);
         SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
                               sizeof session};
         if (chipssl_setsockopt(sd, &so, &e) != 0) { /* the session of the last reload */

@@ -85,7 +85,7 @@ static int open_listener(struct ftp_server *s, int implicit, char *err, size_t e
         }
     }
     if (sd >= 0 && e == 0 && implicit) {
-        int one = 1, session = atomic_load(&s->session), limit = 30;
+        int one = 1, session = srv_tls_session(&s->tls), limit = 30;
         SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSL_SERVER, (const char *)&one, sizeof one};
         SetSocketOption ss = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
                               sizeof session};
@@ -215,7 +215,7 @@ int ftp_server_start(const struct chip_config *cfg, struct ftp_server **out, cha
 
 int ftp_server_reload(struct ftp_server *s)
 {
-    return s->tls_on ? ftp_tls_reload(s) : 0;
+    return s->tls.on ? ftp_tls_reload(s) : 0;
 }
 
 void ftp_server_stop(struct ftp_server *s)

@@ -28,6 +28,7 @@
 #include "ftp_ascii.h"
 #include "ftp_session.h"
 #include "loop.h"
+#include "srv_tls.h"
 #include "web_stats.h"
 
 #include <netinet/in.h>
@@ -51,11 +52,7 @@ struct ftp_server {
     struct loop *loop;
     int listen_sd[2]; /* [0] control, [1] implicit FTPS; -1 when off */
     unsigned port[2];
-    int tls_on;         /* a TLS session exists */
-    atomic_int session; /* the session new connections use */
-    int old_session;
-    unsigned tls_generation;
-    pthread_mutex_t tls_mu;
+    struct srv_tls tls; /* the FTPS session (tls.on: one exists) */
     atomic_uint nconns;
     pthread_mutex_t ip_mu; /* per-address counts */
     struct ftp_ip_count *ips;

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "http_parse.h"
 #include "loop.h"
+#include "srv_tls.h"
 #include "web_handler.h"
 #include "web_log.h"
 #include "web_stats.h"
@@ -32,10 +33,7 @@ struct web_server {
     struct loop *loop;
     int listen_sd[2];   /* [0] HTTP, [1] HTTPS; -1 when off */
     unsigned port[2];   /* bound ports */
-    atomic_int session; /* the HTTPS session new connections use */
-    int old_session;    /* the one before the last reload, closed at the next */
-    unsigned tls_generation;
-    pthread_mutex_t tls_mu; /* reloads */
+    struct srv_tls tls;     /* the HTTPS instance's session (tls.on: set up) */
     atomic_uint nconns;     /* open connections (both instances) */
     struct web_log log;
     void *listen_ctx;      /* the listeners' callback arguments */

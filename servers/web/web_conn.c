@@ -535,7 +535,7 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
     else
         inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->peer, sizeof c->peer);
     if (tls) {
-        int session = atomic_load(&srv->session);
+        int session = srv_tls_session(&srv->tls);
         SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
                               sizeof session};
         if (setsockopt(sd, &so, &err) != 0) { /* the session of the last reload */

@@ -70,7 +70,7 @@ static int open_listener(struct web_server *s, int tls, unsigned port, char *err
         }
     }
     if (sd >= 0 && e == 0 && tls) {
-        int one = 1, session = atomic_load(&s->session), limit = (int)s->cfg.web.header_timeout;
+        int one = 1, session = srv_tls_session(&s->tls), limit = (int)s->cfg.web.header_timeout;
         SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSL_SERVER, (const char *)&one, sizeof one};
         SetSocketOption ss = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
                               sizeof session};
@@ -128,7 +128,7 @@ static void on_off(SERVER_SPEC which, int suspended, void *ctx)
     } else if (!suspended && sd < 0) {
         char err[256];
         int api = 0;
-        if (tls && s->session <= 0)
+        if (tls && !s->tls.on)
             web_log_error(&s->log,
                           "HTTPS server not resumed: [WEB] SSL_ENABLE is 0, no TLS set up");
         else if (open_listener(s, tls, s->port[tls], err, sizeof err, &api) != 0)
@@ -160,8 +160,7 @@ static void teardown(struct web_server *s)
     for (int i = 0; i < 2; i++)
         if (s->listen_sd[i] >= 0)
             closesocket(s->listen_sd[i], &e);
-    if (s->session > 0)
-        web_tls_cleanup(s);
+    web_tls_cleanup(s);
     if (s->rootfd >= 0)
         close(s->rootfd);
     web_log_close(&s->log);
