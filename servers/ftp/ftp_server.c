@@ -11,6 +11,7 @@
 #include "cgi_server.h"
 #include "ftp_srv.h"
 #include "inifile.h"
+#include "srv_listen.h"
 
 #include <cgi.h>
 #include <tcpip.h>
@@ -60,56 +61,17 @@ static void on_accept(void *arg, struct loop_worker *w, int sd, const struct soc
 
 static int open_listener(struct ftp_server *s, int implicit, char *err, size_t errlen, int *api)
 {
-    const char *bindaddr = s->cfg.ftp.bind;
-    unsigned port = implicit ? s->cfg.ftp.ftps_port : s->cfg.ftp.port;
-    int e = 0, v6 = strchr(bindaddr, ':') != NULL || !*bindaddr;
-    struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
-                              .sin6_port = htons((unsigned short)port),
-                              .sin6_addr = IN6ADDR_ANY_INIT};
-    int sd = opensocket_ext(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, &e);
-    if (sd < 0 && !*bindaddr) {
-        v6 = 0;
-        sd = opensocket_ext(AF_INET, SOCK_STREAM, &e);
-    }
-    const char *what = "socket";
-    if (sd >= 0) {
-        what = "bind";
-        if (*bindaddr && (v6 ? inet_pton(AF_INET6, bindaddr, &a6.sin6_addr) != 1
-                             : inet_pton(AF_INET, bindaddr, &a4.sin_addr) != 1))
-            e = API_EINVAL;
-        else if (chipssl_bind(sd, v6 ? (void *)&a6 : (void *)&a4, &e) == 0) {
-            what = "listen";
-            if (chipssl_listen(sd, FTP_BACKLOG, &e) == 0)
-                e = 0;
-        }
-    }
-    if (sd >= 0 && e == 0 && implicit) {
-        int one = 1, session = srv_tls_session(&s->tls), limit = 30;
-        SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSL_SERVER, (const char *)&one, sizeof one};
-        SetSocketOption ss = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
-                              sizeof session};
-        SetSocketOption st = {IP_PROTOTCP_LEVEL, TCP_SSL_CONNECT_TIMEOUT, (const char *)&limit,
-                              sizeof limit};
-        what = "TLS socket options";
-        if (chipssl_setsockopt(sd, &so, &e) == 0 && chipssl_setsockopt(sd, &ss, &e) == 0 &&
-            chipssl_setsockopt(sd, &st, &e) == 0)
-            e = 0;
-    }
-    if (sd < 0 || e != 0) {
-        const char *n = chipssl_error_name(e);
-        snprintf(err, errlen, "[FTP] %s %u on %s: %s: %s (%s)", implicit ? "FTPS_PORT" : "PORT",
-                 port, *bindaddr ? bindaddr : "all addresses", what, chipssl_strerror(e),
-                 n ? n : "?");
-        *api = e ? e : API_EINVAL;
-        if (sd >= 0)
-            closesocket(sd, &e);
+    struct srv_listen l = {
+        .address = s->cfg.ftp.bind,
+        .port = implicit ? s->cfg.ftp.ftps_port : s->cfg.ftp.port,
+        .backlog = FTP_BACKLOG,
+        .tls_session = implicit ? srv_tls_session(&s->tls) : 0,
+        .hs_limit = 30,
+        .key = implicit ? "[FTP] FTPS_PORT" : "[FTP] PORT",
+    };
+    int sd = srv_listen_open(&l, &s->port[implicit], err, errlen, api);
+    if (sd < 0)
         return -1;
-    }
-    struct sockaddr_in6 bound;
-    socklen_t bl = sizeof bound;
-    getsockname(sd, (struct sockaddr *)&bound, &bl);
-    s->port[implicit] = ntohs(bound.sin6_port); /* same offset in sockaddr_in */
     s->listen_sd[implicit] = sd;
     return 0;
 }

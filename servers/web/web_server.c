@@ -2,6 +2,7 @@
  * web_server.c - set-up and tear-down of the Web server (web_server.h).
  */
 #include "web_server.h"
+#include "srv_listen.h"
 #include "web.h"
 #include "web_cgi.h"
 #include "web_demo.h"
@@ -44,58 +45,19 @@ static void on_accept(void *arg, struct loop_worker *w, int sd, const struct soc
 static int open_listener(struct web_server *s, int tls, unsigned port, char *err, size_t errlen,
                          int *api)
 {
-    const char *bindaddr = s->cfg.web.bind;
-    if (!port)
-        port = tls ? s->cfg.web.https_port : s->cfg.web.http_port;
-    int e = 0, v6 = strchr(bindaddr, ':') != NULL || !*bindaddr;
-    struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons((unsigned short)port)};
-    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
-                              .sin6_port = htons((unsigned short)port),
-                              .sin6_addr = IN6ADDR_ANY_INIT};
-    int sd = opensocket_ext(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, &e);
-    if (sd < 0 && !*bindaddr) { /* no IPv6 here: all IPv4 addresses */
-        v6 = 0;
-        sd = opensocket_ext(AF_INET, SOCK_STREAM, &e);
-    }
-    const char *what = "socket";
-    if (sd >= 0) {
-        what = "bind";
-        if (*bindaddr && (v6 ? inet_pton(AF_INET6, bindaddr, &a6.sin6_addr) != 1
-                             : inet_pton(AF_INET, bindaddr, &a4.sin_addr) != 1))
-            e = API_EINVAL;
-        else if (chipssl_bind(sd, v6 ? (void *)&a6 : (void *)&a4, &e) == 0) {
-            what = "listen";
-            if (chipssl_listen(sd, WEB_BACKLOG, &e) == 0)
-                e = 0;
-        }
-    }
-    if (sd >= 0 && e == 0 && tls) {
-        int one = 1, session = srv_tls_session(&s->tls), limit = (int)s->cfg.web.header_timeout;
-        SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSL_SERVER, (const char *)&one, sizeof one};
-        SetSocketOption ss = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
-                              sizeof session};
-        SetSocketOption st = {IP_PROTOTCP_LEVEL, TCP_SSL_CONNECT_TIMEOUT, (const char *)&limit,
-                              sizeof limit};
-        what = "TLS socket options";
-        if (chipssl_setsockopt(sd, &so, &e) == 0 && chipssl_setsockopt(sd, &ss, &e) == 0 &&
-            chipssl_setsockopt(sd, &st, &e) == 0)
-            e = 0;
-    }
-    if (sd < 0 || e != 0) {
-        char name[80];
-        const char *n = chipssl_error_name(e);
-        snprintf(name, sizeof name, "%s", n ? n : "?");
-        snprintf(err, errlen, "[WEB] %s %u on %s: %s: %s (%s)", tls ? "HTTPS_PORT" : "HTTP_PORT",
-                 port, *bindaddr ? bindaddr : "all addresses", what, chipssl_strerror(e), name);
-        *api = e ? e : API_EINVAL;
-        if (sd >= 0)
-            closesocket(sd, &e);
+    struct srv_listen l = {
+        .address = s->cfg.web.bind,
+        .port = port  ? port
+                : tls ? s->cfg.web.https_port
+                      : s->cfg.web.http_port,
+        .backlog = WEB_BACKLOG,
+        .tls_session = tls ? srv_tls_session(&s->tls) : 0,
+        .hs_limit = (int)s->cfg.web.header_timeout,
+        .key = tls ? "[WEB] HTTPS_PORT" : "[WEB] HTTP_PORT",
+    };
+    int sd = srv_listen_open(&l, &s->port[tls], err, errlen, api);
+    if (sd < 0)
         return -1;
-    }
-    struct sockaddr_in6 bound;
-    socklen_t bl = sizeof bound;
-    getsockname(sd, (struct sockaddr *)&bound, &bl);
-    s->port[tls] = ntohs(bound.sin6_port); /* same offset in sockaddr_in */
     s->listen_sd[tls] = sd;
     return 0;
 }
