@@ -40,18 +40,7 @@ struct listen_ctx {
 static void on_accept(void *arg, struct loop_worker *w, int sd, const struct sockaddr_storage *peer)
 {
     struct listen_ctx *lc = arg;
-    struct sockaddr_storage a = *peer;
-    socklen_t len =
-        a.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)peer;
-    if (a.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
-        struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = a6->sin6_port};
-        memcpy(&a4.sin_addr, &a6->sin6_addr.s6_addr[12], 4);
-        memset(&a, 0, sizeof a);
-        memcpy(&a, &a4, sizeof a4);
-        len = sizeof a4;
-    }
-    if (!chipd_accept_allowed(SS_FTP_SERVER, (struct sockaddr *)&a, len)) {
+    if (!chipd_accept_allowed_peer(SS_FTP_SERVER, peer)) {
         int e = 0;
         closesocket(sd, &e);
         return;

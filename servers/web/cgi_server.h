@@ -59,9 +59,9 @@ const char *cgi_datatype_mime(int dataType);
 /* --------------------------------------------------- accounts, security */
 
 enum cgi_auth_result {
-    CGI_AUTH_OK = 0,            /* serve it                                  */
+    CGI_AUTH_OK = 0,             /* serve it                                  */
     CGI_AUTH_UNAUTHORIZED = 401, /* answer 401 with a Basic challenge       */
-    CGI_AUTH_FORBIDDEN = 403,   /* no account of the needed type exists     */
+    CGI_AUTH_FORBIDDEN = 403,    /* no account of the needed type exists     */
 };
 
 /* May this request go on? path: the decoded URL path; upload: 1 for an
@@ -148,6 +148,11 @@ void chipd_server_set_notify_for(SERVER_SPEC which, chipd_server_notify_fn fn, v
  * (a struct sockaddr_storage; len its length), else 0. Runs the filter in
  * the caller's thread. */
 int chipd_accept_allowed(SERVER_SPEC which, const struct sockaddr *peer, socklen_t len);
+
+/* The same for an accepted peer as the servers' listeners give it: an IPv4
+ * peer of a dual-stack listener (::ffff:a.b.c.d) reaches the filter as the
+ * struct sockaddr_in the original's filters expect. */
+int chipd_accept_allowed_peer(SERVER_SPEC which, const struct sockaddr_storage *peer);
 
 /* ---------------------------------------------------------------- reset */
 

@@ -2,6 +2,7 @@
  * server_ctl.c - BIOS_Server_On_Off / BIOS_Server_State and the accept
  * filters of BIOS_Connection_Handler: state the servers consult.
  */
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -124,4 +125,17 @@ int chipd_accept_allowed(SERVER_SPEC which, const struct sockaddr *peer, socklen
     memset(&ss, 0, sizeof ss);
     memcpy(&ss, peer, len);
     return h((struct sockaddr *)&ss) == 0;
+}
+
+int chipd_accept_allowed_peer(SERVER_SPEC which, const struct sockaddr_storage *peer)
+{
+    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)peer;
+    if (peer->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+        struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = a6->sin6_port};
+        memcpy(&a4.sin_addr, &a6->sin6_addr.s6_addr[12], 4);
+        return chipd_accept_allowed(which, (struct sockaddr *)&a4, sizeof a4);
+    }
+    return chipd_accept_allowed(which, (const struct sockaddr *)peer,
+                                peer->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                            : sizeof(struct sockaddr_in));
 }

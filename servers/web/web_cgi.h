@@ -35,6 +35,10 @@ struct web_handler;
 extern const struct web_handler web_cgi_error_handler;
 int web_cgi_error_wanted(int status);
 
+/* web_write_all - write n bytes to a file (a spooled upload, an SSI page's
+ * overflow), retrying short writes and EINTR. 0 or -1 (errno). */
+int web_write_all(int fd, const char *p, size_t n);
+
 /* web_cgi_root - the root directory to serve from: req->rootfd (*owned
  * 0), or, once the application moved the root with CGI_SetRootDir, that
  * directory opened (*owned 1: the caller closes it). -1 when it cannot be

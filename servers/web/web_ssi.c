@@ -20,6 +20,7 @@
 
 #include "cgi_request.h"
 #include "cgi_server.h"
+#include "web_cgi.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,20 +40,6 @@ struct ssi_out {
     uint64_t total;
     int failed;
 };
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
 
 static int spill_file(void)
 {
@@ -75,7 +62,7 @@ static int out_write(void *ctx, const char *p, size_t n)
                 o->failed = 1;
                 return -1;
             }
-            if (write_all(o->fd, o->buf, o->len) != 0) {
+            if (web_write_all(o->fd, o->buf, o->len) != 0) {
                 o->failed = 1;
                 return -1;
             }
@@ -195,7 +182,7 @@ static int ssi_handle(void *ctx, const struct web_request *req, struct web_respo
     if (h)
         ssi_sink_detach(h);
     close(in);
-    if (rc == 0 && o.fd >= 0 && o.len && write_all(o.fd, o.buf, o.len) != 0)
+    if (rc == 0 && o.fd >= 0 && o.len && web_write_all(o.fd, o.buf, o.len) != 0)
         rc = -1;
     if (rc != 0) {
         /* A handler's error or a failed write: the server's 500 page. */
