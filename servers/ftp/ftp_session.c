@@ -128,6 +128,10 @@ static int do_data(struct ftp_session *s, const struct ftp_cmd *c)
         ftp_list_args(c->arg, &all, &arg);
     if (resolve(s, arg, x->vpath, &rc))
         return rc;
+    /* "STOR name/" names a directory: a file would be made as "name". */
+    size_t alen = strlen(arg);
+    if ((c->verb == FTP_STOR || c->verb == FTP_APPE) && alen > 0 && arg[alen - 1] == '/')
+        return say(s, 553, "File name not allowed.");
     if (!s->data_ready)
         return say(s, 425, "Use PORT, EPRT, PASV or EPSV first.");
     int r = 0;

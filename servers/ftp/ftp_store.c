@@ -130,13 +130,22 @@ int ftp_store_open(const struct ftp_root *r, const char *vpath, enum ftp_store_m
     }
     strcpy(s->name, base);
     switch (mode) {
-    case FTP_STORE_HIDDEN:
+    case FTP_STORE_HIDDEN: {
+        /* The rename at the end would fail on a directory (or replace a
+         * FIFO or socket): refused now, before the client sends the data. */
+        struct stat st;
+        if (fstatat(s->dirfd, s->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) &&
+            !S_ISLNK(st.st_mode)) {
+            errno = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+            goto fail;
+        }
         if (open_hidden(s) < 0)
             goto fail;
         s->hidden = 1;
         if (offset != 0 && copy_prefix(s->dirfd, s->name, offset, s->fd) < 0)
             goto fail;
         return 0;
+    }
     case FTP_STORE_PARTIAL: s->fd = open_regular(s->dirfd, s->name, O_CREAT | O_TRUNC); break;
     case FTP_STORE_APPEND: {
         s->fd = open_regular(s->dirfd, s->name, O_CREAT);

@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""The FTP server against a hostile or careless client: raw sockets on the
+control and data connections (garbage, pipelining around AUTH TLS, clients
+that vanish at every step, peers that never read or never handshake), the
+reply codes of failing commands, and chipd's descriptors: after each
+scenario the count from /proc/PID/fd returns to its baseline.
+
+Run: CHIPD=build/servers/chipd python3 -m pytest -q servers/ftp/tests/test_ftp_hostile.py
+Every wait is bounded; timeouts are checked as "it ends eventually" or
+"it did not end while bytes kept moving", never as a speed.
+"""
+import ftplib
+import os
+import socket
+import ssl
+import sys
+import tempfile
+import shutil
+import threading
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
+import test_chipd as tc  # noqa: E402
+from test_ftp_server import Server, make_files, wait_for, ReuseFTP  # noqa: E402
+
+TIMEOUT = 30
+
+
+class Ctl:
+    """A raw control connection: lines out, whole replies (multi-line
+    included) in."""
+
+    def __init__(self, s, greet=True):
+        self.sock = socket.create_connection((s.host, s.port), TIMEOUT)
+        self.f = self.sock.makefile("rb")
+        self.greeting = self.reply() if greet else None
+
+    def reply(self):
+        line = self.f.readline().decode("utf-8", "replace")
+        if not line:
+            return ""
+        out = line
+        if len(line) > 3 and line[3] == "-":
+            end = line[:3] + " "
+            while True:
+                nxt = self.f.readline().decode("utf-8", "replace")
+                out += nxt
+                if not nxt or nxt.startswith(end):
+                    break
+        return out
+
+    def send(self, raw):
+        self.sock.sendall(raw)
+
+    def cmd(self, line):
+        self.send(line.encode() + b"\r\n")
+        return self.reply()
+
+    def login(self):
+        assert self.cmd("USER alice").startswith("331")
+        assert self.cmd("PASS wonder-land").startswith("230")
+
+    def pasv(self):
+        r = self.cmd("EPSV")
+        assert r.startswith("229"), r
+        port = int(r.split("|||")[1].split("|")[0])
+        return port
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
+
+def fds(s):
+    return len(os.listdir(f"/proc/{s.c.p.pid}/fd"))
+
+
+@pytest.fixture(scope="module")
+def tmp():
+    d = tempfile.mkdtemp(prefix="chipd-ftp-hostile-")
+    tc.make_pki(d)
+    tc.make_root(d)
+    make_files(d)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def srv(tmp):
+    s = Server(tmp, "REQUIRE_TLS = 0\nMAX_PER_IP = 4\nMAX_CLIENTS = 50\n", name="hostile.ini")
+    yield s
+    assert s.stop() == 0
+
+
+def settled(s, base):
+    wait_for(lambda: fds(s) <= base, f"chipd's descriptors back to {base} (now {fds(s)})")
+
+
+def test_no_descriptor_left_behind(srv):
+    base = fds(srv)
+    # PASV then QUIT; PASV twice; PASV then PORT.
+    c = Ctl(srv)
+    c.login()
+    c.pasv()
+    assert c.cmd("QUIT").startswith("221")
+    c.close()
+    settled(srv, base)
+    c = Ctl(srv)
+    c.login()
+    c.pasv()
+    c.pasv()
+    c.pasv()
+    local = c.sock.getsockname()[0].split(".")
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(1)
+    p = lst.getsockname()[1]
+    assert c.cmd(f"PORT {','.join(local)},{p >> 8},{p & 255}").startswith("200")
+    c.close()  # vanishes without QUIT
+    lst.close()
+    settled(srv, base)
+    # Connected to the passive port, then the control connection vanishes.
+    c = Ctl(srv)
+    c.login()
+    d = socket.create_connection((srv.host, c.pasv()), TIMEOUT)
+    c.close()
+    settled(srv, base)
+    d.close()
+    # A listing running into a client that never reads, then everything vanishes.
+    c = Ctl(srv)
+    c.login()
+    d = socket.create_connection((srv.host, c.pasv()), TIMEOUT)
+    d.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    assert c.cmd("RETR huge.bin").startswith("150")
+    c.close()
+    d.close()
+    settled(srv, base)
+    # An upload with its temporary file, the client vanishes mid-way.
+    c = Ctl(srv)
+    c.login()
+    assert c.cmd("TYPE I").startswith("200")
+    d = socket.create_connection((srv.host, c.pasv()), TIMEOUT)
+    assert c.cmd("STOR vanish.bin").startswith("150")
+    d.sendall(os.urandom(300000))
+    c.close()
+    settled(srv, base)
+    d.close()
+    assert not os.path.exists(f"{srv.root}/vanish.bin")
+    assert not [n for n in os.listdir(srv.root) if ".part." in n]
+    # Gone during the login delay.
+    c = Ctl(srv)
+    c.cmd("USER alice")
+    c.send(b"PASS wrong\r\n")
+    c.close()
+    settled(srv, base)
+
+
+def test_garbage_on_the_control_connection(srv):
+    base = fds(srv)
+    c = Ctl(srv)
+    assert c.cmd("NOOP\x00junk").startswith("500")
+    assert c.cmd("X" * 10000).startswith("500")
+    assert c.cmd("\x01\x02\x03").startswith("500")
+    # Telnet IP and DM before ABOR, as clients send it (RFC 959 s.4.1.3).
+    c.send(b"\xff\xf4\xff\xf2NOOP\r\n")
+    assert c.reply().startswith("200")
+    c.send(b"\xff\xfb\x01NOOP\r\n")  # IAC WILL ECHO: skipped
+    assert c.reply().startswith("200")
+    c.send(os.urandom(3000).replace(b"\n", b"") + b"\r\n")
+    assert c.reply()[:1] == "5"
+    c.send(b"NO")
+    c.send(b"OP\r\n")
+    assert c.reply().startswith("200")
+    c.login()
+    assert c.cmd("NOOP").startswith("200")
+    c.close()
+    # A TLS ClientHello on the plaintext port before AUTH TLS: refused as
+    # lines, never a crash, the connection ends or answers.
+    raw = socket.create_connection((srv.host, srv.port), TIMEOUT)
+    raw.recv(1000)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        ctx.wrap_socket(raw, server_hostname="x").close()
+    except (ssl.SSLError, OSError):
+        pass
+    raw.close()
+    c = Ctl(srv)
+    assert c.cmd("NOOP").startswith("200")
+    c.close()
+    settled(srv, base)
+
+
+def tls_ctx(s):
+    return ssl.create_default_context(cafile=f"{s.d}/ca.pem")
+
+
+def test_auth_tls_injection(srv):
+    """CVE-2011-0411: commands pipelined in clear text with AUTH TLS are
+    not run once TLS is up."""
+    c = Ctl(srv)
+    c.send(b"AUTH TLS\r\nUSER alice\r\nPASS wonder-land\r\n")
+    assert c.reply().startswith("234")
+    t = tls_ctx(srv).wrap_socket(c.sock, server_hostname="localhost")
+    f = t.makefile("rb")
+    t.sendall(b"PWD\r\n")
+    r = f.readline().decode()
+    assert r.startswith("530"), r  # not logged in: the clear USER/PASS were dropped
+    t.sendall(b"AUTH TLS\r\n")
+    assert f.readline().startswith(b"503")  # AUTH twice
+    t.sendall(b"QUIT\r\n")
+    assert f.readline().startswith(b"221")
+    t.close()
+
+
+def test_plaintext_after_auth_tls(srv):
+    base = fds(srv)
+    c = Ctl(srv)
+    assert c.cmd("AUTH TLS").startswith("234")
+    c.send(b"USER alice\r\n")
+    try:  # the server ends the connection: no reply in the clear
+        assert c.f.read() == b""
+    except ConnectionResetError:
+        pass
+    c.close()
+    settled(srv, base)
+
+
+def test_failing_commands(srv):
+    c = Ctl(srv)
+    c.login()
+    os.makedirs(f"{srv.root}/full/inner", exist_ok=True)
+    for cmd, code in [
+        ("REST 99999999999999999999999", "501"), ("REST -1", "501"), ("REST +5", "501"),
+        ("PORT 1,2,3", "501"), ("PORT 127,0,0,1,300,1", "501"), ("PORT 127,0,0,1,0,0", "501"),
+        ("EPRT |3|127.0.0.1|5000|", "522"), ("EPRT |2|::1%lo|5000|", "501"),
+        ("EPRT |1|::1|5000|", "501"), ("EPSV 7", "522"),
+        ("RNTO x", "503"), ("MKD dir", "550"), ("DELE dir", "550"), ("RMD full", "550"),
+        ("SIZE dir", "550"), ("MDTM dir", "550"), ("CWD hello.txt", "550"),
+        ("RNFR nonexistent", "550"), ("SIZE nonexistent", "550"), ("TYPE X", "501"),
+        ("MODE B", "504"), ("STRU R", "504"), ("OPTS FOO", "501"), ("CCC", "534"),
+        ("STAT /", "504"), ("PROT P", "503"), ("XYZW", "500"), ("SITE CHMOD", "502"),
+    ]:
+        r = c.cmd(cmd)
+        assert r.startswith(code), (cmd, r)
+    assert c.cmd("RNFR hello.txt").startswith("350")
+    assert c.cmd("NOOP").startswith("200")
+    assert c.cmd("RNTO other.txt").startswith("503")  # RNFR forgotten
+    assert c.cmd("RNFR hello.txt").startswith("350")
+    r = c.cmd("RNTO ../../../../tmp/chipd-stolen")
+    assert r.startswith("250") or r[:1] == "5", r
+    assert not os.path.exists("/tmp/chipd-stolen")
+    if r.startswith("250"):  # ".." clamps at the root: renamed inside
+        os.rename(f"{srv.root}/chipd-stolen", f"{srv.root}/hello.txt")
+    assert c.cmd("TYPE I").startswith("200")
+    assert c.cmd("SIZE hello.txt") == "213 10\r\n"
+    assert c.cmd("MDTM hello.txt")[:4] == "213 " and len(c.cmd("MDTM hello.txt").strip()) == 18
+    r = c.cmd("MLST /")
+    assert r.startswith("250-") and "type=" in r and r.splitlines()[-1].startswith("250 "), r
+    assert c.cmd("OPTS UTF8 ON").startswith("200")
+    # No data connection: 425.
+    assert c.cmd("RETR hello.txt").startswith("425")
+    assert c.cmd("LIST").startswith("425")
+    for cmd, code in [("STOR dir", "550"), ("STOR newdir/", "55"), ("NLST missing", "550"),
+                      ("RETR dir", "550"), ("RETR missing", "550"), ("MLSD hello.txt", "501")]:
+        d = socket.create_connection((srv.host, c.pasv()), TIMEOUT)
+        r = c.cmd(cmd)
+        assert r.startswith(code), (cmd, r)
+        d.close()
+    c.close()
+
+
+def listing(c, s, cmd):
+    d = socket.create_connection((s.host, c.pasv()), TIMEOUT)
+    r = c.cmd(cmd)
+    assert r.startswith("150"), (cmd, r)
+    data = b""
+    while chunk := d.recv(65536):
+        data += chunk
+    d.close()
+    assert c.reply().startswith("226")
+    return data.decode()
+
+
+def test_list_arguments(srv):
+    c = Ctl(srv)
+    c.login()
+    plain = listing(c, srv, "LIST")
+    assert " hello.txt\r\n" in plain
+    for cmd in ("LIST -a", "LIST -la", "LIST -l", "LIST -al"):
+        assert " hello.txt\r\n" in listing(c, srv, cmd), cmd
+    assert "deep.txt" in listing(c, srv, "LIST -la dir/sub")
+    assert listing(c, srv, "NLST dir/sub").split() in (["deep.txt"], ["dir/sub/deep.txt"])
+    c.close()
+
+
+def test_appe_creates(srv):
+    c = Ctl(srv)
+    c.login()
+    assert c.cmd("TYPE I").startswith("200")
+    d = socket.create_connection((srv.host, c.pasv()), TIMEOUT)
+    assert c.cmd("APPE appended.txt").startswith("150")
+    d.sendall(b"abc")
+    d.close()
+    assert c.reply().startswith("226")
+    with open(f"{srv.root}/appended.txt", "rb") as f:
+        assert f.read() == b"abc"
+    os.unlink(f"{srv.root}/appended.txt")
+    c.close()
+
+
+def test_per_ip_count_released(srv):
+    for _ in range(100):
+        c = Ctl(srv, greet=False)
+        c.close()
+    for _ in range(20):
+        c = Ctl(srv)
+        c.cmd("QUIT")
+        c.close()
+    # The quick ones above may still be closing: a login works eventually.
+    def ok():
+        c = Ctl(srv)
+        try:
+            return c.greeting.startswith("220")
+        finally:
+            c.close()
+    wait_for(ok, "a new session")
+    c = Ctl(srv)
+    c.login()
+    c.close()
+
+
+def test_login_delay_does_not_stall_others(srv):
+    """A client in the login delay (a timer, not a sleeping worker) does not
+    hold up another client's commands and transfer on the same server."""
+    a = Ctl(srv)
+    a.login()
+    b = Ctl(srv)
+    for pw in ("wrong1", "wrong2"):
+        b.cmd("USER alice")
+        assert b.cmd(f"PASS {pw}").startswith("530")
+    b.cmd("USER alice")
+    b.send(b"PASS wrong3\r\n")  # the third failure: 2 s, then 421
+    for _ in range(3):
+        d = socket.create_connection((srv.host, a.pasv()), TIMEOUT)
+        assert a.cmd("RETR hello.txt").startswith("150")
+        assert d.recv(100) == b"hello ftp\r\n"
+        d.close()
+        assert a.reply().startswith("226")
+    b.sock.settimeout(0)
+    with pytest.raises(BlockingIOError):
+        b.sock.recv(1, socket.MSG_PEEK)  # still held
+    b.sock.settimeout(TIMEOUT)
+    assert b.reply().startswith("421")
+    a.close()
+    b.close()
+
