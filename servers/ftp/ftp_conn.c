@@ -159,6 +159,12 @@ static void idle_timer(struct ftp_conn *c)
     loop_conn_timer(&c->lc, 1000u * c->srv->cfg.ftp.timeout);
 }
 
+void ftp_conn_transfer_ended(struct ftp_conn *c)
+{
+    if (c->state == FC_READY && !c->hold)
+        idle_timer(c);
+}
+
 static void begin_close(struct ftp_conn *c)
 {
     c->state = FC_CLOSING;

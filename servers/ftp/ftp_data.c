@@ -110,6 +110,7 @@ static void data_fail(struct ftp_data *d, int code, const char *text)
         c->sess.st.transfer = 0;
         ftp_conn_reply(c, code, text);
     }
+    ftp_conn_transfer_ended(c);
     ftp_conn_progress(c);
 }
 
@@ -471,6 +472,7 @@ static void data_done(struct ftp_data *d)
     d->state = FD_LINGER;
     loop_conn_timer(&d->lc, FTP_LINGER_MS);
     ftp_session_transfer_end(&c->sess, ok, 451);
+    ftp_conn_transfer_ended(c);
     ftp_conn_progress(c);
 }
 
@@ -581,9 +583,14 @@ static void data_progress(struct ftp_data *d)
             break;
         }
         case FD_XFER: {
+            unsigned long long before = d->bytes;
             int r = d->recv_side ? do_recv(d) : do_send(d);
-            if (r <= 0)
-                return; /* waiting, or failed and gone */
+            if (r < 0)
+                return; /* failed and gone */
+            if (d->bytes != before) /* TIMEOUT is an idle limit: bytes moved */
+                loop_conn_timer(&d->lc, 1000u * c->srv->cfg.ftp.timeout);
+            if (r == 0)
+                return; /* waiting */
             loop_conn_timer(&d->lc, FTP_CLOSE_MS);
             d->state = FD_CLOSING;
             break;

@@ -153,6 +153,10 @@ void ftp_conn_reply(struct ftp_conn *c, int code, const char *text);
 /* Send what is pending and go on with the control connection (after a
  * data connection changed something). */
 void ftp_conn_progress(struct ftp_conn *c);
+/* A transfer ended (226 or an error): the control connection's idle time
+ * starts now, not at the transfer command (a transfer that failed on the
+ * data connection's own limit is not followed at once by 421). */
+void ftp_conn_transfer_ended(struct ftp_conn *c);
 void ftp_conn_defer_free(struct loop_worker *w, void *p);
 /* The status page's text of a transfer verb: "transfer: RETR", ... */
 const char *ftp_conn_transfer_text(enum ftp_verb v);

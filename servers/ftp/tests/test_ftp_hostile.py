@@ -359,3 +359,73 @@ def test_login_delay_does_not_stall_others(srv):
     a.close()
     b.close()
 
+
+@pytest.fixture(scope="module")
+def slow(tmp):
+    s = Server(tmp, "REQUIRE_TLS = 0\nTIMEOUT = 2\n", name="slow.ini")
+    yield s
+    assert s.stop() == 0
+
+
+def test_moving_transfer_outlives_the_timeout(slow):
+    """TIMEOUT is an idle limit: an upload that keeps moving for longer
+    than it is not cut (it was: 426 "stalled" after TIMEOUT seconds)."""
+    c = Ctl(slow)
+    c.login()
+    assert c.cmd("TYPE I").startswith("200")
+    d = socket.create_connection((slow.host, c.pasv()), TIMEOUT)
+    assert c.cmd("STOR trickle.bin").startswith("150")
+    end = time.monotonic() + 5  # 2.5 times TIMEOUT
+    n = 0
+    while time.monotonic() < end:
+        d.sendall(b"x")
+        n += 1
+        time.sleep(0.25)
+    d.close()
+    r = c.reply()
+    assert r.startswith("226"), r
+    assert os.path.getsize(f"{slow.root}/trickle.bin") == n
+    os.unlink(f"{slow.root}/trickle.bin")
+    c.close()
+
+
+def test_stalled_transfer_ends(slow):
+    """A data client that never reads: the control connection still answers
+    STAT, and the transfer ends eventually (426), descriptors released."""
+    base = fds(slow)
+    c = Ctl(slow)
+    c.login()
+    assert c.cmd("TYPE I").startswith("200")
+    d = socket.socket()
+    d.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    d.connect((slow.host, c.pasv()))
+    assert c.cmd("RETR huge.bin").startswith("150")
+    assert c.cmd("STAT").startswith("213")
+    assert c.cmd("NOOP").startswith("503")
+    r = c.reply()
+    assert r.startswith("426"), r
+    assert c.cmd("NOOP").startswith("200")
+    d.close()
+    c.close()
+    settled(slow, base)
+
+
+def test_data_peer_never_handshakes(slow):
+    """PROT P, connected to the passive port, no ClientHello ever: the data
+    connection's limit ends it (425), the control connection goes on."""
+    base = fds(slow)
+    f = ReuseFTP(context=slow.ctx(), timeout=TIMEOUT)
+    f.connect(slow.host, slow.port)
+    f.auth()
+    f.login("alice", "wonder-land")
+    f.prot_p()
+    r = f.sendcmd("EPSV")
+    port = int(r.split("|||")[1].split("|")[0])
+    d = socket.create_connection((slow.host, port), TIMEOUT)
+    assert f.sendcmd("RETR hello.txt").startswith("150")
+    with pytest.raises(ftplib.error_temp, match="^425"):
+        f.voidresp()
+    assert f.voidcmd("NOOP").startswith("200")
+    f.quit()
+    d.close()
+    settled(slow, base)
