@@ -468,11 +468,17 @@ void ftp_conn_accept(struct ftp_server *srv, struct loop_worker *w, int sd, int 
     getsockname(sd, (struct sockaddr *)&c->local, &ll);
     int one = 1; /* replies are small and answered at once (vsftpd stalls without) */
     setsockopt(sd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* A client's ABOR sent as urgent data (BSD ftp: IAC IP IAC with the last
+     * byte urgent; Python's ftplib: the whole line) stays in the stream:
+     * without this the urgent byte is cut out and the line reads DM ABOR, or
+     * ABOR with no LF (vsftpd sets it too). */
+    setsockopt(sd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
     c->io = (struct ftp_io){c,          io_reply,  io_start_tls, io_login,
                             io_passive, io_active, io_transfer,  io_abort};
     struct ftp_session_config sc = {.require_tls = srv->cfg.ftp.require_tls,
                                     .keep_partial = srv->cfg.ftp.keep_partial,
-                                    .implicit_tls = implicit};
+                                    .implicit_tls = implicit,
+                                    .no_tls = !srv->tls.on};
     memcpy(&sc.peer, peer, sizeof *peer);
     ftp_session_init(&c->sess, &sc, &c->io); /* the 220 greeting, into out */
     int reject = 0;

@@ -339,6 +339,8 @@ static int run(struct ftp_session *s, struct ftp_cmd *c, int *tls_now)
         return say(s, 331, "Password required.");
     case FTP_PASS: return do_pass(s, c->arg);
     case FTP_AUTH:
+        if (s->cfg.no_tls) /* RFC 4217 s.4: not willing (no certificate here) */
+            return say(s, 534, "TLS not available on this server.");
         if ((r = ftp_parse_auth(c->arg)) != 0)
             return say(s, r, "Unsupported mechanism: use AUTH TLS.");
         if (say(s, 234, "Proceed with TLS negotiation.") != 0)
@@ -360,7 +362,7 @@ static int run(struct ftp_session *s, struct ftp_cmd *c, int *tls_now)
         s->st.prot_private = lv == 'P';
         return say(s, 200, lv == 'P' ? "PROT P ok." : "PROT C ok.");
     }
-    case FTP_FEAT: return send_text(s, b, ftp_reply_feat(b, sizeof b, 1));
+    case FTP_FEAT: return send_text(s, b, ftp_reply_feat(b, sizeof b, !s->cfg.no_tls));
     case FTP_SYST: return say(s, 215, "UNIX Type: L8");
     case FTP_TYPE: {
         char t;

@@ -76,6 +76,7 @@ struct ftp_session_config {
     int require_tls;              /* [FTP] REQUIRE_TLS */
     int keep_partial;             /* [FTP] KEEP_PARTIAL */
     int implicit_tls;             /* the control connection is TLS from the start */
+    int no_tls;                   /* no FTPS session: AUTH refused, FEAT without AUTH/PBSZ/PROT */
     struct sockaddr_storage peer; /* the client's address (PORT/EPRT bounce check) */
 };
 

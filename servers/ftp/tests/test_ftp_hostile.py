@@ -16,6 +16,8 @@ import ssl
 import sys
 import tempfile
 import shutil
+import signal
+import subprocess
 import threading
 import time
 
@@ -407,6 +409,18 @@ def test_stalled_transfer_ends(slow):
     assert c.cmd("NOOP").startswith("200")
     d.close()
     c.close()
+    # Python's ftplib sends the whole "ABOR\r\n" as urgent data.
+    f = ftplib.FTP(timeout=TIMEOUT)
+    f.connect(srv.host, srv.port)
+    f.login("alice", "wonder-land")
+    f.voidcmd("TYPE I")
+    conn, _ = f.ntransfercmd("RETR huge.bin")
+    assert conn.recv(1000)
+    assert f.abort().startswith("426")
+    assert f.getline().startswith("226")
+    assert f.voidcmd("NOOP").startswith("200")
+    conn.close()
+    f.close()
     settled(slow, base)
 
 
@@ -429,3 +443,75 @@ def test_data_peer_never_handshakes(slow):
     f.quit()
     d.close()
     settled(slow, base)
+
+
+class PlainChipd:
+    """chipd with the FTP server only and no [SSL] identity: no TLS at all."""
+
+    def __init__(self, d, root):
+        self.port = tc.free_port()
+        self.host = "127.0.0.1"
+        self.root = root
+        ini = f"{d}/plain.ini"
+        with open(ini, "w") as f:
+            f.write(f"[WEB]\nENABLE = 0\nSSL_ENABLE = 0\n[FTP]\nBIND = 127.0.0.1\n"
+                    f"PORT = {self.port}\nFTPS_PORT = 0\nREQUIRE_TLS = 0\nUSER1 = alice\n"
+                    f"PASSWORD1 = wonder-land\nROOT1 = {root}\n")
+        self.stderr = open(f"{d}/plain.stderr", "wb")
+        self.p = subprocess.Popen([tc.CHIPD, "-c", ini], stdout=subprocess.PIPE,
+                                  stderr=self.stderr)
+        line = self.p.stdout.readline().decode()
+        if "running" not in line:
+            self.stop()
+            raise RuntimeError(f"chipd did not start: {line}")
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            rc = self.p.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = self.p.wait()
+        self.p.stdout.close()
+        self.stderr.close()
+        return rc
+
+
+def test_auth_tls_without_tls(tmp):
+    """No certificate, no TLS: FEAT does not offer AUTH TLS, PBSZ, PROT, and
+    AUTH TLS is refused with a reply (it was 234, then the connection cut)."""
+    s = PlainChipd(tmp, f"{tmp}/ftproot")
+    try:
+        c = Ctl(s)
+        feat = c.cmd("FEAT")
+        assert feat.startswith("211-") and " SIZE\r\n" in feat, feat
+        assert "AUTH" not in feat and "PBSZ" not in feat and "PROT" not in feat, feat
+        r = c.cmd("AUTH TLS")
+        assert r.startswith("534"), r
+        c.login()
+        assert c.cmd("NOOP").startswith("200")
+        c.close()
+    finally:
+        assert s.stop() == 0
+
+
+def test_bsd_style_abor(srv):
+    """BSD ftp's abort: IAC IP IAC with the last IAC as urgent data (so it
+    leaves the stream), then DM "ABOR": the line reads IAC IP DM ABOR, and
+    the ABOR must still be understood (it was 500 and the transfer ran on)."""
+    c = Ctl(srv)
+    c.login()
+    assert c.cmd("TYPE I").startswith("200")
+    d = socket.socket()
+    d.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    d.connect((srv.host, c.pasv()))
+    assert c.cmd("RETR huge.bin").startswith("150")
+    assert d.recv(1000)
+    c.sock.send(b"\xff\xf4\xff", socket.MSG_OOB)
+    c.send(b"\xf2ABOR\r\n")
+    r1 = c.reply()
+    assert r1.startswith("426"), r1
+    assert c.reply().startswith("226")
+    assert c.cmd("NOOP").startswith("200")
+    d.close()
+    c.close()
