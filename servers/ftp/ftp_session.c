@@ -177,6 +177,8 @@ static int do_data(struct ftp_session *s, const struct ftp_cmd *c)
     }
     if (r != 0) {
         x->verb = FTP_V_NONE; /* nothing open */
+        if (errno == EINVAL && rest && (c->verb == FTP_STOR || c->verb == FTP_APPE))
+            return say(s, 554, "Restart point beyond the end of the file.");
         return say_errno(s, errno);
     }
     s->data_ready = 0;
@@ -252,8 +254,10 @@ static int do_pasv(struct ftp_session *s, const struct ftp_cmd *c)
         return say(s, r, "Cannot open passive connection.");
     int n =
         c->verb == FTP_EPSV ? ftp_reply_229(b, sizeof b, hp.port) : ftp_reply_227(b, sizeof b, &hp);
-    if (n < 0)
+    if (n < 0) {
+        s->io->abort(s->io->ctx); /* the listener just opened is not used */
         return say(s, 425, "PASV needs IPv4: use EPSV.");
+    }
     s->data_ready = 1;
     return send_text(s, b, n);
 }

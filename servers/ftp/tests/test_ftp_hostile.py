@@ -515,3 +515,41 @@ def test_bsd_style_abor(srv):
     assert c.cmd("NOOP").startswith("200")
     d.close()
     c.close()
+
+
+def test_rest_beyond_the_end_on_upload(srv):
+    """REST past the end then STOR: 554 as for RETR (RFC 3659 s.5.3), not
+    553 "file name not allowed"; nothing changed."""
+    c = Ctl(srv)
+    c.login()
+    assert c.cmd("TYPE I").startswith("200")
+    for verb in ("RETR", "STOR"):
+        d = socket.create_connection((srv.host, c.pasv()), TIMEOUT)
+        assert c.cmd("REST 1000").startswith("350")
+        r = c.cmd(f"{verb} hello.txt")
+        assert r.startswith("554"), (verb, r)
+        d.close()
+    with open(f"{srv.root}/hello.txt", "rb") as f:
+        assert f.read() == b"hello ftp\n"
+    c.close()
+
+
+def test_pasv_on_ipv6_leaves_no_listener(tmp):
+    """PASV on an IPv6 control connection is 425 (no IPv4 address to give):
+    the listener it opened is closed at once, not at TIMEOUT."""
+    try:
+        with socket.socket(socket.AF_INET6) as t:
+            t.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no ::1")
+    s = Server(tmp, "REQUIRE_TLS = 0\n", bind="::1", name="v6pasv.ini")
+    try:
+        c = Ctl(s)
+        c.login()
+        base = fds(s)
+        assert c.cmd("PASV").startswith("425")
+        settled(s, base)
+        assert c.cmd("EPSV").startswith("229")
+        c.close()
+    finally:
+        assert s.stop() == 0
