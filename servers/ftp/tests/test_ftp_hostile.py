@@ -409,18 +409,6 @@ def test_stalled_transfer_ends(slow):
     assert c.cmd("NOOP").startswith("200")
     d.close()
     c.close()
-    # Python's ftplib sends the whole "ABOR\r\n" as urgent data.
-    f = ftplib.FTP(timeout=TIMEOUT)
-    f.connect(srv.host, srv.port)
-    f.login("alice", "wonder-land")
-    f.voidcmd("TYPE I")
-    conn, _ = f.ntransfercmd("RETR huge.bin")
-    assert conn.recv(1000)
-    assert f.abort().startswith("426")
-    assert f.getline().startswith("226")
-    assert f.voidcmd("NOOP").startswith("200")
-    conn.close()
-    f.close()
     settled(slow, base)
 
 
@@ -515,6 +503,18 @@ def test_bsd_style_abor(srv):
     assert c.cmd("NOOP").startswith("200")
     d.close()
     c.close()
+    # Python's ftplib sends the whole "ABOR\r\n" as urgent data.
+    f = ftplib.FTP(timeout=TIMEOUT)
+    f.connect(srv.host, srv.port)
+    f.login("alice", "wonder-land")
+    f.voidcmd("TYPE I")
+    conn, _ = f.ntransfercmd("RETR huge.bin")
+    assert conn.recv(1000)
+    assert f.abort().startswith("426")
+    assert f.getline().startswith("226")
+    assert f.voidcmd("NOOP").startswith("200")
+    conn.close()
+    f.close()
 
 
 def test_rest_beyond_the_end_on_upload(srv):
@@ -553,3 +553,29 @@ def test_pasv_on_ipv6_leaves_no_listener(tmp):
         c.close()
     finally:
         assert s.stop() == 0
+
+
+def test_vanish_during_data_handshake(srv):
+    """PROT P: the client sends half a ClientHello on the data connection
+    and disappears (data and control): every descriptor is released."""
+    base = fds(srv)
+    for cut_control in (False, True):
+        f = ReuseFTP(context=srv.ctx(), timeout=TIMEOUT)
+        f.connect(srv.host, srv.port)
+        f.auth()
+        f.login("alice", "wonder-land")
+        f.prot_p()
+        port = int(f.sendcmd("EPSV").split("|||")[1].split("|")[0])
+        d = socket.create_connection((srv.host, port), TIMEOUT)
+        assert f.sendcmd("LIST").startswith("150")
+        d.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+        d.close()
+        if cut_control:
+            f.sock.close()
+            f.file.close()
+        else:
+            with pytest.raises(ftplib.error_temp, match="^425"):
+                f.voidresp()
+            assert f.voidcmd("NOOP").startswith("200")
+            f.quit()
+        settled(srv, base)
