@@ -301,8 +301,11 @@ static void conn_progress(struct ftp_conn *c)
             int n = chipssl_recv(c->lc.fd, c->in + c->in_len, (int)(sizeof c->in - c->in_len),
                                  MSG_DONTWAIT, 0, &e);
             if (n > 0) {
+                /* Only a whole command line counts as activity: a client
+                 * dribbling a line that never ends still times out. */
+                if (memchr(c->in + c->in_len, '\n', (size_t)n))
+                    idle_timer(c);
                 c->in_len += (size_t)n;
-                idle_timer(c);
                 break;
             }
             if (n < 0 && e == API_EWOULDBLOCK)

@@ -11,6 +11,7 @@ Every wait is bounded; timeouts are checked as "it ends eventually" or
 """
 import ftplib
 import os
+import select
 import socket
 import ssl
 import sys
@@ -579,3 +580,24 @@ def test_vanish_during_data_handshake(srv):
             assert f.voidcmd("NOOP").startswith("200")
             f.quit()
         settled(srv, base)
+
+
+def test_dribbled_line_times_out(slow):
+    """A client sending a byte now and then but never a whole line is idle:
+    421 after TIMEOUT (each byte used to restart the timer, for ever)."""
+    c = Ctl(slow)
+    c.login()
+    c.send(b"NOOP\r\n")
+    assert c.reply().startswith("200")
+    end = time.monotonic() + 6 * 2  # six times TIMEOUT
+    got = b""
+    while time.monotonic() < end and not got:
+        try:
+            c.send(b"X")
+        except OSError:
+            break
+        r, _, _ = select.select([c.sock], [], [], 0.3)
+        if r:
+            got = c.sock.recv(1000)
+    assert got.startswith(b"421 Idle timeout"), got
+    c.close()
