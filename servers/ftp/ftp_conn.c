@@ -294,6 +294,8 @@ static void conn_progress(struct ftp_conn *c)
             }
             if (c->state != FC_READY)
                 break;
+            if (c->rd_closed)
+                return; /* nothing more to read: the transfer's end comes */
             if (c->in_len == sizeof c->in) {
                 conn_destroy(c); /* cannot happen: partial lines go to the session */
                 return;
@@ -310,6 +312,10 @@ static void conn_progress(struct ftp_conn *c)
             }
             if (n < 0 && e == API_EWOULDBLOCK)
                 return;
+            if (n == 0 && c->sess.quit_after && c->sess.st.transfer) {
+                c->rd_closed = 1; /* QUIT, then FIN: the transfer finishes first */
+                return;
+            }
             conn_destroy(c); /* the client has gone: a running transfer is aborted */
             return;
         }

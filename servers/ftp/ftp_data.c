@@ -106,10 +106,7 @@ static void data_fail(struct ftp_data *d, int code, const char *text)
     c->data = NULL;
     d->conn = NULL;
     data_kill(d);
-    if (c->sess.st.transfer) {
-        c->sess.st.transfer = 0;
-        ftp_conn_reply(c, code, text);
-    }
+    ftp_session_transfer_fail(&c->sess, code, text);
     ftp_conn_transfer_ended(c);
     ftp_conn_progress(c);
 }

@@ -191,12 +191,30 @@ static int do_data(struct ftp_session *s, const struct ftp_cmd *c)
     return say(s, 150, "Opening data connection.");
 }
 
+/* After the transfer's reply: a QUIT that came during it is answered now. */
+static int quit_after(struct ftp_session *s, int r)
+{
+    if (r != 0 || !s->quit_after)
+        return r;
+    s->quit_after = 0;
+    s->closed = 1;
+    return say(s, 221, "Goodbye.");
+}
+
 int ftp_session_transfer_end(struct ftp_session *s, int ok, int code)
 {
     if (!s->st.transfer)
         return 0;
     s->st.transfer = 0;
-    return ok ? say(s, 226, "Transfer complete.") : say(s, code, "Transfer failed.");
+    return quit_after(s, ok ? say(s, 226, "Transfer complete.") : say(s, code, "Transfer failed."));
+}
+
+int ftp_session_transfer_fail(struct ftp_session *s, int code, const char *text)
+{
+    if (!s->st.transfer)
+        return 0;
+    s->st.transfer = 0;
+    return quit_after(s, say(s, code, text));
 }
 
 static int do_stat(struct ftp_session *s, const struct ftp_cmd *c)
@@ -413,11 +431,14 @@ static int run(struct ftp_session *s, struct ftp_cmd *c, int *tls_now)
     case FTP_STAT: return do_stat(s, c);
     case FTP_NOOP: return say(s, 200, "NOOP ok.");
     case FTP_QUIT:
-        s->closed = 1;
         if (s->st.transfer) {
-            s->io->abort(s->io->ctx);
-            s->st.transfer = 0;
+            /* RFC 959 s.4.1.1: the transfer finishes, its reply goes out,
+             * then 221 and the close (a client that pipelines QUIT behind
+             * its upload loses nothing). Later lines are not read. */
+            s->quit_after = 1;
+            return 0;
         }
+        s->closed = 1;
         return say(s, 221, "Goodbye.");
     case FTP_OPTS:
         if ((r = ftp_parse_opts(c->arg)) != 0)
@@ -470,7 +491,7 @@ static int line(struct ftp_session *s, int status)
 
 int ftp_session_input(struct ftp_session *s, const char *bytes, size_t len)
 {
-    while (len > 0 && !s->closed) {
+    while (len > 0 && !s->closed && !s->quit_after) {
         size_t used = 0;
         int st = ftp_line_feed(&s->line, bytes, len, &used);
         bytes += used;

@@ -95,6 +95,7 @@ struct ftp_session {
     int epsv_all;            /* EPSV ALL: PASV, PORT, EPRT refused */
     int failed_logins;
     int closed; /* QUIT answered, or too many failures: close the connection */
+    int quit_after; /* QUIT during a transfer: 221 and close once it ends (RFC 959) */
     struct ftp_xfer xfer;
 };
 
@@ -114,5 +115,8 @@ int ftp_session_input(struct ftp_session *s, const char *bytes, size_t len);
 /* ftp_session_transfer_end - the transfer io started has ended: 226 when
  * ok, else code (426 cut off, 451 local error). Returns 0 or -1. */
 int ftp_session_transfer_end(struct ftp_session *s, int ok, int code);
+/* ftp_session_transfer_fail - as ftp_session_transfer_end(s, 0, code) with
+ * the reply's text. */
+int ftp_session_transfer_fail(struct ftp_session *s, int code, const char *text);
 
 #endif

@@ -89,6 +89,7 @@ struct ftp_conn {
     int stopping;           /* the server stops */
     int data_kick;          /* a transfer was set up: progress it after the reply */
     int busy;               /* conn_progress is running the data side: no nested call */
+    int rd_closed;          /* the client closed after QUIT: its transfer still ends first */
     unsigned char addr[16]; /* the peer's address, IPv4 as ::ffff:a.b.c.d */
     struct sockaddr_storage peer, local;
     char peer_text[INET6_ADDRSTRLEN];

@@ -601,3 +601,31 @@ def test_dribbled_line_times_out(slow):
             got = c.sock.recv(1000)
     assert got.startswith(b"421 Idle timeout"), got
     c.close()
+
+
+def test_quit_pipelined_behind_an_upload(srv):
+    """QUIT during a transfer (RFC 959 s.4.1.1): the transfer finishes, its
+    226 goes out, then 221; even when the client closes right after QUIT,
+    the upload is kept (it used to be aborted at the QUIT)."""
+    payload = os.urandom(1 << 20)
+    for wait_replies in (True, False):
+        c = Ctl(srv)
+        c.login()
+        assert c.cmd("TYPE I").startswith("200")
+        d = socket.create_connection((srv.host, c.pasv()), TIMEOUT)
+        assert c.cmd("STOR quit.bin").startswith("150")
+        d.sendall(payload[:1000])
+        c.send(b"QUIT\r\nNOOP\r\n")  # the QUIT while the upload runs
+        time.sleep(0.2)  # not needed for the result: gives the QUIT a head start
+        d.sendall(payload[1000:])
+        d.close()
+        if wait_replies:
+            assert c.reply().startswith("226")
+            assert c.reply().startswith("221")
+            assert c.reply() == ""  # NOOP after QUIT: not run
+        c.close()
+        wait_for(lambda: os.path.exists(f"{srv.root}/quit.bin")
+                 and os.path.getsize(f"{srv.root}/quit.bin") == len(payload), "the upload")
+        with open(f"{srv.root}/quit.bin", "rb") as f:
+            assert f.read() == payload
+        os.unlink(f"{srv.root}/quit.bin")

@@ -483,11 +483,31 @@ static void t_transfer_refused(void **state)
     /* KEEP_PARTIAL: STOR writes the file itself */
     static const struct step st3[] = {
         {"PASV\r\nSTOR k.txt\r\n", "227 150", "pasv;xfer STOR /k.txt @0 I;", NULL, 0},
-        {"QUIT\r\n", "221", "abort;", NULL, 1}, /* QUIT during a transfer ends it */
+        /* QUIT during a transfer: the transfer ends first (RFC 959), then
+         * 221; lines after QUIT are not read */
+        {"QUIT\r\nNOOP\r\n", "", "", NULL, 0},
+        {END_OK, "226 221", "", NULL, 0},
     };
     RUN(st3);
+    assert_int_equal(sess.closed, 1);
     assert_string_equal(slurp("root/k.txt"), "DATA");
     assert_int_equal(sess.st.transfer, 0);
+    /* and a failed transfer's reply comes before the 221 too */
+    ftp_session_free(&sess);
+    start(0, 0);
+    static const struct step st4[] = {
+        {"USER alice\r\nPASS pw\r\nTYPE I\r\n", "331 230 200", "login alice pw;", NULL, 0},
+        {"PASV\r\nRETR a.txt\r\nQUIT\r\n", "227 150", "pasv;xfer RETR /a.txt @0 I =0123456789;",
+         NULL, 0},
+    };
+    RUN(st4);
+    mem.out_len = 0;
+    mem.out[0] = '\0';
+    assert_int_equal(ftp_session_transfer_fail(&sess, 426, "Cut."), 0);
+    char got[64];
+    codes(mem.out, got, sizeof got);
+    assert_string_equal(got, "426 221");
+    assert_int_equal(sess.closed, 1);
 }
 
 static int fail_reply(void *ctx, const char *text, size_t len)
