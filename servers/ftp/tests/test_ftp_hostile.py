@@ -179,6 +179,12 @@ def test_garbage_on_the_control_connection(srv):
     assert c.reply().startswith("200")
     c.login()
     assert c.cmd("NOOP").startswith("200")
+    # A CR inside a path (Telnet CR NUL) or a bare CR: never a name.
+    c.send(b"MKD a\r\x00b\r\n")
+    assert c.reply().startswith("500")
+    c.send(b"MKD a\rb\r\n")
+    assert c.reply().startswith("500")
+    assert not [n for n in os.listdir(srv.root) if "\r" in n]
     c.close()
     # A TLS ClientHello on the plaintext port before AUTH TLS: refused as
     # lines, never a crash, the connection ends or answers.
