@@ -584,7 +584,8 @@ static void data_progress(struct ftp_data *d)
             int r = d->recv_side ? do_recv(d) : do_send(d);
             if (r < 0)
                 return; /* failed and gone */
-            if (d->bytes != before) /* TIMEOUT is an idle limit: bytes moved */
+            /* TIMEOUT is an idle limit: bytes moved, the limit starts again. */
+            if (d->bytes != before)
                 loop_conn_timer(&d->lc, 1000u * c->srv->cfg.ftp.timeout);
             if (r == 0)
                 return; /* waiting */

@@ -94,7 +94,7 @@ struct ftp_session {
     int data_ready;          /* PASV/EPSV/PORT/EPRT done, not yet used */
     int epsv_all;            /* EPSV ALL: PASV, PORT, EPRT refused */
     int failed_logins;
-    int closed; /* QUIT answered, or too many failures: close the connection */
+    int closed;     /* QUIT answered, or too many failures: close the connection */
     int quit_after; /* QUIT during a transfer: 221 and close once it ends (RFC 959) */
     struct ftp_xfer xfer;
 };
