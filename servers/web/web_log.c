@@ -55,27 +55,41 @@ void web_log_error(struct web_log *l, const char *fmt, ...)
     pthread_mutex_unlock(&l->mu);
 }
 
+/* Peer-chosen text for a log line: control bytes (CR, LF: a forged line),
+ * non-ASCII, '"' and '\\' as \\xHH, so one request is one line that says
+ * what was sent. */
+static void escape(char *out, size_t outsize, const char *s, size_t n, int blanks)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 5 < outsize; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || (ch == ' ' && !blanks) || ch >= 0x7F || ch == '"' || ch == '\\')
+            k += (size_t)snprintf(out + k, outsize - k, "\\x%02X", ch);
+        else
+            out[k++] = (char)ch;
+    }
+    out[k] = '\0';
+}
+
 void web_log_access(struct web_log *l, const char *host, const char *user, const char *request,
                     size_t request_len, int status, uint64_t bytes)
 {
     if (!l->access)
         return;
-    char req[1024], stamp[64];
-    size_t k = 0;
-    for (size_t i = 0; i < request_len && k + 5 < sizeof req; i++) {
-        unsigned char ch = (unsigned char)request[i];
-        if (ch < 0x20 || ch >= 0x7F || ch == '"' || ch == '\\')
-            k += (size_t)snprintf(req + k, sizeof req - k, "\\x%02X", ch);
-        else
-            req[k++] = (char)ch;
-    }
-    req[k] = '\0';
+    char req[1024], who[1024], stamp[64];
+    /* The request line keeps its blanks (it is quoted); a user name (from
+     * Basic credentials: any bytes) is a field of its own, blanks escaped. */
+    escape(req, sizeof req, request, request_len, 1);
+    if (user && *user)
+        escape(who, sizeof who, user, strlen(user), 0);
+    else
+        strcpy(who, "-");
     time_t now = time(NULL);
     struct tm tm;
     strftime(stamp, sizeof stamp, "%d/%b/%Y:%H:%M:%S %z", localtime_r(&now, &tm));
     pthread_mutex_lock(&l->mu);
-    fprintf(l->access, "%s - %s [%s] \"%s\" %d %llu\n", host, user && *user ? user : "-", stamp,
-            req, status, (unsigned long long)bytes);
+    fprintf(l->access, "%s - %s [%s] \"%s\" %d %llu\n", host, who, stamp, req, status,
+            (unsigned long long)bytes);
     fflush(l->access);
     pthread_mutex_unlock(&l->mu);
 }
