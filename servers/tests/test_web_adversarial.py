@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""The Web server reviewed as an attacker would use it: request smuggling
+and framing, paths, log injection, header injection, stalled and hostile
+clients, descriptors back to their count after each scenario.
+
+Run: CHIPD=build/servers/chipd python3 -m unittest -v test_web_adversarial
+(from servers/tests). Every wait is bounded; nothing is judged on time.
+"""
+import base64
+import json
+import os
+import re
+import socket
+import time
+import unittest
+
+import test_chipd
+from test_chipd import TIMEOUT, raw, status_of
+
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def head_of(resp):
+    """The header lines of the first response (status line excluded)."""
+    return resp.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+
+
+class TestAdversarial(test_chipd.Base):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        root = f"{cls.d}/root"
+        # Directories whose names carry bytes a Location must not carry raw.
+        os.mkdir(f"{root}/d\r\nX-Injected: 1")
+        os.mkdir(f"{root}/sp ace")
+        os.mkfifo(f"{root}/fifo")
+        # The count with no connection open (chipd has just started).
+        cls.base_fds = fd_count(cls.srv.p.pid)
+
+    def settle_fds(self, baseline):
+        """The server's descriptor count back to baseline (bounded wait: the
+        server closes after its linger)."""
+        deadline = time.monotonic() + TIMEOUT
+        while fd_count(self.srv.p.pid) != baseline and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(fd_count(self.srv.p.pid), baseline)
+
+    def test_user_name_cannot_forge_access_log_lines(self):
+        """A Basic user name is any bytes: CR/LF, blanks and quotes are
+        escaped in the access log; the password is never written."""
+        cred = base64.b64encode(b'evil\r\n127.0.0.1 - admin [x] "GET /forged HTTP/1.1" 200 1:Secr3tPw')
+        resp = raw(self.srv.http, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Basic " + cred +
+                   b"\r\nConnection: close\r\n\r\n")
+        self.assertEqual(status_of(resp), 200)
+        with open(self.srv.acclog, "rb") as f:
+            log = f.read()
+        self.assertNotIn(b"Secr3tPw", log)
+        self.assertNotIn(b"dXNl", log)  # nor the credentials as sent
+        lines = log.splitlines()
+        self.assertFalse([l for l in lines if l.startswith(b"127.0.0.1 - admin")], lines[-3:])
+        ours = [l for l in lines if l.startswith(b"127.0.0.1 - evil")]
+        self.assertEqual(len(ours), 1, lines[-3:])
+        self.assertIn(b"evil\\x0D\\x0A127.0.0.1\\x20-\\x20admin\\x20[x]\\x20\\x22GET", ours[0])
+        self.assertIn(b'"GET /hello.txt HTTP/1.1" 200 20', ours[0])
+
+    def test_request_line_cannot_forge_access_log_lines(self):
+        """The request line's bytes that could end the quoted field (a
+        quote, a backslash) are escaped; bytes beyond ASCII or control bytes
+        never reach the log (the parser answers 400 and logs no line)."""
+        resp = raw(self.srv.http, b'GET /nothere"x\\ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+        self.assertEqual(status_of(resp), 404)
+        resp = raw(self.srv.http, b'GET /nothere\xc3\xa9\r HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+        self.assertEqual(status_of(resp), 400)
+        with open(self.srv.acclog, "rb") as f:
+            log = f.read()
+        self.assertIn(b'"GET /nothere\\x22x\\x5C HTTP/1.1" 404', log)
+        self.assertNotIn(b"\xc3", log)
+
+    def test_directory_redirect_location_is_encoded(self):
+        """The 301 to a directory's slash form names the path percent-encoded:
+        a %0D%0A in the request cannot add a header to the response."""
+        resp = raw(self.srv.http, b"GET /d%0D%0AX-Injected:%201 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertEqual(status_of(resp), 301, resp)
+        self.assertNotIn(b"X-Injected", b"\n".join(h for h in head_of(resp) if not h.startswith(b"Location:")))
+        self.assertIn(b"Location: /d%0D%0AX-Injected:%201/", head_of(resp))
+        resp = raw(self.srv.http, b"GET /sp%20ace HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertEqual(status_of(resp), 301, resp)
+        self.assertIn(b"Location: /sp%20ace/", head_of(resp))
+        # curl follows it to the directory (no main page there: 404), the
+        # encoded form naming the same directory
+        r = self.curl("-s", "-o", "/dev/null", "-w", "%{http_code} %{url_effective}", "-L", self.url("/sp%20ace"))
+        self.assertEqual(r.stdout.decode(), f"404 http://127.0.0.1:{self.srv.http}/sp%20ace/")
+        self.settle_fds(self.base_fds)
+
+    def test_empty_transfer_encoding_next_to_content_length(self):
+        """An empty Transfer-Encoding field is refused (400), not ignored in
+        favour of the Content-Length: the body's framing must be certain."""
+        for te in (b"", b" , ", b","):
+            resp = raw(self.srv.http, b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:" + te +
+                       b"\r\nContent-Length: 5\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(status_of(resp), 400, (te, resp))
+            self.assertEqual(resp.count(b"HTTP/1.1 "), 1, resp)
+            self.assertIn(b"Connection: close", resp)
+
+    def test_smuggling_forms_refused(self):
+        """Framing the server cannot be sure of is refused with the
+        connection closed: nothing behind it is read as a request."""
+        tail = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+        cases = [
+            (b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", 400),
+            (b"Content-Length: 5\r\nContent-Length: 6\r\n", 400),
+            (b"Content-Length: 5, 6\r\n", 400),
+            (b"Content-Length: +5\r\n", 400),
+            (b"Content-Length: 0x5\r\n", 400),
+            (b"Transfer-Encoding: chunked, identity\r\n", 501),
+            (b"Transfer-Encoding: gzip, chunked\r\n", 501),
+            (b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", 400),
+            (b"Transfer-Encoding : chunked\r\n", 400),
+            (b"X-Fold: a\r\n folded\r\n", 400),
+            (b"X-Nul: a\x00b\r\n", 400),
+            (b"X-Cr: a\rb\r\n", 400),
+        ]
+        for hdr, want in cases:
+            resp = raw(self.srv.http, b"POST /hello.txt HTTP/1.1\r\nHost: x\r\n" + hdr + b"\r\n0\r\n\r\n" + tail)
+            self.assertEqual(status_of(resp), want, (hdr, resp))
+            self.assertEqual(resp.count(b"HTTP/1.1 "), 1, (hdr, resp))
+        for body, want in ((b" 3\r\nabc\r\n0\r\n\r\n", 400), (b"3 \r\nabc\r\n0\r\n\r\n", None),
+                           (b"fffffffffffffffff\r\n", 413), (b"-1\r\n", 400), (b"3\r\nabcX0\r\n\r\n", 400),
+                           (b"3;ext=1\r\nabc\r\n0\r\n\r\n", None)):
+            resp = raw(self.srv.http, b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                       body + b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            if want is None:  # well formed: 405 (static file), then the next request
+                self.assertEqual(status_of(resp), 405, (body, resp))
+                self.assertIn(b"HTTP/1.1 200 OK", resp)
+            else:
+                self.assertEqual(status_of(resp), want, (body, resp))
+                self.assertEqual(resp.count(b"HTTP/1.1 "), 1, (body, resp))
+        self.settle_fds(self.base_fds)
+
+    def test_odd_request_lines(self):
+        p = self.srv.http
+        cases = [
+            (b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 405),
+            (b"CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n\r\n", 405),
+            (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 501),
+            (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + os.urandom(40), 400),  # a ClientHello
+            (b"GET http://other.example/hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 200),
+            (b"GET /hello.txt HTTP/1.1\nHost: x\nConnection: close\n\n", 200),  # bare LF
+            (b"GET /hello.txt\x00 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+            (b"GET /hello%00.txt HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+            (b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
+            (b"GET /hello.txt HTTP/3.0\r\nHost: x\r\n\r\n", 505),
+        ]
+        for req, want in cases:
+            self.assertEqual(status_of(raw(p, req)), want, req)
+        # a body on a GET is read and dropped; the next request is answered
+        resp = raw(p, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nGET GET /hello.txt HTTP/1.1\r\n"
+                      b"Host: x\r\nConnection: close\r\n\r\n")
+        self.assertEqual(resp.count(b"HTTP/1.1 200 OK"), 2, resp)
+        # pipelined, the second malformed: the first is answered, then 400
+        resp = raw(p, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nBad Header: 1\r\n\r\n")
+        self.assertTrue(resp.startswith(b"HTTP/1.1 200 OK"), resp)
+        self.assertIn(b"HTTP/1.1 400 ", resp)
+        # HTTP/1.0 keep-alive: kept open, a second request answered on it
+        s = socket.create_connection(("127.0.0.1", p), timeout=TIMEOUT)
+        for _ in range(2):
+            s.sendall(b"GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            got = b""
+            while not got.endswith(b"0123456789abcdefghij"):
+                b = s.recv(4096)
+                self.assertTrue(b, got)
+                got += b
+            self.assertIn(b"Connection: keep-alive", got)
+        s.close()
+        self.settle_fds(self.base_fds)
+
+    def test_paths(self):
+        p = self.srv.http
+        for path, want in ((b"/sub//main.htm", 200), (b"/./sub/./main.htm", 200), (b"/sub%2fmain.htm", 200),
+                           (b"/sub\\main.htm", 404), (b"/hello.txt.", 404), (b"/HELLO.TXT", 404),
+                           (b"/fifo", 404), (b"/etcdir/passwd", 404), (b"/" + b"a" * 1100, 414)):
+            resp = raw(p, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            self.assertEqual(status_of(resp), want, path)
+        self.settle_fds(self.base_fds)
+
+    def test_ranges(self):
+        def rng(spec):
+            return raw(self.srv.http, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nRange: " + spec +
+                       b"\r\nConnection: close\r\n\r\n")
+        for spec, want, body in ((b"bytes=0-0", 206, b"0"), (b"bytes=-0", 416, b""), (b"bytes=5-2", 200, None),
+                                 (b"bytes=0-1,3-4", 200, None), (b"bytes=99999999999999999999-", 200, None),
+                                 (b"bytes=18-99999999999", 206, b"ij"), (b"bytes=20-", 416, b""),
+                                 (b"bytes=-5", 206, b"fghij"), (b"items=0-1", 200, None)):
+            resp = rng(spec)
+            self.assertEqual(status_of(resp), want, spec)
+            got = resp.split(b"\r\n\r\n", 1)[1]
+            if want == 200:
+                self.assertEqual(got, b"0123456789abcdefghij", spec)
+            elif want == 206:
+                self.assertEqual(got, body, spec)
+
+    def test_oversized_body_refused_before_reading(self):
+        """MAX_BODY (1000 here) + 1 announced: 413 at once, then closed,
+        without the client sending a byte of the body."""
+        s = socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+        s.sendall(b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\nExpect: 100-continue\r\n\r\n")
+        got = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+        s.close()
+        self.assertEqual(status_of(got), 413, got)
+        self.assertNotIn(b"100 Continue", got)
+        self.assertIn(b"Connection: close", got)
+        # chunked over MAX_BODY
+        resp = raw(self.srv.http, b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                   b"200\r\n" + b"a" * 512 + b"\r\n" + b"200\r\n" + b"a" * 512 + b"\r\n0\r\n\r\n")
+        self.assertEqual(status_of(resp), 413, resp)
+        self.settle_fds(self.base_fds)
+
+    def test_client_that_never_reads(self):
+        """A client that asks for a big file and reads nothing: the server's
+        memory does not grow by the file (sendfile), and the descriptors come
+        back once the client goes."""
+        with open(f"/proc/{self.srv.p.pid}/status") as f:
+            rss0 = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+        socks = []
+        for _ in range(20):
+            s = socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n" * 4)
+            socks.append(s)
+        s = socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+        s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 200 OK"))  # the others do not block it
+        s.close()
+        with open(f"/proc/{self.srv.p.pid}/status") as f:
+            rss1 = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+        self.assertLess(rss1 - rss0, 20 * 1024, (rss0, rss1))  # far less than 20 x 3 MiB
+        for s in socks:
+            s.close()
+        self.settle_fds(self.base_fds)
+
+
+if __name__ == "__main__":
+    unittest.main()
