@@ -299,7 +299,13 @@ int http_decode_headers(struct http_request *req, const struct http_limits *lim)
             if ((rc = content_length(req, v)) < 0)
                 return rc;
         } else if (slice_ieq(n.p, n.n, "transfer-encoding")) {
+            int before = te.chunked + te.other;
             each_token(v, te_token, &te);
+            /* An empty field ("Transfer-Encoding:" or ", ,") names no
+             * coding; ignoring it next to a Content-Length would read a
+             * body another hop may frame differently (request smuggling). */
+            if (te.chunked + te.other == before)
+                return FAIL(req, 400, "empty Transfer-Encoding");
         } else if (slice_ieq(n.p, n.n, "connection")) {
             each_token(v, conn_token, &conn);
         } else if (slice_ieq(n.p, n.n, "expect")) {
