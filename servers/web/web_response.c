@@ -76,7 +76,9 @@ int web_response_header(struct web_response *resp, const char *name, const char 
     int n = vsnprintf(value, sizeof value, fmt, ap);
     va_end(ap);
     size_t room = sizeof resp->headers - resp->headers_len;
-    if (n < 0 || (size_t)n >= sizeof value)
+    /* A CR or LF would end the field and start one the peer chose (a
+     * request path, a name in a Location): never sent, the caller sees -1. */
+    if (n < 0 || (size_t)n >= sizeof value || strpbrk(value, "\r\n"))
         return -1;
     int k = snprintf(resp->headers + resp->headers_len, room, "%s: %s\r\n", name, value);
     if (k < 0 || (size_t)k >= room) {
