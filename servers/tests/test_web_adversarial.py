@@ -11,6 +11,7 @@ import json
 import os
 import re
 import socket
+import subprocess
 import time
 import unittest
 
@@ -244,6 +245,40 @@ class TestAdversarial(test_chipd.Base):
         for s in socks:
             s.close()
         self.settle_fds(self.base_fds)
+
+
+class TestStatusPagePeerText(test_chipd.Base):
+    """The status page shows peer-chosen text (the SNI a client sends: any
+    bytes but NUL): the JSON stays valid UTF-8 with everything escaped, the
+    HTML has no markup of the peer's."""
+    extra_web = "STATUS_PAGE = /status\n"
+
+    def test_sni_bytes_escaped(self):
+        sni = b'\xff\xfe"<img src=x onerror=alert(1)>\xc3\xa9\xed\xa0\x80\\'
+        p = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{self.srv.https}",
+                              "-servername", sni, "-quiet"],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            while True:  # until the connection is on the page, handshake done
+                resp = raw(self.srv.http, b"GET /status?format=json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                body = resp.split(b"\r\n\r\n", 1)[1]
+                j = json.loads(body)  # valid UTF-8 JSON (failed before: raw 0xFF)
+                snis = [c["sni"] for c in j["connections"] if c.get("sni")]
+                if snis or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(snis, ['\ufffd\ufffd"<img src=x onerror=alert(1)>\u00e9\ufffd\ufffd\ufffd\\'])
+            self.assertNotIn(b"<img", body)
+            resp = raw(self.srv.http, b"GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            page = resp.split(b"\r\n\r\n", 1)[1]
+            page.decode("utf-8")  # strict: every byte a character
+            self.assertNotIn(b"<img", page)
+            self.assertIn(b"&quot;&lt;img src=x onerror=alert(1)&gt;\xc3\xa9", page)
+        finally:
+            p.kill()
+            p.wait()
+            p.stdin.close()
 
 
 if __name__ == "__main__":
