@@ -202,6 +202,25 @@ class TestAdversarial(test_chipd.Base):
             elif want == 206:
                 self.assertEqual(got, body, spec)
 
+    def test_if_range(self):
+        """If-Range: the range only when the date is the file's
+        Last-Modified; another date or an entity tag gets the whole file
+        (a client must not splice a part of a newer file onto an older)."""
+        r, _ = self.get("/hello.txt")
+        lm = r.getheader("Last-Modified").encode()
+        older = b"Mon, 01 Jan 2001 00:00:00 GMT"
+        for cond, want in ((lm, 206), (older, 200), (b'"some-etag"', 200), (b"W/\"x\"", 200),
+                           (b"not a date", 200)):
+            resp = raw(self.srv.http, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=0-3\r\nIf-Range: " +
+                       cond + b"\r\nConnection: close\r\n\r\n")
+            self.assertEqual(status_of(resp), want, cond)
+            self.assertEqual(resp.split(b"\r\n\r\n", 1)[1],
+                             b"0123" if want == 206 else b"0123456789abcdefghij", cond)
+        # without Range, If-Range changes nothing
+        resp = raw(self.srv.http, b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nIf-Range: " + older +
+                   b"\r\nConnection: close\r\n\r\n")
+        self.assertEqual(status_of(resp), 200)
+
     def test_oversized_body_refused_before_reading(self):
         """MAX_BODY (1000 here) + 1 announced: 413 at once, then closed,
         without the client sending a byte of the body."""

@@ -1,7 +1,7 @@
 /*
  * http_headers - the request headers that matter, decoded from their slices
  * once the head is complete: Host, Content-Length, Transfer-Encoding,
- * Connection, Expect, If-Modified-Since, Range, Authorization (Basic),
+ * Connection, Expect, If-Modified-Since, Range, If-Range, Authorization (Basic),
  * Cookie, User-Agent, Referer, Content-Type and its multipart boundary.
  * Invalid values that RFC 9110 says to ignore (a date, a Range) are
  * ignored; those that make the body's length or the request's meaning
@@ -314,6 +314,8 @@ int http_decode_headers(struct http_request *req, const struct http_limits *lim)
             req->expect_continue = req->version_minor == 1; /* 1.0 clients never wait */
         } else if (slice_ieq(n.p, n.n, "if-modified-since") && !have_ims++) {
             req->has_if_modified_since = parse_http_date(v, &req->if_modified_since) == 0;
+        } else if (slice_ieq(n.p, n.n, "if-range") && !req->if_range) {
+            req->if_range = parse_http_date(v, &req->if_range_date) == 0 ? 1 : -1;
         } else if (slice_ieq(n.p, n.n, "range") && !have_range++) {
             parse_range(v, &req->range);
         } else if (slice_ieq(n.p, n.n, "authorization") && !have_auth++) {
