@@ -341,5 +341,28 @@ class TestStatusPagePeerText(test_chipd.Base):
             p.stdin.close()
 
 
+class TestRedirectAbsoluteForm(test_chipd.Base):
+    """REDIRECT_HTTPS with an absolute-form target ("GET http://host/path"):
+    the Location is https://host:port + the path and query, not the whole
+    target appended; an authority a Host field could not be is refused."""
+    extra_web = "REDIRECT_HTTPS = 1\n"
+
+    def test_absolute_form_redirect(self):
+        def loc(target):
+            resp = raw(self.srv.http, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            return status_of(resp), [h for h in head_of(resp) if h.startswith(b"Location:")]
+        port = b"%d" % self.srv.https
+        self.assertEqual(loc(b"http://example.com/a/b?c=d"), (301, [b"Location: https://example.com:" + port + b"/a/b?c=d"]))
+        self.assertEqual(loc(b"http://example.com:8080"), (301, [b"Location: https://example.com:" + port + b"/"]))
+        self.assertEqual(loc(b"http://example.com?q"), (301, [b"Location: https://example.com:" + port + b"/?q"]))
+        self.assertEqual(loc(b"/a?b"), (301, [b"Location: https://x:" + port + b"/a?b"]))
+        for bad in (b"http://evil.example@example.com/", b"http://exa\"mple.com/", b"http://a<b>/"):
+            self.assertEqual(loc(bad), (400, []), bad)
+        # curl follows it (the redirect lands on the HTTPS instance)
+        r = self.curl("-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
+                      "--request-target", "http://localhost/hello.txt", self.url("/"))
+        self.assertEqual(r.stdout.decode(), f"301 https://localhost:{self.srv.https}/hello.txt")
+
+
 if __name__ == "__main__":
     unittest.main()

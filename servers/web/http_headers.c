@@ -331,6 +331,10 @@ int http_decode_headers(struct http_request *req, const struct http_limits *lim)
             first(&req->content_type, v);
         }
     }
+    /* The authority of an absolute-form target is the host (RFC 9112
+     * 3.2.2): held to the same rules as a Host field ("user@host" too). */
+    if (absolute && !valid_host(req->host))
+        return FAIL(req, 400, "invalid host in the request target");
     if (req->version_minor == 1 && hosts == 0)
         return FAIL(req, 400, "HTTP/1.1 request without Host");
     if (te.chunked || te.other) {

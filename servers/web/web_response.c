@@ -89,6 +89,21 @@ int web_response_header(struct web_response *resp, const char *name, const char 
     return 0;
 }
 
+int web_https_location(struct web_response *resp, const struct http_request *req, unsigned port)
+{
+    struct http_slice h = req->host;
+    size_t hl = h.p ? h.n : 0;
+    const char *colon = hl ? memrchr(h.p, ':', hl) : NULL;
+    if (colon && memchr(h.p, ']', hl) > (const void *)colon)
+        colon = NULL; /* the colon of an IPv6 literal */
+    if (colon)
+        hl = (size_t)(colon - h.p);
+    return web_response_header(resp, "Location", "https://%.*s:%u%.*s%s%.*s", (int)hl,
+                               hl ? h.p : "localhost", port, (int)req->path.n, req->path.p,
+                               req->query.p ? "?" : "", req->query.p ? (int)req->query.n : 0,
+                               req->query.p ? req->query.p : "");
+}
+
 void web_error(struct web_conn *c, int status)
 {
     web_response_end(c);

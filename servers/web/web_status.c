@@ -667,17 +667,10 @@ void web_status_handle(struct web_server *s, const struct web_request *req,
                 body_text(resp, 403, "403 Forbidden: the status page is served over HTTPS only\n");
                 return;
             }
-            const struct http_slice *h = &req->http->host;
-            size_t hl = h->p ? h->n : 0;
-            const char *colon = hl ? memrchr(h->p, ':', hl) : NULL;
-            if (colon && memchr(h->p, ']', hl) > (const void *)colon)
-                colon = NULL;
-            if (colon)
-                hl = (size_t)(colon - h->p);
-            resp->status = 301;
-            web_response_header(resp, "Location", "https://%.*s:%u%.*s", (int)hl,
-                                hl ? h->p : "localhost", s->port[1], (int)req->http->target.n,
-                                req->http->target.p);
+            if (web_https_location(resp, req->http, s->port[1]) != 0) {
+                body_text(resp, 414, "414 URI Too Long\n");
+                return;
+            }
             body_text(resp, 301, "301 Moved Permanently: the status page is on HTTPS\n");
             return;
         }
