@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import re
+import resource
 import socket
 import ssl
 import subprocess
@@ -362,6 +363,59 @@ class TestRedirectAbsoluteForm(test_chipd.Base):
         r = self.curl("-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}",
                       "--request-target", "http://localhost/hello.txt", self.url("/"))
         self.assertEqual(r.stdout.decode(), f"301 https://localhost:{self.srv.https}/hello.txt")
+
+
+class TestOutOfDescriptors(test_chipd.Base):
+    """chipd out of descriptors (RLIMIT_NOFILE reached): the connections
+    it cannot accept wait in the backlog without a worker spinning on the
+    listener (a level-triggered listener with a pending connection wakes
+    epoll_wait at once), and are served once descriptors are free."""
+
+    def test_emfile_no_busy_loop(self):
+        pid = self.srv.p.pid
+        old = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        lim = fd_count(pid) + 4
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (lim, old[1]))
+        socks = []
+        try:
+            for _ in range(4):  # the descriptors left
+                socks.append(socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT))
+            deadline = time.monotonic() + TIMEOUT
+            while fd_count(pid) < lim and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.assertEqual(fd_count(pid), lim)
+            # all accepted: no descriptor left for the file, 503 (not 404)
+            socks[0].sendall(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            got = socks[0].recv(4096)
+            self.assertEqual(status_of(got), 503, got)
+            waiting = socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+            waiting.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+
+            def cpu_ticks():
+                with open(f"/proc/{pid}/stat") as f:
+                    v = f.read().rsplit(")", 1)[1].split()
+                return int(v[11]) + int(v[12])  # utime + stime
+            hz = os.sysconf("SC_CLK_TCK")
+            t0, c0 = time.monotonic(), cpu_ticks()
+            time.sleep(1)
+            used = (cpu_ticks() - c0) / hz
+            # spinning, a worker used all the CPU it got (about 1 s here);
+            # held off, it wakes ten times a second
+            self.assertLess(used, (time.monotonic() - t0) / 4, used)
+            for s in socks:
+                s.close()
+            got = b""  # accepted once descriptors are free
+            while True:
+                b = waiting.recv(4096)
+                if not b:
+                    break
+                got += b
+            self.assertTrue(got.startswith(b"HTTP/1.1 200 OK"), got)
+            waiting.close()
+        finally:
+            for s in socks:
+                s.close()
+            resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
 
 
 if __name__ == "__main__":

@@ -127,6 +127,8 @@ int web_static_handle(void *ctx, const struct web_request *req, struct web_respo
     if (owned)
         close(rootfd);
     errno = open_errno;
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM))
+        return not_found(resp, 503); /* the server's state, not the file's: not a 404 */
     if (fd < 0)
         return not_found(resp, errno == EACCES || errno == EPERM ? 403 : 404);
     struct stat st;
