@@ -418,5 +418,53 @@ class TestOutOfDescriptors(test_chipd.Base):
             resource.prlimit(pid, resource.RLIMIT_NOFILE, old)
 
 
+class TestStalledClients(test_chipd.Base):
+    """IDLE_TIMEOUT ends a response the client never reads (the write side
+    stalls), HEADER_TIMEOUT a head sent byte by byte; the descriptors come
+    back either way."""
+    extra_web = "IDLE_TIMEOUT = 1\nHEADER_TIMEOUT = 1\n"
+
+    def wait_fds(self, n):
+        deadline = time.monotonic() + TIMEOUT
+        while fd_count(self.srv.p.pid) != n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return fd_count(self.srv.p.pid)
+
+    def test_never_reading_client_closed(self):
+        base = fd_count(self.srv.p.pid)
+        for port in (self.srv.http, self.srv.https):
+            s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            if port == self.srv.https:
+                s = ssl.create_default_context(cafile=f"{self.d}/ca.pem").wrap_socket(s, server_hostname="localhost")
+            s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertTrue(s.recv(1).startswith(b"H"))  # answering (the file is open)
+            self.assertEqual(self.wait_fds(base + 2), base + 2, port)
+            # nothing more read: the server gives up on the stalled response
+            self.assertEqual(self.wait_fds(base), base, port)
+            s.close()
+
+    def test_byte_by_byte_head_closed(self):
+        base = fd_count(self.srv.p.pid)
+        s = socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+        s.sendall(b"G")
+        self.assertEqual(self.wait_fds(base + 1), base + 1)  # accepted
+        closed = False
+        deadline = time.monotonic() + TIMEOUT
+        for b in (b"ET /hello.txt HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 4000):
+            try:
+                s.sendall(bytes([b]))
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            if fd_count(self.srv.p.pid) == base or time.monotonic() > deadline:
+                closed = fd_count(self.srv.p.pid) == base
+                break
+            time.sleep(0.01)
+        s.close()
+        self.assertTrue(closed)
+        self.assertEqual(self.wait_fds(base), base)
+
+
 if __name__ == "__main__":
     unittest.main()
