@@ -263,6 +263,30 @@ class TestAdversarial(test_chipd.Base):
         os.unlink(path)
         self.settle_fds(self.base_fds)
 
+    def test_tls_failures_leave_no_descriptor(self):
+        """Failed and abandoned handshakes, a TLS peer gone mid-request, a
+        ClientHello cut short: each connection's descriptor is closed."""
+        port = self.srv.https
+        raw(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # plain HTTP on the HTTPS port
+        raw(port, b"\x16\x03\x01\x00\xff\x01\x00")       # a ClientHello cut short, then closed
+        old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        old.check_hostname, old.verify_mode = False, ssl.CERT_NONE
+        old.set_ciphers("AES128-SHA")  # no suite in common with the PROPOSALS
+        old.maximum_version = ssl.TLSVersion.TLSv1_2
+        with self.assertRaises((ssl.SSLError, ConnectionResetError)):
+            raw(port, b"x", tls_ctx=old)
+        ctx = ssl.create_default_context(cafile=f"{self.d}/ca.pem")
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT),
+                            server_hostname="localhost")
+        s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n")  # half a head, then gone
+        s.close()
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT),
+                            server_hostname="localhost")
+        s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.recv(100)
+        s.close()  # gone mid-response
+        self.settle_fds(self.base_fds)
+
     def test_oversized_body_refused_before_reading(self):
         """MAX_BODY (1000 here) + 1 announced: 413 at once, then closed,
         without the client sending a byte of the body."""
