@@ -14,6 +14,7 @@ import resource
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -488,6 +489,51 @@ class TestStalledClients(test_chipd.Base):
         s.close()
         self.assertTrue(closed)
         self.assertEqual(self.wait_fds(base), base)
+
+
+class TestErrorLogPeerText(test_chipd.Base):
+    """The error log's TLS failure line carries the reason, which names the
+    client certificate (its CN: the peer's choice, unverified): a CR/LF in
+    it must not start a line of the peer's."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = tempfile.mkdtemp(prefix="chipd-test-")
+        test_chipd.make_pki(cls.d)
+        test_chipd.make_root(cls.d)
+        cls.srv = test_chipd.Chipd(cls.d, "", f"CLIENT_AUTH = 1\nCA = {cls.d}/ca.pem\n")
+
+    def test_client_cert_cn_cannot_forge_error_log_lines(self):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        import datetime
+        key = ec.generate_private_key(ec.SECP256R1())
+        cn = "evil\r\n2026-01-01 00:00:00 chipd: forged line\x1b[31m"
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(7).not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+        with open(f"{self.d}/evil.pem", "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(f"{self.d}/evil.key", "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        ctx = ssl.create_default_context(cafile=f"{self.d}/ca.pem")
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2  # the refusal inside the handshake
+        ctx.load_cert_chain(f"{self.d}/evil.pem", f"{self.d}/evil.key")
+        with self.assertRaises((ssl.SSLError, ConnectionResetError)):
+            raw(self.srv.https, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", tls_ctx=ctx)
+        deadline = time.monotonic() + TIMEOUT
+        while "evil" not in self.srv.errors() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        log = self.srv.errors()
+        ours = [l for l in log.splitlines() if "evil" in l]
+        self.assertEqual(len(ours), 1, log)
+        self.assertIn("evil\\x0D\\x0A2026-01-01 00:00:00 chipd: forged line\\x1B[31m", ours[0])
+        self.assertFalse([l for l in log.splitlines() if l.startswith("2026-01-01 00:00:00 chipd: forged")])
 
 
 if __name__ == "__main__":
