@@ -456,18 +456,23 @@ class TestStalledClients(test_chipd.Base):
         return fd_count(self.srv.p.pid)
 
     def test_never_reading_client_closed(self):
+        path = f"{self.d}/root/huge.bin"
+        with open(path, "wb") as f:  # sparse: far more than socket buffers hold
+            f.truncate(SHRINK_SIZE)
         base = fd_count(self.srv.p.pid)
         for port in (self.srv.http, self.srv.https):
             s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             if port == self.srv.https:
                 s = ssl.create_default_context(cafile=f"{self.d}/ca.pem").wrap_socket(s, server_hostname="localhost")
-            s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-            self.assertTrue(s.recv(1).startswith(b"H"))  # answering (the file is open)
-            self.assertEqual(self.wait_fds(base + 2), base + 2, port)
+            s.sendall(b"GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertTrue(s.recv(1).startswith(b"H"))  # answering
             # nothing more read: the server gives up on the stalled response
+            # (it cannot have finished: 256 MiB do not fit in the socket
+            # buffers between us)
             self.assertEqual(self.wait_fds(base), base, port)
             s.close()
+        os.unlink(path)
 
     def test_byte_by_byte_head_closed(self):
         base = fd_count(self.srv.p.pid)
@@ -534,6 +539,34 @@ class TestErrorLogPeerText(test_chipd.Base):
         self.assertEqual(len(ours), 1, log)
         self.assertIn("evil\\x0D\\x0A2026-01-01 00:00:00 chipd: forged line\\x1B[31m", ours[0])
         self.assertFalse([l for l in log.splitlines() if l.startswith("2026-01-01 00:00:00 chipd: forged")])
+
+
+class TestOverloadNoUpload(test_chipd.Base):
+    """Over MAX_CONNECTIONS the 503 comes right after the head: no
+    100 Continue, no body taken that will be refused anyway."""
+    extra_web = "MAX_CONNECTIONS = 1\n"
+
+    def test_503_before_the_body(self):
+        held = socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+        held.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertTrue(held.recv(4096).startswith(b"HTTP/1.1 200 OK"))  # accepted, kept alive
+        s = socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+        s.sendall(b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+                  b"Expect: 100-continue\r\n\r\n")
+        got = b""
+        try:
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                got += b
+        except socket.timeout:
+            pass
+        s.close()
+        self.assertTrue(got.startswith(b"HTTP/1.1 503 "), got)
+        self.assertNotIn(b"100 Continue", got)
+        self.assertIn(b"Connection: close", got)
+        held.close()
 
 
 if __name__ == "__main__":

@@ -266,6 +266,13 @@ static void head_done(struct web_conn *c, int n)
     c->body_need = c->req.has_content_length ? c->req.content_length : 0;
     if (c->req.chunked)
         http_chunked_init(&c->chunked, c->srv->limits.max_body);
+    if (c->reject) {
+        /* Over MAX_CONNECTIONS: the 503 at once, no 100 Continue and no
+         * body read (the close discards it): an overloaded server should
+         * not take uploads it will refuse. */
+        dispatch(c);
+        return;
+    }
     if (c->req.expect_continue && (c->req.chunked || c->body_need) && c->body_pos == c->in_len) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         int err = 0;
