@@ -19,6 +19,7 @@
 #define LOOP_MAX_LISTENERS 8
 #define LOOP_EVENTS 64
 #define LOOP_ACCEPT_BURST 64
+#define LOOP_ACCEPT_PAUSE_MS 100 /* listeners held off after EMFILE and the like */
 
 struct listener {
     int sd;
@@ -46,6 +47,8 @@ struct loop_worker {
     struct loop_task *posted, **posted_tail;
     int ended; /* the thread has finished: loop_post refuses */
     atomic_int stop_requested;
+    uint64_t accept_resume; /* the listeners in `paused` come back then; 0: none */
+    unsigned paused;        /* bit i: listener i taken out of ep */
 };
 
 struct loop {
@@ -197,11 +200,40 @@ static void accept_some(struct loop_worker *w, struct listener *ls)
         int err = 0;
         memset(&peer, 0, sizeof peer);
         int sd = accept(ls->sd, &peer, &err);
+        if (sd < 0 && (err == API_EMFILE || err == API_ENOBUFS || err == API_ENOMEM)) {
+            /* Out of descriptors: the pending connection stays pending and
+             * the level-triggered listener would wake this worker at once,
+             * again and again (a busy loop). Out of this worker's set for a
+             * while; the connection waits in the backlog. */
+            epoll_ctl(w->ep, EPOLL_CTL_DEL, ls->sd, NULL);
+            w->paused |= 1u << (ls - w->loop->listeners);
+            w->accept_resume = loop_now_ms() + LOOP_ACCEPT_PAUSE_MS;
+            break;
+        }
         if (sd < 0)
-            break; /* API_EWOULDBLOCK, or EMFILE and the like: try on the next wake-up */
+            break; /* API_EWOULDBLOCK, an aborted connection: on the next wake-up */
         ls->on_accept(ls->arg, w, sd, &peer);
     }
     pthread_mutex_unlock(&ls->mu);
+}
+
+/* The listeners accept_some took out come back (unless stopping). A
+ * listener replaced meanwhile (loop_listener_set) is in the set already. */
+static void accept_resume(struct loop_worker *w)
+{
+    struct loop *l = w->loop;
+    for (unsigned i = 0; i < l->nlisteners; i++) {
+        if (!(w->paused & 1u << i))
+            continue;
+        struct listener *ls = &l->listeners[i];
+        pthread_mutex_lock(&ls->mu);
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = ls};
+        if (ls->sd >= 0 && !w->stopping)
+            epoll_ctl(w->ep, EPOLL_CTL_ADD, ls->sd, &ev); /* EEXIST: a new socket */
+        pthread_mutex_unlock(&ls->mu);
+    }
+    w->paused = 0;
+    w->accept_resume = 0;
 }
 
 static void stop_all(struct loop_worker *w, int force)
@@ -289,6 +321,12 @@ static void *worker_main(void *arg)
         uint64_t next = w->nheap ? w->heap[0]->deadline : 0;
         if (w->stopping && !forced && (!next || grace_end < next))
             next = grace_end;
+        if (w->accept_resume && now >= w->accept_resume) {
+            accept_resume(w);
+            continue;
+        }
+        if (w->accept_resume && (!next || w->accept_resume < next))
+            next = w->accept_resume;
         if (next)
             timeout = next <= now ? 0 : (int)(next - now > 3600000 ? 3600000 : next - now);
         int n = epoll_wait(w->ep, evs, LOOP_EVENTS, timeout);

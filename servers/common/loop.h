@@ -10,6 +10,9 @@
  * "one thread per socket at a time") and keeps what it accepted. This keeps
  * one listening socket per port (no SO_REUSEPORT groups to bind, so "port
  * busy" is one bind error) and spreads connections over busy workers.
+ * An accept that fails for want of descriptors or memory takes the
+ * listeners out of that worker's set for LOOP_ACCEPT_PAUSE_MS (the
+ * level-triggered listener would wake it at once, again and again).
  *
  * Timers: one deadline per connection (handshake limit, header timeout, idle
  * timeout - the owner decides which), kept in a binary min-heap per worker;

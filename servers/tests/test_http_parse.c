@@ -77,6 +77,13 @@ static const struct rcase cases[] = {
     {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", -400},
     {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", -400},
     {"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", -400},
+    /* an empty Transfer-Encoding names no coding: not ignored for the Content-Length */
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\nContent-Length: 3\r\n\r\n", -400},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , \r\nContent-Length: 3\r\n\r\n", -400},
+    {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding:\r\n\r\n", -400},
+    /* the authority of an absolute-form target is held to the rules of Host */
+    {"GET http://u@h/ HTTP/1.1\r\nHost: h\r\n\r\n", -400},
+    {"GET http://h\"x/ HTTP/1.1\r\nHost: h\r\n\r\n", -400},
     {"GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Basic !!!!\r\n\r\n", -400},
     {"GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Basic dXNlcg==\r\n\r\n", -400}, /* no ':' */
     /* 405, 501: methods */
@@ -256,6 +263,17 @@ static void test_decoded(void **state)
     assert_false(r.has_if_modified_since);
     assert_int_equal(r.range.kind, HTTP_RANGE_NONE);
     assert_null(r.boundary.p);
+    assert_int_equal(r.if_range, 0);
+
+    /* If-Range: a date, or anything else (an entity tag: never matches). */
+    const char *w = "GET / HTTP/1.1\r\nHost: a\r\nIf-Range: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                    "Range: bytes=0-1\r\n\r\n";
+    assert_true(http_parse_request(w, strlen(w), NULL, &r) > 0);
+    assert_int_equal(r.if_range, 1);
+    assert_int_equal((long long)r.if_range_date, 784111777LL);
+    const char *x = "GET / HTTP/1.1\r\nHost: a\r\nIf-Range: \"abc\"\r\nRange: bytes=0-1\r\n\r\n";
+    assert_true(http_parse_request(x, strlen(x), NULL, &r) > 0);
+    assert_int_equal(r.if_range, -1);
 }
 
 static void test_range(void **state)

@@ -1,7 +1,7 @@
 /*
  * http_headers - the request headers that matter, decoded from their slices
  * once the head is complete: Host, Content-Length, Transfer-Encoding,
- * Connection, Expect, If-Modified-Since, Range, Authorization (Basic),
+ * Connection, Expect, If-Modified-Since, Range, If-Range, Authorization (Basic),
  * Cookie, User-Agent, Referer, Content-Type and its multipart boundary.
  * Invalid values that RFC 9110 says to ignore (a date, a Range) are
  * ignored; those that make the body's length or the request's meaning
@@ -299,7 +299,13 @@ int http_decode_headers(struct http_request *req, const struct http_limits *lim)
             if ((rc = content_length(req, v)) < 0)
                 return rc;
         } else if (slice_ieq(n.p, n.n, "transfer-encoding")) {
+            int before = te.chunked + te.other;
             each_token(v, te_token, &te);
+            /* An empty field ("Transfer-Encoding:" or ", ,") names no
+             * coding; ignoring it next to a Content-Length would read a
+             * body another hop may frame differently (request smuggling). */
+            if (te.chunked + te.other == before)
+                return FAIL(req, 400, "empty Transfer-Encoding");
         } else if (slice_ieq(n.p, n.n, "connection")) {
             each_token(v, conn_token, &conn);
         } else if (slice_ieq(n.p, n.n, "expect")) {
@@ -308,6 +314,8 @@ int http_decode_headers(struct http_request *req, const struct http_limits *lim)
             req->expect_continue = req->version_minor == 1; /* 1.0 clients never wait */
         } else if (slice_ieq(n.p, n.n, "if-modified-since") && !have_ims++) {
             req->has_if_modified_since = parse_http_date(v, &req->if_modified_since) == 0;
+        } else if (slice_ieq(n.p, n.n, "if-range") && !req->if_range) {
+            req->if_range = parse_http_date(v, &req->if_range_date) == 0 ? 1 : -1;
         } else if (slice_ieq(n.p, n.n, "range") && !have_range++) {
             parse_range(v, &req->range);
         } else if (slice_ieq(n.p, n.n, "authorization") && !have_auth++) {
@@ -323,6 +331,10 @@ int http_decode_headers(struct http_request *req, const struct http_limits *lim)
             first(&req->content_type, v);
         }
     }
+    /* The authority of an absolute-form target is the host (RFC 9112
+     * 3.2.2): held to the same rules as a Host field ("user@host" too). */
+    if (absolute && !valid_host(req->host))
+        return FAIL(req, 400, "invalid host in the request target");
     if (req->version_minor == 1 && hosts == 0)
         return FAIL(req, 400, "HTTP/1.1 request without Host");
     if (te.chunked || te.other) {

@@ -82,6 +82,8 @@ struct http_request {
     int has_if_modified_since;
     time_t if_modified_since; /* ignored (flag 0) when not a valid HTTP-date */
     struct http_range range;
+    int if_range;             /* If-Range: 0 absent, 1 an HTTP-date (below), -1 else (an ETag) */
+    time_t if_range_date;
     struct http_slice cookie, user_agent, referer;
     struct http_slice content_type;
     struct http_slice boundary; /* multipart/...; boundary=..., quotes removed */

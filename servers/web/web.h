@@ -117,6 +117,12 @@ int web_response_begin(struct web_conn *c);
 int web_response_write(struct web_conn *c);
 /* web_response_end - release the body (file, memory). */
 void web_response_end(struct web_conn *c);
+/* web_https_location - the Location of a redirect to the HTTPS instance on
+ * port: the host the client named (its port dropped; "localhost" when it
+ * named none), then the path and query as sent, in origin-form also for an
+ * absolute-form target. 0, or -1 when it does not fit. */
+int web_https_location(struct web_response *resp, const struct http_request *req, unsigned port);
+
 /* web_error - prepare c->resp as a status-only answer (error page). */
 void web_error(struct web_conn *c, int status);
 const char *web_status_text(int status);

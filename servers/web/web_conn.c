@@ -146,17 +146,9 @@ static void dispatch(struct web_conn *c)
         return;
     }
     if (!c->tls && s->cfg.web.redirect_https && s->listen_sd[1] >= 0) {
-        struct http_slice h = c->req.host;
-        size_t hl = h.p ? h.n : 0;
-        const char *colon = hl ? memrchr(h.p, ':', hl) : NULL;
-        if (colon && memchr(h.p, ']', hl) > (const void *)colon)
-            colon = NULL; /* the colon of an IPv6 literal */
-        if (colon)
-            hl = (size_t)(colon - h.p);
         c->resp.status = 301;
-        web_response_header(&c->resp, "Location", "https://%.*s:%u%.*s", (int)hl,
-                            hl ? h.p : "localhost", s->port[1], (int)c->req.target.n,
-                            c->req.target.p);
+        if (web_https_location(&c->resp, &c->req, s->port[1]) != 0)
+            c->resp.status = 414;
         start_response(c);
         return;
     }
@@ -274,6 +266,13 @@ static void head_done(struct web_conn *c, int n)
     c->body_need = c->req.has_content_length ? c->req.content_length : 0;
     if (c->req.chunked)
         http_chunked_init(&c->chunked, c->srv->limits.max_body);
+    if (c->reject) {
+        /* Over MAX_CONNECTIONS: the 503 at once, no 100 Continue and no
+         * body read (the close discards it): an overloaded server should
+         * not take uploads it will refuse. */
+        dispatch(c);
+        return;
+    }
     if (c->req.expect_continue && (c->req.chunked || c->body_need) && c->body_pos == c->in_len) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         int err = 0;

@@ -23,7 +23,13 @@ int web_filter_range(const struct web_request *req, const struct stat *st,
 {
     uint64_t size = (uint64_t)st->st_size, off = 0, len = size;
     web_response_header(resp, "Accept-Ranges", "bytes");
-    int r = http_range_resolve(&req->http->range, size, &off, &len);
+    /* If-Range (RFC 9110 13.1.5): the range only while the file is still
+     * the one the client has part of, i.e. the date is its Last-Modified
+     * exactly; an entity tag never matches (no ETag is sent). Else the
+     * whole file, so that no client splices two versions. */
+    const struct http_request *h = req->http;
+    int stale = h->if_range < 0 || (h->if_range > 0 && h->if_range_date != st->st_mtime);
+    int r = stale ? 1 : http_range_resolve(&h->range, size, &off, &len);
     if (r == -416) {
         resp->status = 416;
         web_response_header(resp, "Content-Range", "bytes */%" PRIu64, size);

@@ -76,7 +76,9 @@ int web_response_header(struct web_response *resp, const char *name, const char 
     int n = vsnprintf(value, sizeof value, fmt, ap);
     va_end(ap);
     size_t room = sizeof resp->headers - resp->headers_len;
-    if (n < 0 || (size_t)n >= sizeof value)
+    /* A CR or LF would end the field and start one the peer chose (a
+     * request path, a name in a Location): never sent, the caller sees -1. */
+    if (n < 0 || (size_t)n >= sizeof value || strpbrk(value, "\r\n"))
         return -1;
     int k = snprintf(resp->headers + resp->headers_len, room, "%s: %s\r\n", name, value);
     if (k < 0 || (size_t)k >= room) {
@@ -85,6 +87,21 @@ int web_response_header(struct web_response *resp, const char *name, const char 
     }
     resp->headers_len += (size_t)k;
     return 0;
+}
+
+int web_https_location(struct web_response *resp, const struct http_request *req, unsigned port)
+{
+    struct http_slice h = req->host;
+    size_t hl = h.p ? h.n : 0;
+    const char *colon = hl ? memrchr(h.p, ':', hl) : NULL;
+    if (colon && memchr(h.p, ']', hl) > (const void *)colon)
+        colon = NULL; /* the colon of an IPv6 literal */
+    if (colon)
+        hl = (size_t)(colon - h.p);
+    return web_response_header(resp, "Location", "https://%.*s:%u%.*s%s%.*s", (int)hl,
+                               hl ? h.p : "localhost", port, (int)req->path.n, req->path.p,
+                               req->query.p ? "?" : "", req->query.p ? (int)req->query.n : 0,
+                               req->query.p ? req->query.p : "");
 }
 
 void web_error(struct web_conn *c, int status)

@@ -59,6 +59,30 @@ static int open_beneath(int rootfd, const char *rel)
     return -1;
 }
 
+/* The decoded path percent-encoded again for a Location (RFC 3986 3.3):
+ * its bytes may be anything but NUL ("%0D%0A", blanks, '?', '#', non-ASCII
+ * names). 0, or -1 when it does not fit. */
+static int location_path(const char *path, char *out, size_t outsize)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || strchr("/-._~!$&'()*+,;=:@", *p);
+        if (k + (plain ? 1 : 3) >= outsize)
+            return -1;
+        if (plain) {
+            out[k++] = (char)*p;
+        } else {
+            out[k++] = '%';
+            out[k++] = hex[*p >> 4];
+            out[k++] = hex[*p & 15];
+        }
+    }
+    out[k] = '\0';
+    return 0;
+}
+
 static int not_found(struct web_response *resp, int status)
 {
     resp->status = status;
@@ -103,6 +127,8 @@ int web_static_handle(void *ctx, const struct web_request *req, struct web_respo
     if (owned)
         close(rootfd);
     errno = open_errno;
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM))
+        return not_found(resp, 503); /* the server's state, not the file's: not a 404 */
     if (fd < 0)
         return not_found(resp, errno == EACCES || errno == EPERM ? 403 : 404);
     struct stat st;
@@ -113,8 +139,11 @@ int web_static_handle(void *ctx, const struct web_request *req, struct web_respo
     if (S_ISDIR(st.st_mode)) {
         /* A directory named without its slash: send the client to it. */
         close(fd);
+        char loc[3 * sizeof rel + 2];
+        if (location_path(req->path, loc, sizeof loc) != 0)
+            return not_found(resp, 414);
         resp->status = 301;
-        web_response_header(resp, "Location", "%s/", req->path);
+        web_response_header(resp, "Location", "%s/", loc);
         return WEB_HANDLED;
     }
     if (!S_ISREG(st.st_mode)) {

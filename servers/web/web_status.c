@@ -96,10 +96,40 @@ __attribute__((format(printf, 2, 3))) static void sb_printf(struct sb *b, const 
     b->n += (size_t)n;
 }
 
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no
+ * overlong forms, no surrogates, at most U+10FFFF), 0 when there is none.
+ * Peer-chosen text (an SNI is any bytes but NUL) must not make the JSON
+ * invalid (RFC 8259 8.1) or the page's bytes undecodable. */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xC2 && s[0] <= 0xDF   ? 2
+               : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+               : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                              : 0;
+    for (size_t k = 1; k < n; k++)
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
+        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return n;
+}
+
 /* Text into HTML (element content and quoted attribute values). */
 static void sb_html(struct sb *b, const char *s)
 {
     for (; *s; s++) {
+        size_t u = utf8_len((const unsigned char *)s);
+        if (u != 1) {
+            if (u)
+                sb_put(b, s, u);
+            else
+                sb_str(b, "\xef\xbf\xbd"); /* U+FFFD for a byte that is no character */
+            s += u ? u - 1 : 0;
+            continue;
+        }
         switch (*s) {
         case '<': sb_str(b, "&lt;"); break;
         case '>': sb_str(b, "&gt;"); break;
@@ -122,6 +152,15 @@ static void sb_json(struct sb *b, const char *s)
     sb_str(b, "\"");
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
+        size_t u = utf8_len((const unsigned char *)s);
+        if (u != 1) {
+            if (u)
+                sb_put(b, s, u);
+            else
+                sb_str(b, "\\ufffd");
+            s += u ? u - 1 : 0;
+            continue;
+        }
         if (ch == '"' || ch == '\\')
             sb_printf(b, "\\%c", ch);
         else if (ch < 0x20 || ch == 0x7f || ch == '<' || ch == '>' || ch == '&')
@@ -630,17 +669,10 @@ void web_status_handle(struct web_server *s, const struct web_request *req,
                 body_text(resp, 403, "403 Forbidden: the status page is served over HTTPS only\n");
                 return;
             }
-            const struct http_slice *h = &req->http->host;
-            size_t hl = h->p ? h->n : 0;
-            const char *colon = hl ? memrchr(h->p, ':', hl) : NULL;
-            if (colon && memchr(h->p, ']', hl) > (const void *)colon)
-                colon = NULL;
-            if (colon)
-                hl = (size_t)(colon - h->p);
-            resp->status = 301;
-            web_response_header(resp, "Location", "https://%.*s:%u%.*s", (int)hl,
-                                hl ? h->p : "localhost", s->port[1], (int)req->http->target.n,
-                                req->http->target.p);
+            if (web_https_location(resp, req->http, s->port[1]) != 0) {
+                body_text(resp, 414, "414 URI Too Long\n");
+                return;
+            }
             body_text(resp, 301, "301 Moved Permanently: the status page is on HTTPS\n");
             return;
         }
