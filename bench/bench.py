@@ -24,6 +24,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TICK = os.sysconf("SC_CLK_TCK")
+NOFILE = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)[1]
 
 
 class NA(Exception):
@@ -267,10 +268,10 @@ class Bench:
             f.write("""daemon off;
 master_process on;
 worker_processes %d;
-worker_rlimit_nofile 30000;
+worker_rlimit_nofile %d;
 pid %s/nginx.pid;
 error_log %s/error.log warn;
-events { worker_connections 25000; }
+events { worker_connections %d; }
 http {
   access_log off;
   client_body_temp_path %s/tmp; proxy_temp_path %s/tmp; fastcgi_temp_path %s/tmp;
@@ -286,7 +287,7 @@ http {
     root %s;
   }
 }
-""" % (workers, d, d, d, d, d, d, d, p, c, k, self.www))
+""" % (workers, NOFILE, d, d, NOFILE - 100, d, d, d, d, d, p, c, k, self.www))
         return Server(["nginx", "-p", d, "-c", conf, "-e", os.path.join(d, "error.log")],
                       p, self.work, "nginx")
 
@@ -532,7 +533,7 @@ max_per_ip=1000
 
     def curl_ftp(self, port, name):
         out = self.run(["curl", "-sS", "--ssl-reqd", "--cacert", self.cert["ecdsa"][0],
-                        "--tls13-ciphers", "TLS_AES_128_GCM_SHA256", "--curves", "X25519",
+                        "--tls13-ciphers", "TLS_AES_128_GCM_SHA256",
                         "-o", "/dev/null", "-w", "%{size_download} %{speed_download} %{time_total}",
                         "ftp://127.0.0.1:%d/%s" % (port, name)], timeout=300)
         size, speed, total = out.split()

@@ -254,7 +254,10 @@ static int step(struct conn *c)
                 return 1;
             }
         }
-    case HELD: /* the server closed or sent something: not idle any more */
+    case HELD: /* TLS 1.3 tickets are fine; data, an end or an error end it */
+        r = SSL_read(c->ssl, buf, sizeof buf);
+        if (r <= 0 && SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ)
+            return 0;
         conn_close(c, 0);
         done--;
         return 1;
