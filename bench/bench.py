@@ -69,13 +69,13 @@ def procs_of(pid):
     return out
 
 
-def cpu_secs(pid):
+def cpu_secs(pid, user_only=False):
     total = 0
     for p in procs_of(pid):
         try:
             with open("/proc/%d/stat" % p) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            total += int(fields[11]) + (0 if user_only else int(fields[12]))  # utime, stime
         except OSError:
             pass
     return total / TICK
@@ -246,11 +246,13 @@ class Bench:
                        "-m", str(caches), "-v", "0x10" if ver == 13 else "0x08", "-s", suite],
                       p, self.work, "tls_echo_server")
 
-    def s_server(self, kind, ver):
+    def s_server(self, kind, ver, resumption=True):
         c, k = self.cert[kind]
         p = free_port()
         argv = ["openssl", "s_server", "-accept", "127.0.0.1:%d" % p, "-cert", c, "-key", k,
                 "-quiet", "-groups", "X25519:P-256"]
+        if not resumption:  # as tls_echo_server -m 0: no cache, no tickets
+            argv += ["-no_cache", "-no_ticket", "-num_tickets", "0"]
         if ver == 13:
             argv += ["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"]
         else:
@@ -352,17 +354,23 @@ http {
             for ver in (13, 12):
                 case0 = "%s TLS 1.%d" % ("ECDSA P-256" if kind == "ecdsa" else "RSA-2048", ver - 10)
                 for conc in concs:
-                    with self.echo_server(kind, ver) as es, self.s_server(kind, ver) as ss:
+                    # Resumption off on all three sides (no cache, no tickets): a full
+                    # handshake costs the same work everywhere.
+                    with self.echo_server(kind, ver, caches=0) as es, \
+                            self.s_server(kind, ver, resumption=False) as ss:
                         srv = {"chipssl": es, "anchor": ss}
 
                         def m(side):
+                            u0 = cpu_secs(srv[side].pid, True)
                             (done, _, secs), cpu = self.loaded(srv[side], lambda: self.hsload(
                                 srv[side].port, conc, ver, kind=kind))
-                            return {"cpu": done / cpu, "wall": done / secs}
+                            user = max(cpu_secs(srv[side].pid, True) - u0, 1.0 / TICK)
+                            return {"cpu": done / cpu, "wall": done / secs, "user": done / user}
                         r = self.alternate(["chipssl", "anchor"], m)
                     self.add("full handshakes", "%s c=%d" % (case0, conc), "hs per server CPU s",
                              self.col(r["chipssl"], "cpu"), self.col(r["anchor"], "cpu"), 1.0,
-                             note="server CPU-normalised; s_server serves one connection at a time",
+                             note="server CPU-normalised, resumption off on both; s_server serves one "
+                             "connection at a time",
                              wall=(self.col(r["chipssl"], "wall"), self.col(r["anchor"], "wall")))
                     self.plot_point("handshakes", "%s/tls_echo_server" % case0, conc, r["chipssl"])
                     self.plot_point("handshakes", "%s/s_server" % case0, conc, r["anchor"])
@@ -378,7 +386,11 @@ http {
                 li = self.alternate(["limit"], lim)["limit"]
                 self.add("full handshakes vs limit", "%s c=%d" % (case0, concs[0]),
                          "hs per server CPU s", self.col(first, "cpu"), self.col(li, "cpu"), 0.9,
-                         note="anchor: OpenSSL in memory (BIO pair, no sockets)")
+                         note="anchor: OpenSSL in memory (BIO pair, no sockets, no kernel)")
+                self.add("full handshakes vs limit", "%s c=%d, user CPU only" % (case0, concs[0]),
+                         "hs per server user CPU s", self.col(first, "user"), self.col(li, "cpu"), 0.9,
+                         note="the server's user time only: the kernel's TCP work left out, "
+                              "as the in-memory limit has none")
 
     def fig_resumed(self):
         conc = self.concs[0]
@@ -421,12 +433,15 @@ http {
         counts = [20] if self.tiny else [1000, 10000]
         for n in counts:
             def m(side):
-                srv = self.echo_server("ecdsa", 13, caches=0) if side == "chipssl" else self.nginx(1)
+                srv = {"chipssl": lambda: self.echo_server("ecdsa", 13, caches=0),
+                       "anchor": lambda: self.nginx(1),
+                       "chipd": lambda: self.chipd(1)}[side]()
                 with srv:
                     time.sleep(0.2)
                     r0 = rss_kib(srv.pid)
                     p = subprocess.Popen([self.exe("bench/bench_hsload"), "-p", str(srv.port), "-a",
-                                          self.cert["ecdsa"][0], "-c", str(n), "-v", "13", "-I"],
+                                          self.cert["ecdsa"][0], "-c", str(n), "-v", "13", "-I",
+                                          "-t", "30"],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                     try:
                         line = p.stdout.readline()
@@ -439,10 +454,13 @@ http {
                     if held < n:
                         raise NA("held %d of %d connections" % (held, n))
                     return {"rss": (r1 - r0) / n}
-            r = self.alternate(["chipssl", "anchor"], m)
+            r = self.alternate(["chipssl", "anchor", "chipd"], m)
             self.add("idle connection memory", "TLS 1.3, %d held" % n, "KiB RSS per conn",
                      self.col(r["chipssl"], "rss"), self.col(r["anchor"], "rss"), 1.0, better="lower",
                      note="tls_echo_server vs nginx 1 worker; goal also <= 20 KiB per connection")
+            self.add("idle connection memory", "TLS 1.3, %d held, chipd" % n, "KiB RSS per conn",
+                     self.col(r["chipd"], "rss"), self.col(r["anchor"], "rss"), 1.0, better="lower",
+                     note="chipd's HTTPS instance (1 worker) vs nginx 1 worker")
 
     def http_figure(self, figure, chip_prog, chip_path, anchor_path, newconn):
         for w in self.workers:

@@ -17,8 +17,10 @@
  *                             request counted when it is a 200 with the whole
  *                             body: a new connection per request;
  *   -I                        hold the connection idle: "HELD n" on stdout
- *                             once all CONC are established, then wait until
- *                             stdin ends (for the memory figure).
+ *                             once all CONC are established (or -t seconds,
+ *                             default 60, have passed: n then says how many
+ *                             are), then wait until stdin ends (for the
+ *                             memory figure).
  * Then the socket is closed with SO_LINGER 0 (a reset, so that no TIME_WAIT
  * piles up on the client's ports at thousands of connections a second).
  *
@@ -341,11 +343,13 @@ int main(int argc, char **argv)
             conns[i].fd = -1;
         }
     }
-    double t0 = now(), end = t0 + secs;
+    double t0 = now(), end = t0 + secs, hold_limit = secs > 0 ? secs : 60;
     struct epoll_event evs[256];
     int announced = 0;
     while (open_now > 0) {
-        if (idle_mode && !announced && done + failed >= conc) {
+        /* -I: all established, or the time limit (-t, default 60 s) passed
+         * (a server that stopped accepting): say how many are held. */
+        if (idle_mode && !announced && (done + failed >= conc || now() > t0 + hold_limit)) {
             printf("HELD %lld\n", done);
             fflush(stdout);
             announced = 1;
