@@ -106,6 +106,8 @@ class Server:
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=stdin,
                                      env=env, start_new_session=True)
         self.port = port
+        self.name = name
+        Server.running.append(self)
         try:
             wait_port(port, self.proc)
         except NA:
@@ -116,7 +118,20 @@ class Server:
     def pid(self):
         return self.proc.pid
 
+    running = []
+
+    def died(self):
+        """Why the server is gone, with the end of its log, or None."""
+        if self.proc.poll() is None:
+            return None
+        self.log.flush()
+        with open(self.log.name, errors="replace") as f:
+            tail = f.read()[-300:].replace("\n", " / ")
+        return "%s exited with %d: %s" % (self.name, self.proc.returncode, tail)
+
     def stop(self):
+        if self in Server.running:
+            Server.running.remove(self)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -227,7 +242,8 @@ class Bench:
                 try:
                     out[s].append(measure(s))
                 except NA as e:
-                    out[s] = "n/a (%s)" % e
+                    why = "; ".join(filter(None, (x.died() for x in Server.running)))
+                    out[s] = "n/a (%s%s)" % (e, "; " + why if why else "")
                 except subprocess.TimeoutExpired:
                     out[s] = "n/a (timed out)"
         return out
@@ -328,9 +344,11 @@ http {
 
     def wrk(self, port, conc, path):
         conc = max(conc, 1)
-        out = self.run(["wrk", "-t", "1", "-c", str(conc), "-d", "%gs" % max(self.secs, 1),
+        # wrk's time includes opening its connections (full handshakes from one thread)
+        secs = int(max(self.secs, 1) + conc / 250 + 0.999)
+        out = self.run(["wrk", "-t", "1", "-c", str(conc), "-d", "%ds" % secs,
                         "--timeout", "10s", "https://127.0.0.1:%d%s" % (port, path)],
-                       timeout=self.secs + 60)
+                       timeout=secs + 60)
         if "Non-2xx" in out:
             raise NA("wrk: answers other than 200")
         lines = out.splitlines()

@@ -2,7 +2,7 @@
  * inmem - the TLS engine's limit: full or resumed handshakes between two SSL
  * objects of OpenSSL over a memory BIO pair, in one thread, no sockets.
  *
- *   inmem -c CERT -k KEY -v 12|13 [-r none|id|psk] [-t SECS | -n COUNT]
+ *   inmem -c CERT -k KEY -v 12|13 [-r none|id|psk] [-t SECS | -n COUNT] [-H]
  *
  * The server side is set up as chipssl sets up its servers (stateful
  * resumption: SSL_OP_NO_TICKET, a server session cache, one TLS 1.3 ticket),
@@ -11,12 +11,18 @@
  * thread's CPU clock: "per second of server CPU" as for the real servers.
  *
  * Output: "done=N resumed=N server_cpu=S total_cpu=S".
+ *
+ * -H: keep the server SSL objects of the -n handshakes (their clients freed,
+ * a null BIO in place of the pair, as a socket server keeps its connections) and
+ * print "heap_per_conn_KiB=X": the heap OpenSSL holds per idle established
+ * connection (mallinfo2), the engine's part of a server's memory figure.
  */
 #define _GNU_SOURCE
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <malloc.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,10 +47,10 @@ static int keep(SSL *ssl, SSL_SESSION *s)
 int main(int argc, char **argv)
 {
     const char *cert = NULL, *key = NULL, *rmode = "none";
-    int version = 13, opt;
+    int version = 13, opt, hold = 0;
     double secs = 0;
     long long count = 0;
-    while ((opt = getopt(argc, argv, "c:k:v:r:t:n:")) != -1) {
+    while ((opt = getopt(argc, argv, "c:k:v:r:t:n:H")) != -1) {
         switch (opt) {
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
@@ -52,6 +58,7 @@ int main(int argc, char **argv)
         case 'r': rmode = optarg; break;
         case 't': secs = atof(optarg); break;
         case 'n': count = atoll(optarg); break;
+        case 'H': hold = 1; break;
         default: return 2;
         }
     }
@@ -77,6 +84,7 @@ int main(int argc, char **argv)
         return 1;
     }
     SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
+    SSL_CTX_set_mode(sctx, SSL_MODE_RELEASE_BUFFERS); /* as chipssl and nginx */
     SSL_CTX_set_session_id_context(sctx, (const unsigned char *)"inmem", 5);
     SSL_CTX_set_session_cache_mode(sctx, resume ? SSL_SESS_CACHE_SERVER : SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(sctx, resume ? 1 : 0);
@@ -84,6 +92,10 @@ int main(int argc, char **argv)
                                                 : SSL_SESS_CACHE_OFF);
     SSL_CTX_sess_set_new_cb(cctx, keep);
 
+    if (hold && count <= 0)
+        return 2;
+    SSL **held = hold ? calloc((size_t)count, sizeof *held) : NULL;
+    size_t heap0 = mallinfo2().uordblks;
     double server_cpu = 0, c0 = cpu_now(), t_end = c0 + secs;
     long long done = 0, resumed = 0;
     while (count ? done < count : cpu_now() < t_end) {
@@ -129,6 +141,14 @@ int main(int argc, char **argv)
             SSL_read(cli, b, sizeof b);
         done++;
         resumed += SSL_session_reused(cli);
+        if (hold) {
+            SSL_free(cli);
+            /* The pair's buffer is no socket's: a null BIO in its place */
+            BIO *nb = BIO_new(BIO_s_null());
+            SSL_set_bio(srv, nb, nb);
+            held[done - 1] = srv;
+            continue;
+        }
         /* Both close cleanly: OpenSSL drops a session freed without it. */
         SSL_shutdown(cli);
         s0 = cpu_now();
@@ -137,8 +157,15 @@ int main(int argc, char **argv)
         server_cpu += cpu_now() - s0;
         SSL_free(cli);
     }
-    printf("done=%lld resumed=%lld server_cpu=%.4f total_cpu=%.4f\n", done, resumed, server_cpu,
-           cpu_now() - c0);
+    if (hold) {
+        printf("heap_per_conn_KiB=%.1f\n", (double)(mallinfo2().uordblks - heap0) / count / 1024);
+        for (long long i = 0; i < count; i++)
+            SSL_free(held[i]);
+        free(held);
+    } else {
+        printf("done=%lld resumed=%lld server_cpu=%.4f total_cpu=%.4f\n", done, resumed, server_cpu,
+               cpu_now() - c0);
+    }
     if (last)
         SSL_SESSION_free(last);
     SSL_CTX_free(sctx);
