@@ -14,8 +14,10 @@
  *
  * -H: keep the server SSL objects of the -n handshakes (their clients freed,
  * a null BIO in place of the pair, as a socket server keeps its connections) and
- * print "heap_per_conn_KiB=X": the heap OpenSSL holds per idle established
- * connection (mallinfo2), the engine's part of a server's memory figure.
+ * print "heap_per_conn_KiB=X rss_per_conn_KiB=Y": the heap OpenSSL holds per
+ * idle established connection (mallinfo2: bytes in use) and the resident
+ * memory it took (the heap's free fragments included), the engine's part of
+ * a server's memory figure.
  */
 #define _GNU_SOURCE
 #include <openssl/err.h>
@@ -32,6 +34,19 @@ static double cpu_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Resident set size, KiB (/proc/self/statm, in pages). */
+static long rss_kib(void)
+{
+    long size = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &size, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 static SSL_SESSION *last;
@@ -96,6 +111,7 @@ int main(int argc, char **argv)
         return 2;
     SSL **held = hold ? calloc((size_t)count, sizeof *held) : NULL;
     size_t heap0 = mallinfo2().uordblks;
+    long rss0 = rss_kib();
     double server_cpu = 0, c0 = cpu_now(), t_end = c0 + secs;
     long long done = 0, resumed = 0;
     while (count ? done < count : cpu_now() < t_end) {
@@ -158,7 +174,9 @@ int main(int argc, char **argv)
         SSL_free(cli);
     }
     if (hold) {
-        printf("heap_per_conn_KiB=%.1f\n", (double)(mallinfo2().uordblks - heap0) / count / 1024);
+        printf("heap_per_conn_KiB=%.1f rss_per_conn_KiB=%.1f\n",
+               (double)(mallinfo2().uordblks - heap0) / count / 1024,
+               (double)(rss_kib() - rss0) / count);
         for (long long i = 0; i < count; i++)
             SSL_free(held[i]);
         free(held);

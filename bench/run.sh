@@ -42,8 +42,13 @@ if [ "$(id -u)" = 0 ] && ! id ftp >/dev/null 2>&1; then
   useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ftp
 fi
 if [ $nobuild = 0 ]; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-  cmake --build "$build" -j"$(nproc)" >/dev/null
+  mkdir -p "$build"
+  if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF &&
+         cmake --build "$build" -j"$(nproc)"; } >"$build/bench-build.log" 2>&1; then
+    tail -40 "$build/bench-build.log" >&2
+    echo "bench: the Release build failed (whole log: $build/bench-build.log)" >&2
+    exit 1
+  fi
 fi
 # 10,000 idle connections need as many descriptors on each side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
