@@ -12,6 +12,7 @@ never a made-up number."""
 
 import argparse
 import csv
+import re
 import os
 import shutil
 import signal
@@ -390,8 +391,6 @@ http {
                              note="server CPU-normalised, resumption off on both; s_server serves one "
                              "connection at a time",
                              wall=(self.col(r["chipssl"], "wall"), self.col(r["anchor"], "wall")))
-                    self.plot_point("handshakes", "%s/tls_echo_server" % case0, conc, r["chipssl"])
-                    self.plot_point("handshakes", "%s/s_server" % case0, conc, r["anchor"])
                     if conc == concs[0]:
                         first = r["chipssl"]
                 # the engine's limit: OpenSSL in memory
@@ -500,8 +499,6 @@ http {
                          self.col(r["chipssl"], "cpu"), self.col(r["anchor"], "cpu"), 1.0,
                          note="wall req/s client-bound (the load client shares the 2 cores)",
                          wall=(self.col(r["chipssl"], "wall"), self.col(r["anchor"], "wall")))
-                self.plot_point("requests", "%s w=%d/chipd" % (figure, w), conc, r["chipssl"])
-                self.plot_point("requests", "%s w=%d/nginx" % (figure, w), conc, r["anchor"])
 
     def fig_https_keepalive(self):
         self.http_figure("HTTPS keep-alive 1 KiB", "servers/chipd", "/1k.bin", "/1k.bin", False)
@@ -615,14 +612,6 @@ max_per_ip=1000
 
     # --- output -----------------------------------------------------------
 
-    plot = {}
-
-    def plot_point(self, kind, series, conc, res):
-        if isinstance(res, str) or not res:
-            return
-        self.plot.setdefault(kind, {}).setdefault(series, []).append(
-            (conc, statistics.median(x["wall"] for x in res)))
-
     def write(self, out):
         os.makedirs(out, exist_ok=True)
         keys = ["figure", "case", "unit", "chipssl", "anchor", "ratio", "goal", "met", "wall",
@@ -640,29 +629,50 @@ max_per_ip=1000
                 f.write("| %s |\n" % " | ".join(str(r[k]) for k in
                                                 ("figure", "case", "unit", "chipssl", "anchor", "ratio",
                                                  "goal", "met", "wall", "note")))
-        if shutil.which("gnuplot") and self.plot:
-            self.gnuplot(out)
+        if shutil.which("gnuplot"):
+            plot(self.rows, out, self.work)
 
-    def gnuplot(self, out):
-        script = ["set terminal png size 1200,500", "set output '%s/latest.png'" % out,
-                  "set multiplot layout 1,%d" % len(self.plot), "set logscale x",
-                  "set xlabel 'concurrent connections'", "set key outside bottom center",
-                  "set key font ',7'"]
-        for kind, series in sorted(self.plot.items()):
-            dat = os.path.join(self.work, kind + ".dat")
-            with open(dat, "w") as f:
-                for name, pts in series.items():
-                    f.write("# %s\n" % name)
-                    for c, v in sorted(pts):
-                        f.write("%d %.1f\n" % (c, v))
-                    f.write("\n\n")
-            script.append("set title '%s per second (wall clock)'" % kind)
-            script.append("set ylabel '%s/s'" % kind)
-            script.append("plot " + ", ".join("'%s' index %d with linespoints title '%s'" % (dat, i, n)
-                                              for i, n in enumerate(series)))
-        script.append("unset multiplot")
-        subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=False,
-                       capture_output=True)
+
+def plot(rows, out, work):
+    """latest.png: the wall-clock rate of the handshake and HTTP figures
+    against concurrency, from the rows' wall column (chipssl / anchor)."""
+    series = {}
+    for r in rows:
+        m = re.search(r"^(.*?)\s*c=(\d+)$", r["case"])
+        if not m or not r["wall"]:
+            continue
+        if r["figure"] == "full handshakes":
+            kind, names, label = "handshakes", ("tls_echo_server", "s_server"), m.group(1)
+        elif r["figure"].startswith(("HTTPS", "CGI")):
+            kind, names, label = "requests", ("chipd", "nginx"), r["figure"] + " " + m.group(1)
+        else:
+            continue
+        for name, v in zip(names, r["wall"].split(" / ")):
+            if v != "n/a":
+                series.setdefault(kind, {}).setdefault("%s %s" % (label, name), []).append(
+                    (int(m.group(2)), float(v)))
+    if not series:
+        return
+    script = ["set terminal png size 1400,600", "set output '%s/latest.png'" % out,
+              "set termoption noenhanced", "set multiplot layout 1,%d" % len(series),
+              "set logscale x", "set xlabel 'concurrent connections'",
+              "set key outside bottom center", "set key font ',7'"]
+    for kind, lines in sorted(series.items()):
+        dat = os.path.join(work, kind + ".dat")
+        with open(dat, "w") as f:
+            for name, pts in lines.items():
+                f.write("# %s\n" % name)
+                for c, v in sorted(pts):
+                    f.write("%d %.1f\n" % (c, v))
+                f.write("\n\n")
+        script += ["set title '%s per second (wall clock, client-bound)'" % kind,
+                   "set ylabel '%s/s'" % kind,
+                   "set logscale y" if kind == "requests" else "unset logscale y",
+                   "plot " + ", ".join("'%s' index %d with linespoints title '%s'" % (dat, i, n)
+                                       for i, n in enumerate(lines))]
+    script.append("unset multiplot")
+    subprocess.run(["gnuplot"], input="\n".join(script), text=True, check=False,
+                   capture_output=True)
 
 
 def machine():
@@ -690,7 +700,12 @@ def main():
     ap.add_argument("--secs", type=float, default=2.0)
     ap.add_argument("--bulk-mib", type=int, default=1024)
     ap.add_argument("--ftp-mib", type=int, default=256)
+    ap.add_argument("--plot-only", action="store_true", help="redraw OUT/latest.png from OUT/latest.csv")
     a = ap.parse_args()
+    if a.plot_only:
+        with open(os.path.join(a.out, "latest.csv")) as f:
+            plot(list(csv.DictReader(f)), a.out, tempfile.mkdtemp(prefix="chipssl-plot-"))
+        return 0
     b = Bench(a)
     print("machine: %s" % machine(), flush=True)
     print("%-28s %-34s %12s %12s %7s %s" % ("figure", "case", "chipssl", "anchor", "ratio", "note"))
