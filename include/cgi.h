@@ -556,8 +556,9 @@ CHIPD_API int SSI_Get_Connection_Params(unsigned long conHandle, SSI_Params far 
  *     SS_WEB_SERVER, SS_SSL_WEB_SERVER; Telnet and SSH do not exist here.
  * --------------------------------------------------------------------- */
 
-/* BIOS_Server_On_Off - activate 0: resume (serve), 1: suspend (the listener
- * stays bound; new connections are refused, open ones finish). As on the
+/* BIOS_Server_On_Off - activate 0: resume (serve), 1: suspend (the Web
+ * server closes its listening socket, so connects are refused; open
+ * connections go on; resuming listens on the same port again). As on the
  * original, a server left off by the configuration can be resumed (its
  * listener is then opened). Returns 0, 1 (already in that state), -1 (bad
  * which or activate). */
@@ -571,6 +572,27 @@ CHIPD_API int BIOS_Server_State(SERVER_SPEC which);
  * (before the TLS handshake). Returns non-zero to drop the connection.
  * NULL removes it. Returns 0 / -1 (bad which). */
 CHIPD_API int BIOS_Connection_Handler(CONN_HANDLER h, SERVER_SPEC which);
+
+/* ------------------------------------------------------------------------
+ * 11. The FTP server's calls (the original's TCP/IP API, SWI 0xAC 0x65 and
+ *     0x79).
+ * --------------------------------------------------------------------- */
+
+/* Get_FTP_Login_Counters - *count and *failCount point at the counters of
+ * successful and failed FTP logins (since the process started; they keep
+ * counting across chipd_stop/chipd_start). Read them as they are; they
+ * change while the server runs. Returns 0. */
+CHIPD_API int Get_FTP_Login_Counters(unsigned long **count, unsigned long **failCount);
+
+/* Set_FTPServer_Idle_Timeout - writes seconds (1..86400) as [FTP] TIMEOUT
+ * into the configuration file chipd was started with; as on the original
+ * it takes effect at the next start. Returns 0, or -1 (out of range, or the
+ * file could not be written). */
+CHIPD_API int Set_FTPServer_Idle_Timeout(unsigned int seconds);
+
+/* Get_FTPServer_Idle_Timeout - the running FTP server's idle timeout in
+ * seconds, 0xFFFF when no FTP server runs. */
+CHIPD_API unsigned int Get_FTPServer_Idle_Timeout(void);
 
 #ifdef __cplusplus
 }

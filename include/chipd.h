@@ -1,6 +1,7 @@
 /*
  * chipd.h - start and stop chipssl's servers (the Web server's HTTP and
- * HTTPS instances) from a chip.ini file, inside an application.
+ * HTTPS instances, the FTP server) from a chip.ini file, inside an
+ * application.
  *
  * Link with libchipd (pkg-config chipd, CMake chipssl::chipd).
  *
@@ -37,8 +38,10 @@ CHIPD_API int chipd_start(const char *iniFile, int *error);
 
 /* chipd_stop - stop accepting, let open connections finish the response
  * they are sending (a few seconds at most), close them cleanly (TLS:
- * close_notify) and end the threads. Returns 0, or -1 with API_EINVAL when
- * nothing runs. */
+ * close_notify) and end the threads. FTP transfers still running are
+ * aborted (an upload is discarded, or kept partial with [FTP]
+ * KEEP_PARTIAL=1) and every FTP control connection gets 421. Returns 0, or
+ * -1 with API_EINVAL when nothing runs. */
 CHIPD_API int chipd_stop(int *error);
 
 /* chipd_reload - extension: re-read the certificate, key and CA files of
@@ -54,7 +57,8 @@ CHIPD_API int chipd_reload(int *error);
 CHIPD_API int chipd_check(const char *iniFile, int *error);
 
 /* chipd_port - extension: the bound port of a running instance, server 0
- * HTTP, 1 HTTPS (the Web server's instances); 0 when it is off or nothing
+ * HTTP, 1 HTTPS (the Web server's instances), 2 the FTP control port
+ * (explicit FTPS), 3 the implicit-FTPS port; 0 when it is off or nothing
  * runs. Useful with port numbers the system chose. */
 CHIPD_API unsigned chipd_port(int server);
 

@@ -5,8 +5,8 @@
  *   chipd -t -c chip.ini   check the file and exit (0 good, 1 bad)
  *
  * SIGHUP re-reads the certificate, key and CA files. Once running it prints
- * one line on stdout: "chipd: running, HTTP port N, HTTPS port M" (off when
- * an instance is). Exit status 0 after a clean stop, 1 when it could not
+ * one line on stdout: "chipd: running, HTTP port N, HTTPS port M, FTP port
+ * F, FTPS port S" (off when an instance is). Exit status 0 after a clean stop, 1 when it could not
  * start (the reason on stderr).
  */
 #include <chipd.h>
@@ -20,7 +20,8 @@
 static void usage(FILE *f, int code)
 {
     fprintf(f, "usage: chipd [-t] [-c FILE]\n"
-               "Runs the Web server (HTTP and HTTPS) configured in FILE (default chip.ini).\n"
+               "Runs the Web server (HTTP and HTTPS) and the FTP server configured in FILE\n"
+               "(default chip.ini).\n"
                "  -c FILE  the configuration file\n"
                "  -t       check the file and exit: 0 when it is good, 1 with the reason\n"
                "  -h       this help\n"
@@ -59,12 +60,15 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (chipd_start(file, &err) != 0)
         return 1;
-    char http[16] = "off", https[16] = "off";
-    if (chipd_port(0))
-        snprintf(http, sizeof http, "%u", chipd_port(0));
-    if (chipd_port(1))
-        snprintf(https, sizeof https, "%u", chipd_port(1));
-    printf("chipd: running, HTTP port %s, HTTPS port %s\n", http, https);
+    char port[4][16];
+    for (int i = 0; i < 4; i++) {
+        if (chipd_port(i))
+            snprintf(port[i], sizeof port[i], "%u", chipd_port(i));
+        else
+            snprintf(port[i], sizeof port[i], "off");
+    }
+    printf("chipd: running, HTTP port %s, HTTPS port %s, FTP port %s, FTPS port %s\n", port[0],
+           port[1], port[2], port[3]);
     fflush(stdout);
     for (;;) {
         int sig = 0;

@@ -1,11 +1,13 @@
 /*
  * chipd_lib.c - chipd_start / chipd_stop (include/chipd.h) around the
- * configuration and the Web server.
+ * configuration, the Web server and the FTP server.
  */
 #include <chipd.h>
 #include <tcpip.h>
 
 #include "config.h"
+#include "ftp_server.h"
+#include "inifile.h"
 #include "web_server.h"
 
 #include <pthread.h>
@@ -16,6 +18,8 @@
 
 static pthread_mutex_t chipd_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct web_server *web;
+static struct ftp_server *ftp;
+static int running;
 
 static int fail(int *error, int code)
 {
@@ -82,7 +86,7 @@ int chipd_check(const char *iniFile, int *error)
 int chipd_start(const char *iniFile, int *error)
 {
     pthread_mutex_lock(&chipd_mu);
-    if (web) {
+    if (running) {
         pthread_mutex_unlock(&chipd_mu);
         return fail(error, API_EALREADY);
     }
@@ -98,16 +102,29 @@ int chipd_start(const char *iniFile, int *error)
     }
     char err[1024];
     int api = 0, rc = 0;
+    const char *name = iniFile ? iniFile : "chip.ini";
     if ((cfg->web.enable || cfg->web.ssl_enable) &&
         web_server_start(cfg, &web, err, sizeof err, &api) != 0) {
-        const char *name = iniFile ? iniFile : "chip.ini";
+        web = NULL;
+        rc = -1;
+    }
+    if (rc == 0 && cfg->ftp.enable && ftp_server_start(cfg, &ftp, err, sizeof err, &api) != 0) {
+        ftp = NULL;
+        rc = -1;
+        web_server_stop(web); /* nothing left running */
+        web = NULL;
+    }
+    if (rc != 0) {
         int line = key_line(name, err);
         if (line)
             fprintf(stderr, "%s:%d: %s\n", name, line, err);
         else
             fprintf(stderr, "%s: %s\n", name, err);
-        web = NULL;
-        rc = fail(error, api);
+        fail(error, api);
+    } else {
+        running = 1;
+        /* Set_FTPServer_Idle_Timeout and BIOS_Set_Ini_String write here. */
+        chip_ini_set_default_file(name);
     }
     chip_config_free(cfg);
     free(cfg);
@@ -120,12 +137,15 @@ int chipd_start(const char *iniFile, int *error)
 int chipd_stop(int *error)
 {
     pthread_mutex_lock(&chipd_mu);
-    if (!web) {
+    if (!running) {
         pthread_mutex_unlock(&chipd_mu);
         return fail(error, API_EINVAL);
     }
+    ftp_server_stop(ftp);
+    ftp = NULL;
     web_server_stop(web);
     web = NULL;
+    running = 0;
     pthread_mutex_unlock(&chipd_mu);
     if (error)
         *error = 0;
@@ -135,11 +155,14 @@ int chipd_stop(int *error)
 int chipd_reload(int *error)
 {
     pthread_mutex_lock(&chipd_mu);
-    int rc = web ? web_server_reload(web) : -1;
-    int code = web ? API_EINVAL : API_EINVAL;
+    int rc = running ? 0 : -1;
+    if (web && web_server_reload(web) != 0)
+        rc = -1;
+    if (ftp && ftp_server_reload(ftp) != 0)
+        rc = -1;
     pthread_mutex_unlock(&chipd_mu);
     if (rc != 0)
-        return fail(error, code);
+        return fail(error, API_EINVAL);
     if (error)
         *error = 0;
     return 0;
@@ -148,7 +171,11 @@ int chipd_reload(int *error)
 unsigned chipd_port(int server)
 {
     pthread_mutex_lock(&chipd_mu);
-    unsigned p = web ? web_server_port(web, server == 1) : 0;
+    unsigned p = 0;
+    if ((server == 0 || server == 1) && web)
+        p = web_server_port(web, server == 1);
+    else if ((server == 2 || server == 3) && ftp)
+        p = ftp_server_port(ftp, server == 3);
     pthread_mutex_unlock(&chipd_mu);
     return p;
 }

@@ -365,6 +365,8 @@ static int gather(struct loader *L, size_t f)
     }
     if (fam->root && L->cfg->ftp.anonymous && !L->acc[f][0].root_line)
         error(L, L->section_line[2], "[FTP] ANONYMOUS=1 needs ROOT0 (the anonymous root)");
+    else if (fam->root && L->cfg->ftp.anonymous)
+        strcpy(L->cfg->ftp.anon_root, L->acc[f][0].root);
     if (L->err_line >= 0 || !count)
         return L->err_line >= 0 ? -1 : 0;
     out->list = calloc(count, sizeof *out->list);
@@ -439,6 +441,15 @@ static void check_whole(struct loader *L)
             error(L, L->section_line[1], "[SSL] CERT is required (TLS is on)");
         if (!*c->ssl.key)
             error(L, L->section_line[1], "[SSL] KEY is required (TLS is on)");
+    }
+    for (int n = 0; n < CFG_SNI_IDENTITIES; n++) {
+        char cert[8], key[8];
+        snprintf(cert, sizeof cert, "CERT%d", n + 1);
+        snprintf(key, sizeof key, "KEY%d", n + 1);
+        if (*c->ssl.sni_cert[n] && !*c->ssl.sni_key[n])
+            error(L, key_line(L, "SSL", cert), "[SSL] %s needs %s (its private key)", cert, key);
+        else if (!*c->ssl.sni_cert[n] && *c->ssl.sni_key[n])
+            error(L, key_line(L, "SSL", key), "[SSL] %s needs %s (its certificate)", key, cert);
     }
     if (c->ssl.client_auth && !*c->ssl.ca)
         error(L, key_line(L, "SSL", "CLIENT_AUTH"), "[SSL] CLIENT_AUTH=1 needs CA (the client CAs)");

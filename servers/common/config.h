@@ -23,6 +23,7 @@
 #define CFG_ACCOUNTS_MAX 100 /* USER0 .. USER99 */
 #define CFG_PROPOSALS_MAX 128
 #define CFG_ERROR_MAX 512
+#define CFG_SNI_IDENTITIES 4 /* [SSL] CERT1/KEY1 .. CERT4/KEY4 */
 
 /* One account: USERn / PASSWORDn (/ ROOTn where the family has roots). */
 struct cfg_account {
@@ -57,10 +58,14 @@ struct chip_config {
         int cgi_concurrent;
         char secure_path[CFG_NAME_MAX]; /* empty: no secure area */
         int status_secure;
+        int demo_cgi; /* 1: the built-in /demo CGI function (web_demo.c) */
         struct cfg_accounts upload, secure;
     } web;
     struct {
         char cert[CFG_PATH_MAX], key[CFG_PATH_MAX], ca[CFG_PATH_MAX];
+        /* More identities chosen by SNI (SSL_SessionAddIdentity): CERTn and
+         * KEYn, n = 1..CFG_SNI_IDENTITIES; empty: none. */
+        char sni_cert[CFG_SNI_IDENTITIES][CFG_PATH_MAX], sni_key[CFG_SNI_IDENTITIES][CFG_PATH_MAX];
         int client_auth;
         int proposals[CFG_PROPOSALS_MAX]; /* IANA numbers, server order */
         int nproposals;                   /* 0: the library's default list */
@@ -74,6 +79,7 @@ struct chip_config {
         char xfer_log[CFG_PATH_MAX];
         unsigned pasv_min, pasv_max; /* 0, 0: any free port */
         int anonymous, keep_partial;
+        char anon_root[CFG_PATH_MAX]; /* ROOT0 when ANONYMOUS=1 */
         unsigned max_clients, max_per_ip;
         struct cfg_accounts accounts;
     } ftp;

@@ -25,9 +25,15 @@ const struct cfg_key cfg_keys[] = {
     {"WEB", "MAINPAGE", CFG_STRING, "main.htm", NONE, F(web.mainpage), NULL,
      "the page served for `/`, relative to the root"},
     {"WEB", "STATUS_PAGE", CFG_STRING, "", NONE, F(web.status_page), "empty (off)",
-     "URL path of the live status page, e.g. `/status`; empty = no status page"},
+     "URL path of the live status page, e.g. `/status` (HTML; the same path with `?format=json` "
+     "or `.json` appended gives JSON); empty = no status page"},
     {"WEB", "STATUS_SECURE", CFG_BOOL, "0", NONE, F(web.status_secure), NULL,
-     "1 = the status page asks for a secure account (`SECURE_USERn`)"},
+     "1 = the status page asks for a secure account (`SECURE_USERn`, HTTP Basic) and is served "
+     "over HTTPS only (plain HTTP gets a 301 to the HTTPS instance)"},
+    {"WEB", "DEMO_CGI", CFG_BOOL, "0", NONE, F(web.demo_cgi), NULL,
+     "1 = install the built-in demo CGI function `/demo` (GET and POST): an HTML page echoing the "
+     "form's fields, escaped, and whether the request came over TLS (version, suite, client "
+     "certificate); the run command's demo page posts to it"},
     {"WEB", "ACCESS_LOG", CFG_PATH, "", NONE, F(web.access_log), "empty (off)",
      "access log file, common log format"},
     {"WEB", "ERROR_LOG", CFG_PATH, "", NONE, F(web.error_log), "empty (stderr)",
@@ -61,6 +67,20 @@ const struct cfg_key cfg_keys[] = {
      "PEM file of the server certificate (and its chain)"},
     {"SSL", "KEY", CFG_PATH, "", NONE, F(ssl.key), "(required when TLS is on)",
      "PEM file of the server's private key"},
+    {"SSL", "CERT1", CFG_PATH, "", NONE, F(ssl.sni_cert[0]), "empty (none)",
+     "one more certificate (PEM, chain allowed), presented to clients that ask by SNI for one of "
+     "its names (subjectAltName DNS, else CN; `*.` wildcards); needs `KEY1`. A client without SNI "
+     "or with another name gets `CERT`"},
+    {"SSL", "KEY1", CFG_PATH, "", NONE, F(ssl.sni_key[0]), "empty (none)", "the private key of `CERT1`"},
+    {"SSL", "CERT2", CFG_PATH, "", NONE, F(ssl.sni_cert[1]), "empty (none)",
+     "as `CERT1`: a further identity chosen by SNI; needs `KEY2`"},
+    {"SSL", "KEY2", CFG_PATH, "", NONE, F(ssl.sni_key[1]), "empty (none)", "the private key of `CERT2`"},
+    {"SSL", "CERT3", CFG_PATH, "", NONE, F(ssl.sni_cert[2]), "empty (none)",
+     "as `CERT1`: a further identity chosen by SNI; needs `KEY3`"},
+    {"SSL", "KEY3", CFG_PATH, "", NONE, F(ssl.sni_key[2]), "empty (none)", "the private key of `CERT3`"},
+    {"SSL", "CERT4", CFG_PATH, "", NONE, F(ssl.sni_cert[3]), "empty (none)",
+     "as `CERT1`: a further identity chosen by SNI; needs `KEY4`"},
+    {"SSL", "KEY4", CFG_PATH, "", NONE, F(ssl.sni_key[3]), "empty (none)", "the private key of `CERT4`"},
     {"SSL", "CA", CFG_PATH, "", NONE, F(ssl.ca), "empty",
      "PEM file of the CAs that client certificates must chain to; required by `CLIENT_AUTH=1`"},
     {"SSL", "CLIENT_AUTH", CFG_BOOL, "0", NONE, F(ssl.client_auth), NULL,

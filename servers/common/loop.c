@@ -50,6 +50,7 @@ struct loop_worker {
 
 struct loop {
     unsigned nworkers, grace_ms;
+    atomic_int stopped; /* loop_stop has begun: loop_listener_set refuses */
     struct loop_worker *workers;
     struct listener listeners[LOOP_MAX_LISTENERS];
     unsigned nlisteners;
@@ -191,7 +192,7 @@ unsigned loop_workers(const struct loop *l)
 static void accept_some(struct loop_worker *w, struct listener *ls)
 {
     pthread_mutex_lock(&ls->mu);
-    for (int i = 0; i < LOOP_ACCEPT_BURST; i++) {
+    for (int i = 0; i < LOOP_ACCEPT_BURST && ls->sd >= 0; i++) {
         struct sockaddr_storage peer;
         int err = 0;
         memset(&peer, 0, sizeof peer);
@@ -216,8 +217,12 @@ static void begin_stop(struct loop_worker *w)
 {
     struct loop *l = w->loop;
     w->stopping = 1;
-    for (unsigned i = 0; i < l->nlisteners; i++)
-        epoll_ctl(w->ep, EPOLL_CTL_DEL, l->listeners[i].sd, NULL);
+    for (unsigned i = 0; i < l->nlisteners; i++) {
+        pthread_mutex_lock(&l->listeners[i].mu); /* against loop_listener_set */
+        if (l->listeners[i].sd >= 0)
+            epoll_ctl(w->ep, EPOLL_CTL_DEL, l->listeners[i].sd, NULL);
+        pthread_mutex_unlock(&l->listeners[i].mu);
+    }
     stop_all(w, 0);
 }
 
@@ -364,33 +369,70 @@ struct loop *loop_new(unsigned nworkers, unsigned grace_ms)
     return l;
 }
 
-int loop_add_listener(struct loop *l, int sd, loop_accept_fn on_accept, void *arg)
+/* Watch sd (>= 0) for ls in every worker's set; all or nothing. */
+static int listener_watch(struct loop *l, struct listener *ls, int sd)
 {
     int err = 0;
-    if (l->nlisteners == LOOP_MAX_LISTENERS) {
-        errno = ENOSPC;
-        return -1;
-    }
     if (Set_Blocking_Mode(sd, 1, &err) != 0) {
         errno = EINVAL;
         return -1;
     }
+    for (unsigned i = 0; i < l->nworkers; i++) {
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = ls};
+        if (epoll_ctl(l->workers[i].ep, EPOLL_CTL_ADD, sd, &ev) != 0) {
+            int e = errno;
+            for (unsigned k = 0; k < i; k++)
+                epoll_ctl(l->workers[k].ep, EPOLL_CTL_DEL, sd, NULL);
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int loop_add_listener(struct loop *l, int sd, loop_accept_fn on_accept, void *arg)
+{
+    if (l->nlisteners == LOOP_MAX_LISTENERS) {
+        errno = ENOSPC;
+        return -1;
+    }
     struct listener *ls = &l->listeners[l->nlisteners];
+    if (sd >= 0 && listener_watch(l, ls, sd) != 0)
+        return -1;
     ls->sd = sd;
     ls->on_accept = on_accept;
     ls->arg = arg;
     pthread_mutex_init(&ls->mu, NULL);
-    for (unsigned i = 0; i < l->nworkers; i++) {
-        struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = ls};
-        if (epoll_ctl(l->workers[i].ep, EPOLL_CTL_ADD, sd, &ev) != 0) {
-            for (unsigned k = 0; k < i; k++)
-                epoll_ctl(l->workers[k].ep, EPOLL_CTL_DEL, sd, NULL);
-            pthread_mutex_destroy(&ls->mu);
-            return -1;
-        }
-    }
     l->nlisteners++;
     return 0;
+}
+
+int loop_listener_set(struct loop *l, unsigned index, int sd)
+{
+    if (index >= l->nlisteners) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct listener *ls = &l->listeners[index];
+    int rc = 0;
+    /* Under the lock: no worker is in accept_some on the old socket, and
+     * begin_stop (which takes it too) cannot interleave with the change. */
+    pthread_mutex_lock(&ls->mu);
+    if (atomic_load(&l->stopped)) {
+        errno = ESHUTDOWN;
+        rc = -1;
+    } else if (sd != ls->sd) {
+        if (sd >= 0 && listener_watch(l, ls, sd) != 0)
+            rc = -1;
+        else {
+            if (ls->sd >= 0)
+                for (unsigned i = 0; i < l->nworkers; i++)
+                    epoll_ctl(l->workers[i].ep, EPOLL_CTL_DEL, ls->sd, NULL);
+            ls->sd = sd;
+        }
+    }
+    pthread_mutex_unlock(&ls->mu);
+    return rc;
 }
 
 int loop_start(struct loop *l)
@@ -421,6 +463,14 @@ int loop_start(struct loop *l)
 void loop_stop(struct loop *l)
 {
     uint64_t one = 1;
+    /* Set under each listener's lock: a loop_listener_set running now ends
+     * before, or sees it. */
+    for (unsigned i = 0; i < l->nlisteners; i++) {
+        pthread_mutex_lock(&l->listeners[i].mu);
+        atomic_store(&l->stopped, 1);
+        pthread_mutex_unlock(&l->listeners[i].mu);
+    }
+    atomic_store(&l->stopped, 1);
     for (unsigned i = 0; i < l->nworkers; i++)
         atomic_store(&l->workers[i].stop_requested, 1);
     for (unsigned i = 0; i < l->nworkers; i++)

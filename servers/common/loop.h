@@ -69,8 +69,22 @@ typedef void (*loop_accept_fn)(void *arg, struct loop_worker *w, int sd,
 struct loop *loop_new(unsigned nworkers, unsigned grace_ms);
 
 /* loop_add_listener - watch a listening chipssl socket (made non-blocking
- * here); before loop_start only. Returns 0 or -1. */
+ * here); before loop_start only. sd -1 reserves the listener without a
+ * socket (loop_listener_set gives it one later). Listeners are numbered
+ * 0, 1, ... in the order added. Returns 0 or -1. */
 int loop_add_listener(struct loop *l, int sd, loop_accept_fn on_accept, void *arg);
+
+/* loop_listener_set - give listener `index` another socket while the loop
+ * runs, from any thread (e.g. a server suspended and resumed): sd -1 stops
+ * watching the current one; once this returns no worker accepts on it any
+ * more, and its owner may close it (then connects are refused). A socket
+ * (made non-blocking here) is watched by every worker from now on. The
+ * connections already accepted are not touched. Done under the listener's
+ * lock with epoll_ctl on each worker's set (epoll_ctl is thread-safe), so
+ * no loop_post is needed. Returns 0, or -1 (errno: EINVAL bad index,
+ * ESHUTDOWN once loop_stop has begun, or epoll's). The previous socket is
+ * not closed here. */
+int loop_listener_set(struct loop *l, unsigned index, int sd);
 
 /* loop_start - start the worker threads. Returns 0, or -1 (errno). */
 int loop_start(struct loop *l);

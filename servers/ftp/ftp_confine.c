@@ -4,7 +4,9 @@
  * space followed by a use would race with a client that swaps a directory
  * for a symlink in between.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "ftp_path.h"
 
 #include <errno.h>

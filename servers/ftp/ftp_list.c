@@ -2,7 +2,9 @@
  * ftp_list.c - the lister: a directory stream turned into lines, a buffer at
  * a time. A line that does not fit waits in the lister for the next call.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "ftp_list.h"
 
 #include <errno.h>

@@ -5,7 +5,9 @@
  * complete file. rename(2) in one directory is atomic, and it replaces a
  * symlink at the target rather than writing through it.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "ftp_path.h"
 
 #include <errno.h>

@@ -81,13 +81,23 @@ static int NotTwo(struct sockaddr *addr)
     return addr->sa_family == AF_INET && ntohl(in->sin_addr.s_addr) == 0x7f000002;
 }
 
+/* refuses everyone */
+static int RefuseAll(struct sockaddr *addr)
+{
+    (void)addr;
+    return 1;
+}
+
 /* GET /ctl?filter=two|none&http=off|on&root=DIR&main=PAGE: the HTTP server's accept
  * filter and state (BIOS_Connection_Handler, BIOS_Server_On_Off), the root
- * (CGI_SetRootDir), the main page (CGI_SetMainPage) */
+ * (CGI_SetRootDir), the main page (CGI_SetMainPage); https=off|on and
+ * tlsfilter=all|none the same for the HTTPS server (the state printed is
+ * then the HTTPS server's) */
 static void CtlFunc(rpCgiPtr rp)
 {
     char *name, *value;
     int r = 0;
+    SERVER_SPEC which = SS_WEB_SERVER;
     while (CGI_GetArgument(&name, &value, rp) == CGI_ARGUMENT_ERR_OK) {
         if (strcmp(name, "filter") == 0)
             r |= BIOS_Connection_Handler(strcmp(value, "two") == 0 ? NotTwo : NULL, SS_WEB_SERVER);
@@ -97,8 +107,14 @@ static void CtlFunc(rpCgiPtr rp)
             r |= CGI_SetRootDir(value) != 0;
         else if (strcmp(name, "http") == 0)
             r |= BIOS_Server_On_Off(SS_WEB_SERVER, strcmp(value, "off") == 0) < 0;
+        else if (strcmp(name, "https") == 0) {
+            r |= BIOS_Server_On_Off(SS_SSL_WEB_SERVER, strcmp(value, "off") == 0) < 0;
+            which = SS_SSL_WEB_SERVER;
+        } else if (strcmp(name, "tlsfilter") == 0)
+            r |= BIOS_Connection_Handler(strcmp(value, "all") == 0 ? RefuseAll : NULL,
+                                         SS_SSL_WEB_SERVER);
     }
-    snprintf(buf, sizeof buf, "ctl %d state %d", r, BIOS_Server_State(SS_WEB_SERVER));
+    snprintf(buf, sizeof buf, "ctl %d state %d", r, BIOS_Server_State(which));
     text(rp, CgiHttpOk);
 }
 
@@ -117,10 +133,90 @@ static void DeniedPage(rpCgiPtr rp)
     text(rp, CgiHttpOk);
 }
 
+/* the 503 page (over MAX_CONNECTIONS) */
+static void BusyPage(rpCgiPtr rp)
+{
+    snprintf(buf, sizeof buf, "app page: too busy, come back later");
+    text(rp, CgiHttpOk);
+}
+
 static void BrokenPage(rpCgiPtr rp)
 {
     snprintf(buf, sizeof buf, "app page: something broke");
     text(rp, CgiHttpOk);
+}
+
+/* SSI tags (servers 0 and 1; see test_chipd_cgi.py TestSSI) */
+static int SsiEcho(unsigned long con, const char *tag)
+{
+    SSI_Params p;
+    char out[512];
+    memset(&p, 0, sizeof p);
+    p.structVersion = 0;
+    if (SSI_Get_Connection_Params(con, &p) != 0)
+        return 7;
+    int n = snprintf(out, sizeof out, "[%s server=%d method=%d path=%s query=%s]", tag, p.server,
+                     p.method, p.pathPtr, p.queryPtr);
+    return SSI_Send_Buffer(con, out, n, 1) == 0 ? SSI_OUTPUT_ENABLE : 7;
+}
+
+static int SsiNothing(unsigned long con, const char *tag)
+{
+    (void)con;
+    (void)tag;
+    return SSI_OUTPUT_ENABLE;
+}
+
+/* 300000 bytes in blocks of at most SSI_Send_Buffer's 32767 */
+static int SsiBig(unsigned long con, const char *tag)
+{
+    static char block[30000];
+    (void)tag;
+    for (size_t i = 0; i < sizeof block; i++)
+        block[i] = (char)('a' + i % 26);
+    for (int i = 0; i < 10; i++)
+        if (SSI_Send_Buffer(con, block, (int)sizeof block, 1) != 0)
+            return 7;
+    return SSI_OUTPUT_ENABLE;
+}
+
+static int SsiHide(unsigned long con, const char *tag)
+{
+    (void)con;
+    (void)tag;
+    return SSI_OUTPUT_DISABLE;
+}
+
+static int SsiStop(unsigned long con, const char *tag)
+{
+    (void)tag;
+    SSI_Send_Buffer(con, "[stop]", 6, 1);
+    return SSI_ABORT_PAGE;
+}
+
+static int SsiBad(unsigned long con, const char *tag)
+{
+    (void)con;
+    (void)tag;
+    return 7; /* no SSI result: the server answers 500 */
+}
+
+static int InstallSsi(void)
+{
+    static const struct {
+        const char *tag;
+        SSI_Handler h;
+    } tags[] = {
+        {"<!--#echo-->", SsiEcho}, {"<!--#nothing-->", SsiNothing}, {"<!--#big-->", SsiBig},
+        {"<!--#hide-->", SsiHide}, {"<!--#show-->", SsiNothing},    {"<!--#stop-->", SsiStop},
+        {"<!--#bad-->", SsiBad},
+    };
+    int r = SSI_Set_File_Filter("shtml", SSI_MATCH_FILE_EXT, 0) |
+            SSI_Set_File_Filter("ssi", SSI_MATCH_DIR_NAME, 1);
+    for (int server = 0; server < 2; server++)
+        for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+            r |= SSI_Register_Tag(tags[i].tag, tags[i].h, server);
+    return r;
 }
 
 int main(int argc, char **argv)
@@ -157,8 +253,13 @@ int main(int argc, char **argv)
     }
     if (CGI_Install_Func_OnErr(CGI_ERR_STATE_UNAUTHORIZED, (void *)DeniedPage) != 0 ||
         CGI_Install_Func_OnErr(CGI_ERR_STATE_FILE_SYSTEM, (void *)BrokenPage) != 0 ||
+        CGI_Install_Func_OnErr(CGI_ERR_STATE_NO_MEMORY, (void *)BusyPage) != 0 ||
         CGI_Install_Func_OnUpload((void *)UploadDone) != 0) {
         fprintf(stderr, "CGI_Install_Func_OnErr failed\n");
+        return 1;
+    }
+    if (InstallSsi() != 0) {
+        fprintf(stderr, "SSI set-up failed\n");
         return 1;
     }
     if (chipd_start(argv[2], &err) != 0)

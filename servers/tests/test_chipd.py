@@ -76,7 +76,7 @@ def make_root(d):
 class Chipd:
     """One chipd process on a configuration."""
 
-    def __init__(self, d, extra_web="", extra_ssl="", name="chip.ini"):
+    def __init__(self, d, extra_web="", extra_ssl="", name="chip.ini", ftp="ENABLE = 0\n"):
         self.d = d
         self.http = free_port()
         self.https = free_port()
@@ -97,7 +97,8 @@ ERROR_LOG = {self.errlog}
 CERT = {d}/server.pem
 KEY = {d}/server.key
 {extra_ssl}
-""")
+[FTP]
+{ftp}""")
         self.stderr_path = f"{d}/{name}.stderr"
         self.stderr = open(self.stderr_path, "wb")  # a file: sanitizer reports never block chipd
         self.p = subprocess.Popen([CHIPD, "-c", self.ini], stdout=subprocess.PIPE, stderr=self.stderr)

@@ -318,15 +318,42 @@ class TestCGI(Base):
             self.assertEqual(self.req("/ctl?filter=two", tls=True)[1], b"ctl 0 state 0")
             self.assertEqual(self.connect_from("127.0.0.2"), b"")  # refused: closed at once
             self.assertTrue(self.connect_from("127.0.0.1").endswith(ok))
+            # a keep-alive connection opened before the suspension
+            import http.client
+            kept = http.client.HTTPConnection("127.0.0.1", self.srv.http, timeout=TIMEOUT)
+            kept.request("GET", "/hello.txt")
+            self.assertEqual(kept.getresponse().read(), ok)
             self.assertEqual(self.req("/ctl?filter=none&http=off", tls=True)[1], b"ctl 0 state 1")
-            self.assertEqual(self.connect_from("127.0.0.1"), b"")  # suspended
-            r, data = self.req("/hello.txt", tls=True)  # the HTTPS server is not
+            # suspended: the listener is closed, connects are refused
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", self.srv.http), timeout=TIMEOUT)
+            r = self.curl("-o", "/dev/null", self.url("/hello.txt"))
+            self.assertEqual(r.returncode, 7, r.stderr)  # curl: "Failed to connect"
+            kept.request("GET", "/hello.txt")  # ... but open connections go on
+            self.assertEqual(kept.getresponse().read(), ok)
+            kept.close()
+            r, data = self.req("/hello.txt", tls=True)  # the HTTPS server is not suspended
             self.assertEqual(data, ok)
             self.assertEqual(self.req("/ctl?http=on", tls=True)[1], b"ctl 0 state 0")
-            self.assertTrue(self.connect_from("127.0.0.1").endswith(ok))
+            self.assertTrue(self.connect_from("127.0.0.1").endswith(ok))  # same port again
             self.assertTrue(self.connect_from("127.0.0.2").endswith(ok))
+            # the HTTPS server, suspended and resumed from the HTTP side
+            self.assertEqual(self.req("/ctl?https=off")[1], b"ctl 0 state 1")
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", self.srv.https), timeout=TIMEOUT)
+            self.assertEqual(self.req("/ctl?https=on")[1], b"ctl 0 state 0")
+            self.assertEqual(self.req("/hello.txt", tls=True)[1], ok)
+            # an accept filter refusing everyone on HTTPS: curl fails (closed before the
+            # handshake), then removed: curl works
+            self.assertEqual(self.req("/ctl?tlsfilter=all")[1], b"ctl 0 state 0")
+            r = self.curl_tls("-o", "/dev/null", self.url("/hello.txt", True))
+            self.assertIn(r.returncode, (35, 56), r.stderr)  # SSL connect error / recv failure
+            self.assertEqual(self.req("/ctl?tlsfilter=none")[1], b"ctl 0 state 0")
+            r = self.curl_tls(self.url("/hello.txt", True))
+            self.assertEqual((r.returncode, r.stdout), (0, ok), r.stderr)
         finally:
             self.req("/ctl?filter=none&http=on", tls=True)
+            self.req("/ctl?https=on&tlsfilter=none")
 
 
 class TestCGIConcurrent(TestCGI):

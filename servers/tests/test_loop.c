@@ -251,6 +251,49 @@ static void test_post(void **state)
     closesocket(ls, &err);
 }
 
+/* loop_listener_set while running: a reserved listener gets a socket, a
+ * socket is taken away (the connection accepted before goes on), another
+ * one is given; after loop_stop it is refused. */
+static void test_listener_set(void **state)
+{
+    (void)state;
+    reset();
+    unsigned short port, port2;
+    int err = 0, ls = listener(&port), ls2 = listener(&port2);
+    char b = 0;
+    struct loop *l = loop_new(2, 100);
+    assert_non_null(l);
+    assert_int_equal(loop_add_listener(l, -1, on_accept, NULL), 0); /* reserved: listener 0 */
+    assert_int_equal(loop_start(l), 0);
+    assert_int_equal(loop_listener_set(l, 1, ls), -1); /* no listener 1 */
+    assert_int_equal(loop_listener_set(l, 0, ls), 0);
+    int c1 = client(port);
+    assert_int_equal(send(c1, "a", 1, 0, &err), 1);
+    assert_int_equal(recv(c1, &b, 1, MSG_BLOCKING, 0, &err), 1);
+    assert_int_equal(loop_listener_set(l, 0, -1), 0);
+    closesocket(ls, &err);
+    int refused = opensocket(SOCK_STREAM, &err);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(refused, &a, &err), -1); /* nothing listens there any more */
+    closesocket(refused, &err);
+    assert_int_equal(send(c1, "b", 1, 0, &err), 1); /* the accepted one goes on */
+    assert_int_equal(recv(c1, &b, 1, MSG_BLOCKING, 0, &err), 1);
+    assert_int_equal(b, 'b');
+    assert_int_equal(loop_listener_set(l, 0, ls2), 0);
+    int c2 = client(port2);
+    assert_int_equal(send(c2, "c", 1, 0, &err), 1);
+    assert_int_equal(recv(c2, &b, 1, MSG_BLOCKING, 0, &err), 1);
+    assert_int_equal(b, 'c');
+    loop_stop(l);
+    assert_int_equal(loop_listener_set(l, 0, -1), -1);
+    loop_free(l);
+    closesocket(c1, &err);
+    closesocket(c2, &err);
+    closesocket(ls2, &err);
+    assert_int_equal(accepted, 2);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -258,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_timer_order),
         cmocka_unit_test(test_events_and_stop),
         cmocka_unit_test(test_post),
+        cmocka_unit_test(test_listener_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -139,22 +139,11 @@ static int same_secret(const char *a, const char *b)
     return diff == 0 && na <= CGI_MAX_CRED_LEN;
 }
 
-enum cgi_auth_result cgi_auth_check(const char *path, int upload, const char *user,
-                                    const char *pass)
+/* Under the lock: user/pass against the accounts of type. */
+static enum cgi_auth_result account_locked(int type, const char *user, const char *pass)
 {
-    int type, i, any = 0, ok = 0;
+    int i, any = 0, ok = 0;
 
-    if (path == NULL)
-        return CGI_AUTH_FORBIDDEN;
-    cgi_lock();
-    if (upload) {
-        type = CGI_ACCOUNT_UPLOAD;
-    } else if (secure_locked(path)) {
-        type = CGI_ACCOUNT_SECURE;
-    } else {
-        cgi_unlock();
-        return CGI_AUTH_OK;
-    }
     for (i = 0; i < CGI_MAX_ACCOUNTS; i++) {
         const struct account *a = &accounts[type][i];
         if (a->user[0] == '\0')
@@ -164,8 +153,35 @@ enum cgi_auth_result cgi_auth_check(const char *path, int upload, const char *us
             same_secret(a->pass, pass))
             ok = 1;
     }
-    cgi_unlock();
     if (ok)
         return CGI_AUTH_OK;
     return any ? CGI_AUTH_UNAUTHORIZED : CGI_AUTH_FORBIDDEN;
+}
+
+enum cgi_auth_result cgi_auth_check(const char *path, int upload, const char *user,
+                                    const char *pass)
+{
+    enum cgi_auth_result r;
+
+    if (path == NULL)
+        return CGI_AUTH_FORBIDDEN;
+    cgi_lock();
+    if (upload)
+        r = account_locked(CGI_ACCOUNT_UPLOAD, user, pass);
+    else if (secure_locked(path))
+        r = account_locked(CGI_ACCOUNT_SECURE, user, pass);
+    else
+        r = CGI_AUTH_OK;
+    cgi_unlock();
+    return r;
+}
+
+enum cgi_auth_result cgi_auth_secure_account(const char *user, const char *pass)
+{
+    enum cgi_auth_result r;
+
+    cgi_lock();
+    r = account_locked(CGI_ACCOUNT_SECURE, user, pass);
+    cgi_unlock();
+    return r;
 }

@@ -59,9 +59,9 @@ const char *cgi_datatype_mime(int dataType);
 /* --------------------------------------------------- accounts, security */
 
 enum cgi_auth_result {
-    CGI_AUTH_OK = 0,            /* serve it                                  */
+    CGI_AUTH_OK = 0,             /* serve it                                  */
     CGI_AUTH_UNAUTHORIZED = 401, /* answer 401 with a Basic challenge       */
-    CGI_AUTH_FORBIDDEN = 403,   /* no account of the needed type exists     */
+    CGI_AUTH_FORBIDDEN = 403,    /* no account of the needed type exists     */
 };
 
 /* May this request go on? path: the decoded URL path; upload: 1 for an
@@ -70,6 +70,11 @@ enum cgi_auth_result {
  * Authorization: Basic header, NULL when none. */
 enum cgi_auth_result cgi_auth_check(const char *path, int upload, const char *user,
                                     const char *pass);
+
+/* The secure accounts alone, whatever the path (the status page with
+ * [WEB] STATUS_SECURE=1): OK, UNAUTHORIZED (none matches), FORBIDDEN (no
+ * secure account exists). */
+enum cgi_auth_result cgi_auth_secure_account(const char *user, const char *pass);
 
 /* 1 when path is under a secure prefix. */
 int cgi_path_is_secure(const char *path);
@@ -111,6 +116,16 @@ int ssi_file_matches(int server, const char *urlPath);
 int ssi_tag_length(void);
 SSI_Handler ssi_find_tag(int server, const char *text, size_t len, size_t *tagLen);
 
+/* A copy of the tags of server (0/1) that the parser looks for now (those
+ * no longer than the tag length), for one page: out gets up to max of
+ * them; returns how many. A page keeps the set it started with. */
+struct ssi_tag_copy {
+    SSI_Handler h;
+    size_t len;
+    char text[SSI_MAX_TAGLENGTH + 1];
+};
+int ssi_tags_snapshot(int server, struct ssi_tag_copy *out, int max);
+
 /* -------------------------------------------------------- server control */
 
 /* The configuration's start state: suspended 1 for a server it leaves off. */
@@ -120,11 +135,24 @@ void chipd_server_set_initial(SERVER_SPEC which, int suspended);
  * that the server can open or stop its listener. NULL: no notification. */
 typedef void (*chipd_server_notify_fn)(SERVER_SPEC which, int suspended, void *ctx);
 void chipd_server_set_notify(chipd_server_notify_fn fn, void *ctx);
+/* The same for one server only (the Web server registers for
+ * SS_WEB_SERVER and SS_SSL_WEB_SERVER, the FTP server for SS_FTP_SERVER:
+ * neither replaces the other's). chipd_server_set_notify sets all. The
+ * call runs in the thread of BIOS_Server_On_Off, after the state changed;
+ * ctx must stay valid while registered (and during a call in flight:
+ * deregister, then make sure no BIOS_Server_On_Off runs, or keep ctx
+ * static). */
+void chipd_server_set_notify_for(SERVER_SPEC which, chipd_server_notify_fn fn, void *ctx);
 
 /* 1 when the server is enabled and the accept filter (if any) accepts peer
  * (a struct sockaddr_storage; len its length), else 0. Runs the filter in
  * the caller's thread. */
 int chipd_accept_allowed(SERVER_SPEC which, const struct sockaddr *peer, socklen_t len);
+
+/* The same for an accepted peer as the servers' listeners give it: an IPv4
+ * peer of a dual-stack listener (::ffff:a.b.c.d) reaches the filter as the
+ * struct sockaddr_in the original's filters expect. */
+int chipd_accept_allowed_peer(SERVER_SPEC which, const struct sockaddr_storage *peer);
 
 /* ---------------------------------------------------------------- reset */
 

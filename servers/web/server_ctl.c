@@ -2,6 +2,7 @@
  * server_ctl.c - BIOS_Server_On_Off / BIOS_Server_State and the accept
  * filters of BIOS_Connection_Handler: state the servers consult.
  */
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -12,15 +13,15 @@
 
 static int suspended[NSPEC];
 static CONN_HANDLER filters[NSPEC];
-static chipd_server_notify_fn notifyFn;
-static void *notifyCtx;
+static chipd_server_notify_fn notifyFn[NSPEC];
+static void *notifyCtx[NSPEC];
 
 void server_ctl_reset(void)
 {
     memset(suspended, 0, sizeof suspended);
     memset(filters, 0, sizeof filters);
-    notifyFn = NULL;
-    notifyCtx = NULL;
+    memset(notifyFn, 0, sizeof notifyFn);
+    memset(notifyCtx, 0, sizeof notifyCtx);
 }
 
 /* Telnet (1) and SSH (4) are not provided here: the original answers -1
@@ -44,8 +45,8 @@ int BIOS_Server_On_Off(SERVER_SPEC which, unsigned int activate)
         return 1;
     }
     suspended[which] = (int)activate;
-    fn = notifyFn;
-    ctx = notifyCtx;
+    fn = notifyFn[which];
+    ctx = notifyCtx[which];
     cgi_unlock();
     if (fn != NULL)
         fn(which, (int)activate, ctx);
@@ -86,8 +87,20 @@ void chipd_server_set_initial(SERVER_SPEC which, int off)
 void chipd_server_set_notify(chipd_server_notify_fn fn, void *ctx)
 {
     cgi_lock();
-    notifyFn = fn;
-    notifyCtx = ctx;
+    for (int i = 0; i < NSPEC; i++) {
+        notifyFn[i] = fn;
+        notifyCtx[i] = ctx;
+    }
+    cgi_unlock();
+}
+
+void chipd_server_set_notify_for(SERVER_SPEC which, chipd_server_notify_fn fn, void *ctx)
+{
+    if (!spec_ok(which))
+        return;
+    cgi_lock();
+    notifyFn[which] = fn;
+    notifyCtx[which] = ctx;
     cgi_unlock();
 }
 
@@ -112,4 +125,17 @@ int chipd_accept_allowed(SERVER_SPEC which, const struct sockaddr *peer, socklen
     memset(&ss, 0, sizeof ss);
     memcpy(&ss, peer, len);
     return h((struct sockaddr *)&ss) == 0;
+}
+
+int chipd_accept_allowed_peer(SERVER_SPEC which, const struct sockaddr_storage *peer)
+{
+    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)peer;
+    if (peer->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+        struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = a6->sin6_port};
+        memcpy(&a4.sin_addr, &a6->sin6_addr.s6_addr[12], 4);
+        return chipd_accept_allowed(which, (struct sockaddr *)&a4, sizeof a4);
+    }
+    return chipd_accept_allowed(which, (const struct sockaddr *)peer,
+                                peer->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                            : sizeof(struct sockaddr_in));
 }

@@ -200,6 +200,28 @@ SSI_Handler ssi_find_tag(int server, const char *text, size_t len, size_t *tagLe
     return h;
 }
 
+int ssi_tags_snapshot(int server, struct ssi_tag_copy *out, int max)
+{
+    int i, n = 0;
+
+    if (!server_ok(server) || out == NULL)
+        return 0;
+    cgi_lock();
+    for (i = 0; i < SSI_MAX_TAGS && n < max; i++) {
+        const struct tag *t = &tags[server][i];
+        size_t len = strlen(t->text);
+        /* A tag longer than the tag length is no longer looked for. */
+        if (t->h == NULL || len > (size_t)tagLength)
+            continue;
+        out[n].h = t->h;
+        out[n].len = len;
+        memcpy(out[n].text, t->text, len + 1);
+        n++;
+    }
+    cgi_unlock();
+    return n;
+}
+
 /* ----------------------------------------------------------------- sinks */
 
 /* A handle is (generation << 16) | (slot + 1): never 0, and a handle kept

@@ -8,6 +8,8 @@
  *   web_response.c the response writer: head, body from memory or file
  *   web_static.c   the static-file handler (with web_filters.c, web_mime.c)
  *   web_log.c      access log (common log format) and error log
+ *   web_stats.c    the status page's registry and counters (web_stats.h)
+ *   web_status.c   the status page itself ([WEB] STATUS_PAGE)
  */
 #ifndef CHIPD_WEB_H
 #define CHIPD_WEB_H
@@ -15,8 +17,10 @@
 #include "config.h"
 #include "http_parse.h"
 #include "loop.h"
+#include "srv_tls.h"
 #include "web_handler.h"
 #include "web_log.h"
+#include "web_stats.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -29,14 +33,12 @@ struct web_server {
     struct loop *loop;
     int listen_sd[2];   /* [0] HTTP, [1] HTTPS; -1 when off */
     unsigned port[2];   /* bound ports */
-    atomic_int session; /* the HTTPS session new connections use */
-    int old_session;    /* the one before the last reload, closed at the next */
-    unsigned tls_generation;
-    pthread_mutex_t tls_mu; /* reloads */
+    struct srv_tls tls;     /* the HTTPS instance's session (tls.on: set up) */
     atomic_uint nconns;     /* open connections (both instances) */
     struct web_log log;
     void *listen_ctx;      /* the listeners' callback arguments */
     struct web_pool *pool; /* handler threads (web_pool.c) */
+    time_t started;        /* for the status page's uptime */
 };
 
 enum web_conn_state {
@@ -57,6 +59,7 @@ struct web_conn {
     int reject;   /* over MAX_CONNECTIONS: answer 503 and close */
     int stopping; /* the server stops: close after the current response */
     char peer[INET6_ADDRSTRLEN];
+    struct web_stats_conn st; /* what the status page shows of it */
 
     /* Input: [req_pos, req_pos+head_len) the current head, then unread bytes up to in_len. */
     char *in;
@@ -123,5 +126,12 @@ int web_tls_setup(struct web_server *srv, char *err, size_t errlen, int *api_err
 int web_tls_reload(struct web_server *srv);
 void web_tls_cleanup(struct web_server *srv);
 void web_tls_log_failure(struct web_conn *c);
+
+/* web_status.c: the status page, a built-in page checked before the hook.
+ * web_status_wanted - 1 when req is for it ([WEB] STATUS_PAGE, or that
+ * path + ".json"); web_status_handle - answer it (on the worker). */
+int web_status_wanted(const struct web_server *s, const struct web_request *req);
+void web_status_handle(struct web_server *s, const struct web_request *req,
+                       struct web_response *resp);
 
 #endif

@@ -218,7 +218,7 @@ struct upload_file {
 
 static atomic_ulong next_tmp = 1;
 
-static int write_all(int fd, const char *p, size_t n)
+int web_write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t k = write(fd, p, n);
@@ -268,7 +268,7 @@ static int upload_store(const struct web_request *req, int rootfd, struct upload
             }
             (*nfiles)++;
         } else if (rc == MULTIPART_DATA && fd >= 0) {
-            if (write_all(fd, data, dlen) != 0) {
+            if (web_write_all(fd, data, dlen) != 0) {
                 status = 500;
                 break;
             }
@@ -454,7 +454,7 @@ const struct web_handler web_cgi_error_handler = {
 
 int web_cgi_error_wanted(int status)
 {
-    return (status == 401 || status == 404) && cgi_error_func(status) != NULL;
+    return (status == 401 || status == 404 || status == 503) && cgi_error_func(status) != NULL;
 }
 
 static const struct web_handler cgi_handler = {
@@ -467,19 +467,7 @@ static const struct web_handler cgi_handler = {
 
 int web_cgi_accept_allowed(int tls, const struct sockaddr_storage *peer)
 {
-    struct sockaddr_storage a = *peer;
-    socklen_t len =
-        a.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)peer;
-    if (a.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
-        struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = a6->sin6_port};
-        memcpy(&a4.sin_addr, &a6->sin6_addr.s6_addr[12], 4);
-        memset(&a, 0, sizeof a);
-        memcpy(&a, &a4, sizeof a4);
-        len = sizeof a4;
-    }
-    return chipd_accept_allowed(tls ? SS_SSL_WEB_SERVER : SS_WEB_SERVER, (struct sockaddr *)&a,
-                                len);
+    return chipd_accept_allowed_peer(tls ? SS_SSL_WEB_SERVER : SS_WEB_SERVER, peer);
 }
 
 /* CGI_SetRootDir's directory as the start set it ([WEB] ROOTDIR). */

@@ -27,12 +27,17 @@ int web_cgi_accept_allowed(int tls, const struct sockaddr_storage *peer);
 
 /* The application's error pages (CGI_Install_Func_OnErr) for a static
  * file's answer: web_cgi_error_wanted(status) is 1 when the application
- * has a page for that status (401, 404); then the connection hands the
+ * has a page for that status (401, 404; 503: the server's own, over
+ * MAX_CONNECTIONS); then the connection hands the
  * request to web_cgi_error_handler (offloaded: it calls the application),
  * which replaces the response by the page, with the same status. */
 struct web_handler;
 extern const struct web_handler web_cgi_error_handler;
 int web_cgi_error_wanted(int status);
+
+/* web_write_all - write n bytes to a file (a spooled upload, an SSI page's
+ * overflow), retrying short writes and EINTR. 0 or -1 (errno). */
+int web_write_all(int fd, const char *p, size_t n);
 
 /* web_cgi_root - the root directory to serve from: req->rootfd (*owned
  * 0), or, once the application moved the root with CGI_SetRootDir, that

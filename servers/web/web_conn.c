@@ -44,6 +44,7 @@ static void conn_free(struct web_conn *c)
 {
     int err = 0;
     web_response_end(c);
+    web_stats_conn_close(&c->st);
     loop_conn_close(&c->lc);
     closesocket(c->lc.fd, &err);
     atomic_fetch_sub(&c->srv->nconns, 1);
@@ -91,11 +92,20 @@ static void respond_error(struct web_conn *c, int status, int keep)
     start_response(c);
 }
 
-/* A static answer the application has an error page for (401, 404): to
- * the handler threads, which call it (web_cgi_error_handler). 1 when
- * handed over. */
+/* A static answer the application has an error page for (401, 404, the
+ * 503 over MAX_CONNECTIONS), or one that the handler threads complete
+ * (resp.finish: SSI): to the handler threads, which call it
+ * (web_cgi_error_handler, resp.finish). 1 when handed over. */
 static int static_error_page(struct web_conn *c)
 {
+    if (c->resp.finish) { /* an answer the handler threads complete (SSI) */
+        c->handler = c->resp.finish;
+        c->resp.finish = NULL;
+        c->state = WC_HANDLER;
+        loop_conn_timer(&c->lc, 0);
+        web_pool_submit(c->srv->pool, c);
+        return 1;
+    }
     if (!c->srv->pool || c->resp.file_fd >= 0 || !web_cgi_error_wanted(c->resp.status))
         return 0;
     c->handler = &web_cgi_error_handler;
@@ -114,6 +124,28 @@ static void dispatch(struct web_conn *c)
         return;
     }
     web_error(c, 404); /* a fresh response; the handlers set the status */
+    c->view = (struct web_request){
+        .http = &c->req,
+        .path = c->path,
+        .body = c->body_len ? c->body : NULL,
+        .body_len = c->body_len,
+        .server = c->tls,
+        .sd = c->lc.fd,
+        .remote_ip = c->peer,
+        .rootdir = s->cfg.web.rootdir,
+        .rootfd = s->rootfd,
+        .mainpage = s->cfg.web.mainpage,
+    };
+    if (c->reject) {
+        /* Over MAX_CONNECTIONS: 503 (the application's page when it has
+         * one: CGI_Install_Func_OnErr), then close. Answered once the
+         * request is read, so that the client reads it rather than a reset. */
+        web_error(c, 503);
+        c->keep_alive = 0;
+        if (!static_error_page(c))
+            start_response(c);
+        return;
+    }
     if (!c->tls && s->cfg.web.redirect_https && s->listen_sd[1] >= 0) {
         struct http_slice h = c->req.host;
         size_t hl = h.p ? h.n : 0;
@@ -129,19 +161,14 @@ static void dispatch(struct web_conn *c)
         start_response(c);
         return;
     }
-    c->view = (struct web_request){
-        .http = &c->req,
-        .path = c->path,
-        .body = c->body_len ? c->body : NULL,
-        .body_len = c->body_len,
-        .server = c->tls,
-        .sd = c->lc.fd,
-        .remote_ip = c->peer,
-        .rootdir = s->cfg.web.rootdir,
-        .rootfd = s->rootfd,
-        .mainpage = s->cfg.web.mainpage,
-    };
     const struct web_handler *h = atomic_load(&hook);
+    if (web_status_wanted(s, &c->view)) {
+        /* A built-in page, before the hook: no CGI entry can shadow it. */
+        web_stats_conn_state(&c->st, "serving this page");
+        web_status_handle(s, &c->view, &c->resp);
+        start_response(c);
+        return;
+    }
     if (h && h->match && !h->match(h->ctx, &c->view))
         h = NULL;
     if (h && h->offload && s->pool) {
@@ -272,25 +299,37 @@ static int conn_read(struct web_conn *c)
     return -1;
 }
 
+/* What the status page says a connection does. */
+static const char *state_text(const struct web_conn *c)
+{
+    switch (c->state) {
+    case WC_HANDSHAKE: return "handshake";
+    case WC_HEAD: return c->in_len == c->req_pos ? "idle" : "reading";
+    case WC_BODY: return "reading";
+    case WC_HANDLER: return "handler";
+    case WC_WRITE: return "writing";
+    default: return "closing";
+    }
+}
+
 static void conn_progress(struct web_conn *c)
 {
     int err = 0;
     for (;;) {
+        web_stats_conn_state(&c->st, state_text(c));
         switch (c->state) {
         case WC_HANDSHAKE: {
             int r = SSL_HandshakeComplete(c->lc.fd, 0);
             if (r == 0)
                 return;
             if (r != 1) {
+                web_stats_handshake_failed(c->lc.fd);
                 web_tls_log_failure(c);
                 conn_free(c);
                 return;
             }
+            web_stats_conn_tls(&c->st, c->lc.fd);
             c->state = WC_HEAD;
-            if (c->reject) {
-                respond_error(c, 503, 0);
-                break;
-            }
             timer_head(c);
             break;
         }
@@ -382,6 +421,7 @@ static void conn_progress(struct web_conn *c)
             web_log_access(&c->srv->log, c->peer,
                            c->had_request && c->req.has_basic_auth ? c->req.auth_user : NULL, line,
                            ll, c->status, c->sent_body);
+            web_stats_conn_request(&c->st, c->status, c->sent_body);
             web_response_end(c);
             if (!c->keep_alive || c->stopping) {
                 conn_close(c);
@@ -431,6 +471,7 @@ static void on_timer(struct loop_conn *lc)
             return;
         }
         if (ms == SSL_NO_TIMEOUT) { /* no handshake limit: the header limit instead */
+            web_stats_handshake_timeout();
             conn_free(c);
             return;
         }
@@ -500,7 +541,7 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
     else
         inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->peer, sizeof c->peer);
     if (tls) {
-        int session = atomic_load(&srv->session);
+        int session = srv_tls_session(&srv->tls);
         SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&session,
                               sizeof session};
         if (setsockopt(sd, &so, &err) != 0) { /* the session of the last reload */
@@ -514,7 +555,10 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
             return;
         }
     }
+    /* Registered before the loop may see it (conn_free leaves the list). */
+    web_stats_conn_open(&c->st, tls ? "https" : "http", peer);
     if (loop_conn_add(w, &c->lc, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
+        web_stats_conn_close(&c->st);
         free(c->in);
         free(c->out);
         free(c);
@@ -530,10 +574,7 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
                                                      : 1);
     } else {
         c->state = WC_HEAD;
-        if (c->reject) {
-            respond_error(c, 503, 0);
-        } else
-            timer_head(c);
+        timer_head(c); /* over MAX_CONNECTIONS too: its request gets the 503 (dispatch) */
     }
     /* No work here (the listener's lock is held): the socket was added
      * writable, so its first event comes at once and the worker's loop

@@ -3,8 +3,10 @@
  * answers a request.
  *
  * The connection stage reads and parses a request (head and whole body),
- * then calls the handlers in order: the hook (web_handler_hook_set; the CGI
- * layer installs itself there) first, then the static-file handler. A
+ * then calls the handlers in order: the built-in status page when the path
+ * is [WEB] STATUS_PAGE (web_status.c; no hook can shadow it), the hook
+ * (web_handler_hook_set; the CGI layer installs itself there), then the
+ * static-file handler. A
  * handler either answers (fills the response, returns WEB_HANDLED) or
  * passes (WEB_DECLINED) to the next one. The response is then written by
  * the response writer (status line, Date, Server, Content-Length,
@@ -67,6 +69,11 @@ struct web_response {
     uint64_t file_off, file_len;
     int close;   /* 1: Connection: close after this response */
     int no_body; /* 1: the status has no body at all (304, 204): no Content-Length */
+    /* Set by a handler on the worker that needs the handler threads to
+     * complete its answer (the SSI pages of web_static.c): the connection
+     * then passes the request and this response to it (offloaded, as an
+     * offload-1 handler), and sends what it leaves. */
+    const struct web_handler *finish;
 };
 
 typedef int (*web_handler_fn)(void *ctx, const struct web_request *req, struct web_response *resp);

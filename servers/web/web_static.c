@@ -5,6 +5,7 @@
  */
 #include "web_filters.h"
 #include "web_handler.h"
+#include "web_ssi.h"
 
 #include "cgi_server.h"
 #include "web_cgi.h"
@@ -120,7 +121,11 @@ int web_static_handle(void *ctx, const struct web_request *req, struct web_respo
         close(fd);
         return not_found(resp, 404);
     }
-    if (web_filter_not_modified(req, &st, resp) || web_filter_range(req, &st, resp)) {
+    char url[sizeof rel + 1];
+    snprintf(url, sizeof url, "/%s", rel);
+    int ssi = web_ssi_page(req, url);
+    /* An SSI page's bytes change with each request: no 304, no ranges. */
+    if (!ssi && (web_filter_not_modified(req, &st, resp) || web_filter_range(req, &st, resp))) {
         close(fd);
         return WEB_HANDLED;
     }
@@ -142,5 +147,9 @@ int web_static_handle(void *ctx, const struct web_request *req, struct web_respo
         }
     }
     resp->file_fd = fd;
+    if (ssi) {
+        resp->status = 200;
+        resp->finish = &web_ssi_handler; /* built on the handler threads */
+    }
     return WEB_HANDLED;
 }

@@ -1,9 +1,7 @@
 /*
- * web_tls.c - the HTTPS instance's chipssl session: identity from [SSL]
- * CERT/KEY, option 2 (server proposals) always on, option 1 and its CA from
- * CLIENT_AUTH/CA, the proposal list from PROPOSALS, ALPN http/1.1, a
- * resumption cache. A reload (SIGHUP) builds a new session from the files
- * and switches new connections to it; when it fails the old one stays.
+ * web_tls.c - the HTTPS instance's chipssl session (srv_tls.h: identity
+ * from [SSL], option 2 always on, option 1 and its CA, PROPOSALS, SNI
+ * identities, a resumption cache) with ALPN http/1.1, and its reload.
  * Also: the error log's line for a failed handshake.
  */
 #include "web.h"
@@ -15,157 +13,30 @@
 
 #define WEB_TLS_CACHES 256
 
-static const char *api_text(int code, char *buf, size_t len)
-{
-    const char *name = chipssl_error_name(code);
-    snprintf(buf, len, "%s%s%s%s", chipssl_strerror(code), name ? " (" : "", name ? name : "",
-             name ? ")" : "");
-    return buf;
-}
-
-/* One generation's PKI IDs. */
-static void ids(unsigned gen, char *own, char *ca, size_t len)
-{
-    snprintf(own, len, "chipd-web-%u", gen);
-    snprintf(ca, len, "chipd-web-ca-%u", gen);
-}
-
-static void drop_ids(unsigned gen)
-{
-    char own[40], ca[40];
-    int err = 0;
-    ids(gen, own, ca, sizeof own);
-    PKI_CertificateDel(own, PKI_CERT_LOCAL, &err);
-    PKI_CertificateDel(ca, PKI_CERT_NONLOCAL, &err);
-}
-
-/* A session from the files of cfg, PKI IDs of generation gen. Returns the
- * session ID, or -1 with the reason in err. */
-static int make_session(const struct chip_config *cfg, unsigned gen, char *err, size_t errlen,
-                        int *api_error)
-{
-    static const int types[] = {PKI_KEY_RSA, PKI_KEY_EC, PKI_KEY_ED25519};
-    char own[40], caid[40], t[200];
-    int e = 0, first = 0, added = 0;
-    ids(gen, own, caid, sizeof own);
-    for (size_t i = 0; i < sizeof types / sizeof types[0] && !added; i++) {
-        PKI_OWNKEYPAIR_ADD_Entry k = {cfg->ssl.key, PKI_FMT_PEM, types[i]};
-        added = PKI_OwnKeyPairAdd(&k, &e) == 0;
-        if (!added && (i == 0 || first == API_EINVAL))
-            first = e;
-    }
-    if (!added) {
-        snprintf(err, errlen, "[SSL] KEY %s: %s%s", cfg->ssl.key, api_text(first, t, sizeof t),
-                 first == API_EINVAL
-                     ? ": not an unencrypted RSA (2048 bits or more), EC or Ed25519 key"
-                     : "");
-        *api_error = first;
-        return -1;
-    }
-    PKI_CERT_ADD_Entry c = {cfg->ssl.cert, PKI_FMT_PEM,      PKI_CERT_LOCAL,
-                            own,           (int)strlen(own), NULL};
-    if (PKI_CertificateAdd(&c, &e) != 0) {
-        if (e >= 0x80)
-            api_text(e, t, sizeof t);
-        else
-            chipssl_certflags_text(e, t, (int)sizeof t);
-        snprintf(err, errlen, "[SSL] CERT %s: %s", cfg->ssl.cert, t);
-        *api_error = e >= 0x80 ? e : API_EINVAL;
-        return -1;
-    }
-    if (cfg->ssl.ca[0]) {
-        PKI_CERT_ADD_Entry a = {cfg->ssl.ca, PKI_FMT_PEM,       PKI_CERT_NONLOCAL | PKI_CERT_ROOTCA,
-                                caid,        (int)strlen(caid), NULL};
-        if (PKI_CertificateAdd(&a, &e) != 0) {
-            if (e >= 0x80)
-                api_text(e, t, sizeof t);
-            else
-                chipssl_certflags_text(e, t, (int)sizeof t);
-            snprintf(err, errlen, "[SSL] CA %s: %s", cfg->ssl.ca, t);
-            *api_error = e >= 0x80 ? e : API_EINVAL;
-            drop_ids(gen);
-            return -1;
-        }
-    }
-    SSL_SESSION_NEW_Entry se = {own, WEB_TLS_CACHES, SSL_VERSION_TLS12 | SSL_VERSION_TLS13};
-    int sid = SSL_SessionNew(&se, &e);
-    if (sid < 0) {
-        snprintf(err, errlen, "[SSL] CERT %s: no session: %s", cfg->ssl.cert,
-                 api_text(e, t, sizeof t));
-        *api_error = e;
-        drop_ids(gen);
-        return -1;
-    }
-    const char *what = NULL;
-    if (SSL_SessionOpt(sid, SSL_OPT_SERVER_PROPOSALS, 1, &e) != 0)
-        what = "option 2 (server proposals)";
-    else if (cfg->ssl.client_auth && SSL_SessionOpt(sid, SSL_OPT_CLIENT_AUTH, 1, &e) != 0)
-        what = "[SSL] CLIENT_AUTH";
-    else if (cfg->ssl.client_auth && cfg->ssl.ca[0] && SSL_AddClientCA(sid, caid, &e) != 0)
-        what = "[SSL] CA (not a CA certificate)";
-    else if (cfg->ssl.nproposals &&
-             SSL_SessionProp(sid, cfg->ssl.proposals, cfg->ssl.nproposals, &e) != 0)
-        what = "[SSL] PROPOSALS (no suite for TLS 1.2 or 1.3, or one chipssl refuses)";
-    else if (SSL_SessionALPN(sid, "http/1.1", &e) != 0)
-        what = "ALPN http/1.1";
-    if (what) {
-        snprintf(err, errlen, "%s: %s", what, api_text(e, t, sizeof t));
-        *api_error = e;
-        SSL_SessionClose(sid, &e);
-        drop_ids(gen);
-        return -1;
-    }
-    return sid;
-}
-
 int web_tls_setup(struct web_server *srv, char *err, size_t errlen, int *api_error)
 {
-    pthread_mutex_init(&srv->tls_mu, NULL);
-    srv->old_session = -1;
-    srv->tls_generation = 0;
-    int sid = make_session(&srv->cfg, 0, err, errlen, api_error);
-    if (sid < 0)
-        return -1;
-    atomic_store(&srv->session, sid);
-    return 0;
+    srv->tls.name = "HTTPS";
+    srv->tls.prefix = "chipd-web";
+    srv->tls.alpn = "http/1.1";
+    srv->tls.caches = WEB_TLS_CACHES;
+    return srv_tls_setup(&srv->tls, &srv->cfg, err, errlen, api_error);
 }
 
 int web_tls_reload(struct web_server *srv)
 {
     char err[600];
-    int api = 0;
-    pthread_mutex_lock(&srv->tls_mu);
-    unsigned gen = srv->tls_generation + 1;
-    int sid = make_session(&srv->cfg, gen, err, sizeof err, &api);
-    if (sid < 0) {
+    if (srv_tls_reload(&srv->tls, &srv->cfg, err, sizeof err) != 0) {
         web_log_error(&srv->log, "reload: %s; the previous certificate and key stay in use", err);
-        pthread_mutex_unlock(&srv->tls_mu);
         return -1;
     }
-    int e = 0, prev = atomic_exchange(&srv->session, sid);
-    if (srv->old_session >= 0) {
-        /* Two reloads ago: no accept can still be binding a socket to it. */
-        SSL_SessionClose(srv->old_session, &e);
-        drop_ids(srv->tls_generation - 1);
-    }
-    srv->old_session = prev;
-    srv->tls_generation = gen;
     web_log_error(&srv->log, "reload: certificate %s and key %s loaded for new HTTPS connections",
                   srv->cfg.ssl.cert, srv->cfg.ssl.key);
-    pthread_mutex_unlock(&srv->tls_mu);
     return 0;
 }
 
 void web_tls_cleanup(struct web_server *srv)
 {
-    int e = 0;
-    if (srv->old_session >= 0) {
-        SSL_SessionClose(srv->old_session, &e);
-        drop_ids(srv->tls_generation - 1);
-    }
-    SSL_SessionClose(atomic_load(&srv->session), &e);
-    drop_ids(srv->tls_generation);
-    pthread_mutex_destroy(&srv->tls_mu);
+    srv_tls_cleanup(&srv->tls);
 }
 
 static const char *hs_state_text(int s)
@@ -193,7 +64,7 @@ void web_tls_log_failure(struct web_conn *c)
         chipssl_certflags_text(p.certFlags, flags, (int)sizeof flags);
     web_log_error(&c->srv->log,
                   "TLS handshake with %s failed: %s; at: %s; alert: %s%s; %s%s%sreason: %s",
-                  c->peer, api_text(p.errorCode, t, sizeof t), hs_state_text(p.hsState),
+                  c->peer, srv_tls_api_text(p.errorCode, t, sizeof t), hs_state_text(p.hsState),
                   chipssl_alert_text(p.alert),
                   p.alert < 0   ? ""
                   : p.alertSent ? " (sent)"

@@ -72,6 +72,16 @@ static int setup(void)
     symlink("/etc/passwd", p);
     snprintf(p, sizeof p, "%s/link_dangling", top);
     symlink("nothing", p);
+    /* The directories' times are set too: made "now", they could be a
+     * second newer than `now` (a future time, listed with its year by us
+     * but not by ls, which compares with its own later clock). */
+    static const char *const dirs[] = {"sub", "sticky"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        struct timespec ts[2] = {{now - 60, 0}, {now - 60, 0}};
+        snprintf(p, sizeof p, "%s/%s", top, dirs[i]);
+        if (utimensat(AT_FDCWD, p, ts, 0) != 0)
+            return -1;
+    }
     return ftp_root_open(&root, top);
 }
 

@@ -55,6 +55,7 @@ struct tls_conn {
     int verify_failed;      /* the verdict on the peer's certificate was no */
     int hs_state;           /* SSL_HS_* */
     int got_close_notify;
+    int ticket_owed;        /* 1: a resumed TLS 1.3 server's ticket waits for the first write */
     int peeking;            /* looking for an alert after a reset */
     int info_done;          /* peer subject filled in */
     char peer_subject[256];
@@ -468,6 +469,16 @@ static void info_cb(const SSL *ssl, int where, int ret)
         int st = map_state(SSL_get_state(ssl));
         if (st != SSL_HS_DONE && c->hs_state != SSL_HS_DONE)
             c->hs_state = st;
+        /* A resumed TLS 1.3 server connection sends its new ticket with
+         * its first application data (tls_conn_write), not at once: a
+         * client that only sends and closes without reading (lftp's FTPS
+         * upload data connections) would otherwise close with the ticket
+         * unread, and its kernel's reset would drop the data not yet sent. */
+        if (SSL_is_server(ssl) && SSL_session_reused((SSL *)ssl) &&
+            SSL_version(ssl) == TLS1_3_VERSION && !c->ticket_owed) {
+            SSL_set_num_tickets((SSL *)ssl, 0);
+            c->ticket_owed = 1;
+        }
     }
 }
 
@@ -931,6 +942,10 @@ int tls_conn_write(struct tls_conn *c, const void *buf, int len, int *n)
 {
     size_t put = 0;
     ERR_clear_error();
+    if (c->ticket_owed == 1) { /* see info_cb */
+        c->ticket_owed = 2;
+        SSL_new_session_ticket(c->ssl);
+    }
     int r = SSL_write_ex(c->ssl, buf, (size_t)len, &put);
     if (r == 1) {
         *n = (int)put;
