@@ -612,17 +612,33 @@ max_per_ip=1000
 
     # --- output -----------------------------------------------------------
 
-    def write(self, out):
+    def write(self, out, update=False):
         os.makedirs(out, exist_ok=True)
+        old = os.path.join(out, "latest.csv")
+        if update and os.path.exists(old):
+            # --update: the figures run now replace theirs; the others stay
+            with open(old) as f:
+                kept = [r for r in csv.DictReader(f)
+                        if r["figure"] not in {n["figure"] for n in self.rows}]
+            self.rows = kept + self.rows
+        else:
+            kept = []
         keys = ["figure", "case", "unit", "chipssl", "anchor", "ratio", "goal", "met", "wall",
                 "rounds", "note"]
         with open(os.path.join(out, "latest.csv"), "w", newline="") as f:
             w = csv.DictWriter(f, fieldnames=keys)
             w.writeheader()
             w.writerows(self.rows)
-        with open(os.path.join(out, "latest.md"), "w") as f:
-            f.write("Run %s on %s; %d rounds per side, alternating; medians.\n\n"
-                    % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine(), self.rounds))
+        md = os.path.join(out, "latest.md")
+        head = "Run %s on %s; %d rounds per side, alternating; medians." % (
+            time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine(), self.rounds)
+        if update and os.path.exists(md):
+            with open(md) as f:
+                first = f.readline().rstrip("\n")
+            head = "%s\nRerun (--update) of %s: %s" % (
+                first, ", ".join(sorted({r["figure"] for r in self.rows[len(kept):]})), head)
+        with open(md, "w") as f:
+            f.write(head + "\n\n")
             f.write("| figure | case | unit | chipssl | anchor | ratio | goal | met | wall/s chipssl / anchor | note |\n")
             f.write("|---|---|---|---|---|---|---|---|---|---|\n")
             for r in self.rows:
@@ -700,6 +716,8 @@ def main():
     ap.add_argument("--secs", type=float, default=2.0)
     ap.add_argument("--bulk-mib", type=int, default=1024)
     ap.add_argument("--ftp-mib", type=int, default=256)
+    ap.add_argument("--update", action="store_true",
+                    help="keep OUT/latest.csv's rows of the figures not run now")
     ap.add_argument("--plot-only", action="store_true", help="redraw OUT/latest.png from OUT/latest.csv")
     a = ap.parse_args()
     if a.plot_only:
@@ -713,7 +731,7 @@ def main():
         for name in a.only or FIGURES:
             getattr(b, "fig_" + name)()
     finally:
-        b.write(a.out)
+        b.write(a.out, a.update)
         if not a.tiny:
             print("written: %s/latest.md, latest.csv, latest.png" % a.out)
         shutil.rmtree(b.work, ignore_errors=True)

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # chipssl's benchmarks in one command (bench/README.md):
-#   bash bench/run.sh [--tiny] [--only FIGURE]... [--rounds N] [--secs S]
+#   bash bench/run.sh [--tiny] [--only FIGURE]... [--update] [--rounds N] [--secs S]
 #                     [--build-dir DIR] [--no-build] [--out DIR]
 # Installs the anchors and load clients (tools/deps.sh bench), builds chipssl
 # in Release into its own build directory (default /tmp/chipssl-bench-build),
 # runs every figure for chipssl and its anchor in alternating rounds on
 # 127.0.0.1 and writes bench/results/latest.md, latest.csv and latest.png.
 # FIGURE: handshakes resumed bulk idle_memory https_keepalive https_newconn
-# cgi ftps. --tiny: every figure once, seconds, no speed judged (the test
-# command's bench_tiny); exits 77 when the anchors are not installed.
+# cgi ftps; --update keeps the table's rows of the figures not run now.
+# --tiny: every figure once, seconds, no speed judged (the test command's
+# bench_tiny); exits 77 when the anchors are not installed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -22,8 +23,9 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --no-build) nobuild=1; shift ;;
     --tiny) tiny=1; args+=("$1"); shift ;;
+    --update) args+=("$1"); shift ;;
     --only|--rounds|--secs|--bulk-mib|--ftp-mib) args+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
