@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     --tiny) tiny=1; args+=("$1"); shift ;;
     --update) args+=("$1"); shift ;;
     --only|--rounds|--secs|--bulk-mib|--ftp-mib) args+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
