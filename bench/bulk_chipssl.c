@@ -65,8 +65,8 @@ static int session(int server, const char *cert, const char *key, int version)
     int err;
     if (server ? ex_add_own_cert(cert, key, "server") != 0 : ex_add_root_ca(cert, "ca") != 0)
         return -1;
-    SSL_SESSION_NEW_Entry se = { server ? "server" : NULL, 0,
-                                 version == 12 ? SSL_VERSION_TLS12 : SSL_VERSION_TLS13 };
+    SSL_SESSION_NEW_Entry se = {server ? "server" : NULL, 0,
+                                version == 12 ? SSL_VERSION_TLS12 : SSL_VERSION_TLS13};
     int s = SSL_SessionNew(&se, &err);
     if (s < 0)
         ex_fail("SSL_SessionNew", err);
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
     }
     static unsigned char buf[CHUNK];
     memset(buf, 'x', sizeof buf);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof a;
     int ls = opensocket(SOCK_STREAM, &err);
     if (ls < 0 || bind(ls, &a, &err) != 0 || listen(ls, 1, &err) != 0 ||
@@ -104,8 +104,8 @@ int main(int argc, char **argv)
     pid_t pid = fork();
     if (pid == 0) { /* the server */
         int s = session(1, cert, key, version);
-        SetSocketOption so = { IP_PROTOTCP_LEVEL, TCP_SSL_SERVER, (const char *)&one, sizeof one };
-        SetSocketOption ss = { IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&s, sizeof s };
+        SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSL_SERVER, (const char *)&one, sizeof one};
+        SetSocketOption ss = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&s, sizeof s};
         if (s < 0 || setsockopt(ls, &so, &err) != 0 || setsockopt(ls, &ss, &err) != 0)
             _exit(1);
         int sd = accept(ls, NULL, &err);
@@ -123,8 +123,8 @@ int main(int argc, char **argv)
     closesocket(ls, &err);
     int s = session(0, cert, key, version);
     int sd = opensocket(SOCK_STREAM, &err);
-    SetSocketOption sc = { IP_PROTOTCP_LEVEL, TCP_SSL_CLIENT, (const char *)&one, sizeof one };
-    SetSocketOption ss = { IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&s, sizeof s };
+    SetSocketOption sc = {IP_PROTOTCP_LEVEL, TCP_SSL_CLIENT, (const char *)&one, sizeof one};
+    SetSocketOption ss = {IP_PROTOTCP_LEVEL, TCP_SSLSESSION, (const char *)&s, sizeof s};
     if (s < 0 || sd < 0 || setsockopt(sd, &sc, &err) != 0 || setsockopt(sd, &ss, &err) != 0 ||
         connect(sd, &a, &err) != 0 || SSL_ClientStart(sd, "localhost", &err) != 0 ||
         SSL_HandshakeComplete(sd, 0xFFFF) != 1) {

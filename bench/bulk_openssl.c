@@ -107,7 +107,7 @@ int main(int argc, char **argv)
     static unsigned char buf[CHUNK];
     memset(buf, 'x', sizeof buf);
     int ls = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof a;
     if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 1) != 0 ||
         getsockname(ls, (struct sockaddr *)&a, &al) != 0) {

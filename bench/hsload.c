@@ -58,8 +58,8 @@ struct conn {
     SSL *ssl;
     SSL_SESSION *sess; /* the slot's last session, offered next time */
     char resp[8192];
-    size_t got, need;  /* response bytes read; bytes expected (0: headers not yet) */
-    int sent;          /* request bytes written */
+    size_t got, need; /* response bytes read; bytes expected (0: headers not yet) */
+    int sent;         /* request bytes written */
 };
 
 static struct sockaddr_in peer;
@@ -92,7 +92,7 @@ static int new_session(SSL *ssl, SSL_SESSION *s)
 
 static void watch(struct conn *c, int events)
 {
-    struct epoll_event ev = { .events = (uint32_t)events, .data.ptr = c };
+    struct epoll_event ev = {.events = (uint32_t)events, .data.ptr = c};
     epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -105,7 +105,7 @@ static void conn_close(struct conn *c, int ok)
     } else {
         failed++;
     }
-    struct linger lg = { 1, 0 };
+    struct linger lg = {1, 0};
     setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     SSL_free(c->ssl);
     c->ssl = NULL;
@@ -135,7 +135,7 @@ static int conn_open(struct conn *c)
     c->st = CONNECTING;
     c->got = c->need = 0;
     c->sent = 0;
-    struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
     epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev);
     return 0;
 }
@@ -240,7 +240,8 @@ static int step(struct conn *c)
                 return 1;
             }
             if (c->got < sizeof c->resp) {
-                size_t n = (size_t)r < sizeof c->resp - c->got ? (size_t)r : sizeof c->resp - c->got;
+                size_t n =
+                    (size_t)r < sizeof c->resp - c->got ? (size_t)r : sizeof c->resp - c->got;
                 memcpy(c->resp + c->got, buf, n);
             }
             c->got += (size_t)r;
@@ -304,9 +305,11 @@ int main(int argc, char **argv)
     int v = version == 12 ? TLS1_2_VERSION : TLS1_3_VERSION;
     SSL_CTX_set_min_proto_version(ctx, v);
     SSL_CTX_set_max_proto_version(ctx, v);
-    if (!SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256") ||
+    if (!SSL_CTX_set_cipher_list(ctx,
+                                 "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256") ||
         !SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256") ||
-        !SSL_CTX_set1_groups_list(ctx, "X25519:P-256") || !SSL_CTX_load_verify_locations(ctx, ca, NULL)) {
+        !SSL_CTX_set1_groups_list(ctx, "X25519:P-256") ||
+        !SSL_CTX_load_verify_locations(ctx, ca, NULL)) {
         ERR_print_errors_fp(stderr);
         return 1;
     }
@@ -317,7 +320,8 @@ int main(int argc, char **argv)
     else if (strcmp(rmode, "ticket") != 0 && strcmp(rmode, "psk") != 0)
         usage();
     if (resume) {
-        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_set_session_cache_mode(ctx,
+                                       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
         SSL_CTX_sess_set_new_cb(ctx, new_session);
     } else {
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
@@ -357,7 +361,7 @@ int main(int argc, char **argv)
         if (announced) {
             /* Hold until stdin ends (the harness has measured), watching the
              * connections meanwhile. */
-            struct pollfd p[2] = { { 0, POLLIN, 0 }, { epfd, POLLIN, 0 } };
+            struct pollfd p[2] = {{0, POLLIN, 0}, {epfd, POLLIN, 0}};
             poll(p, 2, -1);
             if (p[0].revents) {
                 char b[64];

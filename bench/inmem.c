@@ -20,11 +20,11 @@
  * a server's memory figure.
  */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <malloc.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,12 +78,13 @@ int main(int argc, char **argv)
         }
     }
     if (!cert || !key || (secs <= 0 && count <= 0)) {
-        fprintf(stderr, "usage: inmem -c CERT -k KEY -v 12|13 [-r none|id|psk] [-t SECS | -n COUNT]\n");
+        fprintf(stderr,
+                "usage: inmem -c CERT -k KEY -v 12|13 [-r none|id|psk] [-t SECS | -n COUNT]\n");
         return 2;
     }
     int resume = strcmp(rmode, "none") != 0, v = version == 12 ? TLS1_2_VERSION : TLS1_3_VERSION;
     SSL_CTX *sctx = SSL_CTX_new(TLS_server_method()), *cctx = SSL_CTX_new(TLS_client_method());
-    SSL_CTX *both[2] = { sctx, cctx };
+    SSL_CTX *both[2] = {sctx, cctx};
     for (int i = 0; i < 2; i++) {
         SSL_CTX_set_min_proto_version(both[i], v);
         SSL_CTX_set_max_proto_version(both[i], v);
@@ -91,7 +92,8 @@ int main(int argc, char **argv)
     }
     if (SSL_CTX_use_certificate_chain_file(sctx, cert) != 1 ||
         SSL_CTX_use_PrivateKey_file(sctx, key, SSL_FILETYPE_PEM) != 1 ||
-        !SSL_CTX_set_cipher_list(cctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256") ||
+        !SSL_CTX_set_cipher_list(cctx,
+                                 "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256") ||
         !SSL_CTX_set_ciphersuites(cctx, "TLS_AES_128_GCM_SHA256") ||
         !SSL_CTX_set1_groups_list(cctx, "X25519:P-256") ||
         !SSL_CTX_load_verify_locations(cctx, cert, NULL)) {
@@ -103,8 +105,9 @@ int main(int argc, char **argv)
     SSL_CTX_set_session_id_context(sctx, (const unsigned char *)"inmem", 5);
     SSL_CTX_set_session_cache_mode(sctx, resume ? SSL_SESS_CACHE_SERVER : SSL_SESS_CACHE_OFF);
     SSL_CTX_set_num_tickets(sctx, resume ? 1 : 0);
-    SSL_CTX_set_session_cache_mode(cctx, resume ? SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE
-                                                : SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_session_cache_mode(cctx,
+                                   resume ? SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE
+                                          : SSL_SESS_CACHE_OFF);
     SSL_CTX_sess_set_new_cb(cctx, keep);
 
     if (hold && count <= 0)
