@@ -329,18 +329,14 @@ static void *worker_main(void *arg)
             next = w->accept_resume;
         if (next)
             timeout = next <= now ? 0 : (int)(next - now > 3600000 ? 3600000 : next - now);
-        int n = epoll_wait(w->ep, evs, LOOP_EVENTS, timeout);
+        int n = epoll_wait(w->ep, evs, LOOP_EVENTS, timeout), woken = 0;
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == w) {
                 uint64_t v;
                 if (read(w->evfd, &v, sizeof v) < 0) { /* nothing to do */
                 }
-                run_posted(w, 0);
-                if (atomic_load(&w->stop_requested) && !w->stopping) {
-                    grace_end = loop_now_ms() + l->grace_ms;
-                    begin_stop(w);
-                }
+                woken = 1;
             } else if (p >= (void *)l->listeners &&
                        p < (void *)(l->listeners + LOOP_MAX_LISTENERS)) {
                 if (!w->stopping)
@@ -348,6 +344,15 @@ static void *worker_main(void *arg)
             } else {
                 struct loop_conn *c = p;
                 c->ops->on_event(c, evs[i].events);
+            }
+        }
+        /* Posted tasks only after the batch: one may free a connection
+         * (a handler's result ends it) whose event is later in evs[]. */
+        if (woken) {
+            run_posted(w, 0);
+            if (atomic_load(&w->stop_requested) && !w->stopping) {
+                grace_end = loop_now_ms() + l->grace_ms;
+                begin_stop(w);
             }
         }
         now = loop_now_ms();

@@ -11,6 +11,7 @@
 #include <tcpip.h>
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -526,6 +527,11 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
     c->resp.file_fd = -1;
     c->lc.fd = sd;
     c->lc.ops = &web_conn_ops;
+    /* A response is several records (head, body): without TCP_NODELAY the
+     * last one waits for the client's delayed ACK (40 ms) on keep-alive. */
+    int one = 1;
+    SetSocketOption nd = {IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one};
+    setsockopt(sd, &nd, &err);
     const struct in6_addr *a6 = &((const struct sockaddr_in6 *)peer)->sin6_addr;
     if (peer->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6))
         inet_ntop(AF_INET, &a6->s6_addr[12], c->peer, sizeof c->peer); /* dual-stack listener */
