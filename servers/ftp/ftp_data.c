@@ -479,7 +479,8 @@ static const char *state_text(const struct ftp_data *d)
     switch (d->state) {
     case FD_IDLE:
     case FD_LISTEN:
-    case FD_CONNECTED: return d->have_xfer ? "starting" : "waiting for the transfer command";
+    case FD_CONNECTED:
+    case FD_TLS_READY: return d->have_xfer ? "starting" : "waiting for the transfer command";
     case FD_CONNECTING: return "connecting";
     case FD_HANDSHAKE: return "handshake";
     case FD_XFER: return ftp_conn_transfer_text(d->x.verb);
@@ -540,10 +541,14 @@ static void data_progress(struct ftp_data *d)
             break;
         }
         case FD_CONNECTED:
-            if (!d->have_xfer)
+            /* With PROT P the handshake starts as soon as the client
+             * connects, before the transfer command: a client (curl) that
+             * sends its ClientHello and then the next command waits for
+             * the ServerHello first (200 ms per transfer otherwise). */
+            if (!d->have_xfer && !c->sess.st.prot_private)
                 return;
             loop_conn_timer(&d->lc, 1000u * c->srv->cfg.ftp.timeout);
-            if (d->tls) {
+            if (d->have_xfer ? d->tls : 1) {
                 int one = 1, session = c->session_id;
                 SetSocketOption so = {IP_PROTOTCP_LEVEL, TCP_SSL_SERVER, (const char *)&one,
                                       sizeof one};
@@ -554,6 +559,7 @@ static void data_progress(struct ftp_data *d)
                     data_fail(d, 425, "Cannot start TLS on the data connection.");
                     return;
                 }
+                d->started_tls = 1;
                 d->state = FD_HANDSHAKE;
             } else
                 d->state = FD_XFER;
@@ -564,7 +570,24 @@ static void data_progress(struct ftp_data *d)
                 return;
             if (r != 1) {
                 web_stats_handshake_failed(d->lc.fd);
+                if (!d->have_xfer) { /* the transfer command will find none: 425 */
+                    c->data = NULL;
+                    data_kill(d);
+                    return;
+                }
                 data_fail(d, 425, "TLS handshake on the data connection failed.");
+                return;
+            }
+            d->state = FD_TLS_READY;
+            break;
+        }
+        case FD_TLS_READY: {
+            if (!d->have_xfer)
+                return;
+            if (!d->tls) {
+                data_fail(d, 425,
+                          "The data connection was opened under PROT P and the transfer "
+                          "is not protected (PROT C came in between).");
                 return;
             }
             if (c->srv->cfg.ftp.require_tls && SSL_IsResumptionOf(d->lc.fd, c->lc.fd, &e) != 1) {

@@ -106,7 +106,8 @@ enum ftp_data_state {
     FD_LISTEN,     /* passive: listening */
     FD_CONNECTING, /* active: connect running */
     FD_CONNECTED,  /* connected, waiting for the transfer command */
-    FD_HANDSHAKE,  /* TLS handshake of the data connection */
+    FD_HANDSHAKE,  /* TLS handshake of the data connection (PROT P: at once) */
+    FD_TLS_READY,  /* handshake done; the transfer command checks it */
     FD_XFER,       /* moving bytes */
     FD_CLOSING,    /* close_notify pending */
     FD_LINGER,     /* detached from the control connection, reading until EOF */
@@ -124,9 +125,9 @@ struct ftp_data {
     struct sockaddr_storage target; /* active mode */
     int have_xfer;
     int tls;
-    int started_tls;
-    int recv_side; /* STOR/APPE */
-    int eof;       /* RETR/listing: nothing more to read */
+    int started_tls; /* the TLS handshake has begun */
+    int recv_side;   /* STOR/APPE */
+    int eof;         /* RETR/listing: nothing more to read */
     struct ftp_xfer x;
     struct ftp_ascii asc;
     unsigned long long pos;   /* RETR: next file offset */

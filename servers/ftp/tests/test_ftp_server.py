@@ -788,3 +788,49 @@ def test_other_connections_session_refused(srv, version):
     assert get(a, "hello.txt")[1] == b"hello ftp\n"
     a.quit()
     b.quit()
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.3"])
+def test_data_handshake_before_the_transfer_command(srv, version):
+    # With PROT P the server answers the data connection's ClientHello at
+    # once, before the transfer command: curl sends its ClientHello, then
+    # its next command, and waits for the ServerHello in between. The
+    # handshake completes here with no command sent; RETR then uses it.
+    f = srv.client(version=version)
+    host, port = ftplib.parse229(f.sendcmd("EPSV"), f.sock.getpeername())
+    raw = socket.create_connection((host, port), timeout=TIMEOUT)
+    data = f.context.wrap_socket(raw, server_hostname=f.tls_host, session=f.sock.session,
+                                 do_handshake_on_connect=False)
+    data.do_handshake()  # before the fix: no ServerHello until RETR (the timeout)
+    assert data.session_reused
+    assert f.sendcmd("TYPE I").startswith("200")
+    assert f.sendcmd("RETR hello.txt").startswith("150")
+    got = b""
+    while chunk := data.recv(65536):
+        got += chunk
+    data.close()
+    assert got == open(f"{srv.root}/hello.txt", "rb").read()
+    assert f.voidresp().startswith("226")
+    f.quit()
+
+
+def test_prot_c_after_a_protected_data_connection(tmp):
+    # REQUIRE_TLS=0 allows PROT C; a data connection that was opened (and
+    # handshaken) under PROT P is not used for a clear transfer: 425.
+    s = Server(tmp, "REQUIRE_TLS = 0\n")
+    try:
+        f = s.client()
+        host, port = ftplib.parse229(f.sendcmd("EPSV"), f.sock.getpeername())
+        raw = socket.create_connection((host, port), timeout=TIMEOUT)
+        data = f.context.wrap_socket(raw, server_hostname=f.tls_host, session=f.sock.session,
+                                     do_handshake_on_connect=False)
+        data.do_handshake()
+        assert f.sendcmd("PROT C").startswith("200")
+        assert f.sendcmd("RETR hello.txt").startswith("150")
+        with pytest.raises(ftplib.error_temp, match="^425 The data connection was opened under PROT P"):
+            f.voidresp()
+        assert data.recv(100) == b""  # closed, nothing sent in the clear
+        data.close()
+        f.quit()
+    finally:
+        assert s.stop() == 0
