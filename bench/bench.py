@@ -321,6 +321,8 @@ http {
         with open(ini, "w") as f:
             f.write("[WEB]\nENABLE=0\nSSL_ENABLE=1\nBIND=127.0.0.1\nHTTPS_PORT=%d\nROOTDIR=%s\n"
                     "WORKERS=%d\nMAX_CONNECTIONS=20000\nIDLE_TIMEOUT=300\nCGI_CONCURRENT=1\n"
+                    # the bench callback never blocks: on the workers (servers/CONFIG.md)
+                    "CGI_INLINE=1\n"
                     "[SSL]\nCERT=%s\nKEY=%s\nPROPOSALS=0x1301\n%s" % (p, self.www, workers, c, k, ftp))
         return Server([self.exe(prog), "-c", ini], p, self.work, os.path.basename(prog))
 

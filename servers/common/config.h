@@ -56,6 +56,7 @@ struct chip_config {
         unsigned long long max_body;    /* 0: no limit */
         unsigned header_timeout, idle_timeout, shutdown_timeout; /* seconds */
         int cgi_concurrent;
+        int cgi_inline; /* callbacks on the workers (they promise not to block) */
         char secure_path[CFG_NAME_MAX]; /* empty: no secure area */
         int status_secure;
         int demo_cgi; /* 1: the built-in /demo CGI function (web_demo.c) */

@@ -58,6 +58,10 @@ const struct cfg_key cfg_keys[] = {
      "seconds a keep-alive connection may wait for its next request (and a response may stall)"},
     {"WEB", "SHUTDOWN_TIMEOUT", CFG_UINT, "30", 1, 86400, F(web.shutdown_timeout), NULL,
      "seconds a stop (SIGTERM, chipd_stop) lets responses under way finish before closing them"},
+    {"WEB", "CGI_INLINE", CFG_BOOL, "0", NONE, F(web.cgi_inline), NULL,
+     "1 = CGI callbacks run on the event loop's worker threads, with no hand-over to a handler "
+     "thread (faster); the application promises that they never block: a blocking one stalls "
+     "every connection of its worker. With `CGI_CONCURRENT=0` they still run one at a time"},
     {"WEB", "CGI_CONCURRENT", CFG_BOOL, "0", NONE, F(web.cgi_concurrent), NULL,
      "0 = CGI callbacks run one at a time (as the original's single web task); 1 = concurrently"},
     {"WEB", "SECURE_PATH", CFG_STRING, "", NONE, F(web.secure_path), "empty (none)",

@@ -83,14 +83,14 @@ class Chipd:
         self.ini = f"{d}/{name}"
         self.errlog = f"{d}/{name}.error.log"
         self.acclog = f"{d}/{name}.access.log"
+        workers = "" if "WORKERS" in extra_web else "WORKERS = 2\n"  # unless the test sets it
         with open(self.ini, "w") as f:
             f.write(f"""[WEB]
 BIND = 127.0.0.1
 HTTP_PORT = {self.http}
 HTTPS_PORT = {self.https}
 ROOTDIR = {d}/root
-WORKERS = 2
-ACCESS_LOG = {self.acclog}
+{workers}ACCESS_LOG = {self.acclog}
 ERROR_LOG = {self.errlog}
 {extra_web}
 [SSL]

@@ -364,5 +364,30 @@ class TestCGIConcurrent(TestCGI):
         self.assertLess(self.two_blocking_calls(), 2.9)
 
 
+
+class TestCGIInline(TestCGI):
+    """The same with [WEB] CGI_INLINE=1: the callbacks run on the workers
+    (serialised, CGI_CONCURRENT=0); every CGI behaviour is unchanged."""
+    extra_web = TestCGI.extra_web + "CGI_INLINE = 1\nWORKERS = 1\n"
+
+    def test_blocking_callback_does_not_stall_static_files(self):
+        # The opposite, which shows the callback runs on the worker: with
+        # one worker a static request waits until a blocking callback ends
+        # (CGI_INLINE=1 promises callbacks that never block).
+        out = {}
+
+        def slow():
+            out["r"] = self.req("/block?ms=2000")
+
+        t = threading.Thread(target=slow)
+        t.start()
+        time.sleep(1.0)  # the call is running
+        r, data = self.req("/hello.txt")
+        self.assertEqual((r.status, data), (200, b"0123456789abcdefghij"))
+        self.assertFalse(t.is_alive(), "the static request was answered during the callback")
+        t.join(TIMEOUT)
+        self.assertEqual(out["r"][1], b"blocked 2000")
+
+
 if __name__ == "__main__":
     unittest.main()

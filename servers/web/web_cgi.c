@@ -2,7 +2,8 @@
  * web_cgi.c - the CGI layer on the handler seam (web_handler.h): a request
  * whose path names a CGI function (cgi_table_lookup; "/" through the main
  * page, or the POST main page) is answered by that function, on the
- * handler threads (offload 1: a callback may block). Secure area
+ * handler threads (offload 1: a callback may block; with [WEB] CGI_INLINE=1
+ * on the workers, offload 0). Secure area
  * (cgi_auth_check: 401 with a Basic challenge, 403), 405 with Allow from
  * the table, 500 for unusable answers, the application's error pages
  * (cgi_error_func) for 401, 404 and 500.
@@ -465,6 +466,15 @@ static const struct web_handler cgi_handler = {
     .match = cgi_match,
 };
 
+/* [WEB] CGI_INLINE=1: the same on the workers (no hand-over per request). */
+static const struct web_handler cgi_inline_handler = {
+    .name = "cgi-inline",
+    .handle = cgi_handle,
+    .ctx = NULL,
+    .offload = 0,
+    .match = cgi_match,
+};
+
 int web_cgi_accept_allowed(int tls, const struct sockaddr_storage *peer)
 {
     return chipd_accept_allowed_peer(tls ? SS_SSL_WEB_SERVER : SS_WEB_SERVER, peer);
@@ -525,6 +535,6 @@ int web_cgi_install(const struct chip_config *cfg, char *err, size_t errlen)
                 return -1;
             }
         }
-    web_handler_hook_default(&cgi_handler);
+    web_handler_hook_default(cfg->web.cgi_inline ? &cgi_inline_handler : &cgi_handler);
     return 0;
 }
