@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CONNS 1024
+#define MAX_CONNS 16384 /* static table: only the used entries take memory */
 #define CLOSE_LIMIT_MS 5000 /* how long a clean close waits for a peer that does not read */
 #define NO_TIMER (-1LL)
 
@@ -333,7 +333,7 @@ int main(int argc, char **argv)
         if (ex_add_own_cert(certfile, colon + 1, id) != 0)
             return 1;
         if (SSL_SessionAddIdentity(session, id, &err) != 0) {
-            char what[4200];
+            char what[sizeof certfile + 160];
             snprintf(what, sizeof what, "SSL_SessionAddIdentity %s%s", certfile,
                      err == API_EINVAL ? " (a certificate the TLS engine refuses, e.g. "
                                          "signed with SHA-1 or a short RSA key)" : "");
@@ -407,7 +407,7 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &block, &unblocked);
 
     static struct conn conns[MAX_CONNS];
-    struct pollfd pfd[MAX_CONNS + 1];
+    static struct pollfd pfd[MAX_CONNS + 1];
     int nconn = 0, ended = 0, quitting = 0;
     for (;;) {
         /* Forget the closed connections; find the nearest timer. */
@@ -475,9 +475,14 @@ int main(int argc, char **argv)
                 }
                 /* The handshake time limit runs from accept(): arm its timer
                  * now. A server's handshake starts by reading the ClientHello. */
-                conns[nconn++] = (struct conn){ .sd = sd, .phase = HANDSHAKE,
-                                                .wait = wait_events(sd, POLLIN),
-                                                .deadline = handshake_timer(sd) };
+                /* Field by field: the echo buffer is not zeroed (an idle
+                 * connection then costs none of its 16 KiB). */
+                struct conn *n = &conns[nconn++];
+                n->sd = sd;
+                n->phase = HANDSHAKE;
+                n->wait = wait_events(sd, POLLIN);
+                n->deadline = handshake_timer(sd);
+                n->len = n->off = 0;
             }
         }
     }
