@@ -382,11 +382,17 @@ class TestCGIInline(TestCGI):
         t = threading.Thread(target=slow)
         t.start()
         time.sleep(1.0)  # the call is running
-        r, data = self.req("/hello.txt")
+        r, data = self.req("/hello.txt?inline")
         self.assertEqual((r.status, data), (200, b"0123456789abcdefghij"))
-        self.assertFalse(t.is_alive(), "the static request was answered during the callback")
         t.join(TIMEOUT)
         self.assertEqual(out["r"][1], b"blocked 2000")
+        # The access log has a line per finished response, in the order the
+        # one worker finished them: the callback's first, then the file.
+        with open(self.srv.acclog) as f:
+            lines = f.read().splitlines()
+        block = max(i for i, l in enumerate(lines) if "/block?ms=2000" in l)
+        static = max(i for i, l in enumerate(lines) if "/hello.txt?inline" in l)
+        self.assertLess(block, static, "the static request was answered during the callback")
 
 
 if __name__ == "__main__":
