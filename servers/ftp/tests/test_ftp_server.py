@@ -834,3 +834,29 @@ def test_prot_c_after_a_protected_data_connection(tmp):
         f.quit()
     finally:
         assert s.stop() == 0
+
+
+def test_sni_identities_on_ftps(tmp):
+    # [SSL] CERTn/KEYn apply to the FTP server too (one srv_tls for both):
+    # a client naming alpha.example gets that certificate on the explicit
+    # (AUTH TLS) and the implicit port; another name, or none, gets CERT.
+    from test_web_server import make_cert
+    make_cert(tmp, "alpha", "alpha.example", "DNS:alpha.example")
+    port, ftps = tc.free_port(), tc.free_port()
+    ftp = f"BIND = 127.0.0.1\nPORT = {port}\nFTPS_PORT = {ftps}\n"
+    c = tc.Chipd(tmp, "", f"CERT1 = {tmp}/alpha.pem\nKEY1 = {tmp}/alpha.key\n", name="sni.ini",
+                 ftp=ftp)
+    try:
+        for args in (["-starttls", "ftp", "-connect", f"127.0.0.1:{port}"],
+                     ["-connect", f"127.0.0.1:{ftps}"]):
+            for name, want in ((["-servername", "alpha.example"], "CN=alpha.example"),
+                               (["-servername", "gamma.example"], "CN=localhost"),
+                               (["-noservername"], "CN=localhost")):
+                r = subprocess.run(["openssl", "s_client", *args, *name, "-CAfile", f"{tmp}/ca.pem",
+                                    "-verify_return_error"], input=b"QUIT\r\n",
+                                   capture_output=True, timeout=TIMEOUT)
+                subj = [l for l in r.stdout.decode().splitlines() if l.startswith("subject=")]
+                assert r.returncode == 0 and subj, r.stdout.decode() + r.stderr.decode()
+                assert subj[0][len("subject="):].replace(" = ", "=") == want, (args, name, subj)
+    finally:
+        assert c.stop() == 0
