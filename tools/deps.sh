@@ -17,7 +17,7 @@ set -euo pipefail
 run_pkgs=(build-essential cmake pkg-config libssl-dev openssl ca-certificates libinih-dev)
 test_pkgs=(libcmocka-dev gnutls-bin python3 python3-pytest python3-cryptography curl lftp
   chromium fonts-dejavu-core testssl.sh)
-bench_pkgs=(python3 curl nginx-light vsftpd wrk gnuplot-nox)
+bench_pkgs=(python3 curl nginx-light vsftpd wrk gnuplot-nox gdb)
 case ${1:-test} in
   run) pkgs=("${run_pkgs[@]}") ;;
   test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;

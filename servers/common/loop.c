@@ -6,6 +6,7 @@
 #include <tcpip.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@
 
 #define LOOP_MAX_LISTENERS 8
 #define LOOP_EVENTS 64
+#define LOOP_TRIM_MS 1000 /* quiet time before a worker trims the heap */
 #define LOOP_ACCEPT_BURST 64
 #define LOOP_ACCEPT_PAUSE_MS 100 /* listeners held off after EMFILE and the like */
 
@@ -49,6 +51,7 @@ struct loop_worker {
     atomic_int stop_requested;
     uint64_t accept_resume; /* the listeners in `paused` come back then; 0: none */
     unsigned paused;        /* bit i: listener i taken out of ep */
+    uint64_t trim_at;       /* malloc_trim then if no event came; 0: none */
 };
 
 struct loop {
@@ -327,6 +330,13 @@ static void *worker_main(void *arg)
         }
         if (w->accept_resume && (!next || w->accept_resume < next))
             next = w->accept_resume;
+        /* A worker that has been quiet for LOOP_TRIM_MS after some work
+         * gives the free memory of that work back to the system: a burst of
+         * handshakes leaves tens of KiB per connection free in the heap
+         * (OpenSSL's record and handshake buffers), which would otherwise
+         * stay in the process's RSS for good. A busy worker never trims. */
+        if (w->trim_at && (!next || w->trim_at < next))
+            next = w->trim_at;
         if (next)
             timeout = next <= now ? 0 : (int)(next - now > 3600000 ? 3600000 : next - now);
         int n = epoll_wait(w->ep, evs, LOOP_EVENTS, timeout), woken = 0;
@@ -356,6 +366,12 @@ static void *worker_main(void *arg)
             }
         }
         now = loop_now_ms();
+        if (n > 0)
+            w->trim_at = now + LOOP_TRIM_MS;
+        else if (w->trim_at && now >= w->trim_at) {
+            w->trim_at = 0;
+            malloc_trim(0);
+        }
         while (w->nheap && w->heap[0]->deadline <= now) {
             struct loop_conn *c = w->heap[0];
             heap_remove(w, c);
