@@ -512,8 +512,9 @@ CHIPSSL_API int SSL_ConnClose(int sd, int *error);
 
 /* SSL_GetConnState (alias SSL_Get_ConnState) - extension: point
  * *connStatePtr at the socket's SSL_CONN_STATE, refreshed by this call and
- * valid until closesocket(). Read-only. Errors: API_EBADF, API_EINVAL (NULL
- * pointer, not an SSL socket). */
+ * valid until closesocket() (the record is made by the first call: idle
+ * sockets that are never asked carry none). Read-only. Errors: API_EBADF,
+ * API_EINVAL (NULL pointer, not an SSL socket), API_ENOMEM (first call). */
 CHIPSSL_API int SSL_GetConnState(int sd, void **connStatePtr, int *error);
 CHIPSSL_API int SSL_Get_ConnState(int sd, void **connStatePtr, int *error);
 

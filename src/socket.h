@@ -50,7 +50,9 @@ struct chip_sock {
     int out_off, out_len;
     int out_committed;    /* the engine holds a record of out[] in flight */
     int committed_len;
-    SSL_CONN_STATE st;    /* what SSL_GetConnState hands out */
+    unsigned long long bytes_in, bytes_out; /* plaintext through recv/send */
+    SSL_CONN_STATE *st;   /* what SSL_GetConnState hands out, made by its
+                             first call (most sockets never need one) */
 };
 
 /* ---- the table (socktable.c) ---- */

@@ -32,6 +32,8 @@ void sslsock_release(struct chip_sock *s)
     s->sess = NULL;
     free(s->out);
     s->out = NULL;
+    free(s->st);
+    s->st = NULL;
 }
 
 void sslsock_inherit(struct chip_sock *child, const struct chip_sock *l)
@@ -315,7 +317,7 @@ int sslsock_send(struct chip_sock *s, const unsigned char *buf, int len, int64_t
     }
     /* Bytes accepted count even when a later part failed: they are the
      * caller's no more (and the failure is reported by the next call). */
-    s->st.bytesOut += (unsigned long long)done;
+    s->bytes_out += (unsigned long long)done;
     if (done > 0 || len == 0)
         return done;
     return rc < 0 ? rc : -API_EWOULDBLOCK;
@@ -333,7 +335,7 @@ int sslsock_recv(struct chip_sock *s, unsigned char *buf, int len, int peek, int
         return rc;
     rc = drive(s, peek ? OP_PEEK : OP_READ, buf, len, deadline);
     if (rc > 0 && !peek)
-        s->st.bytesIn += (unsigned long long)rc;
+        s->bytes_in += (unsigned long long)rc;
     return rc;
 }
 
@@ -488,11 +490,13 @@ int SSL_ConnClose(int sd, int *error)
     return sock_return(s, error, rc);
 }
 
-static void refresh_state(struct chip_sock *s)
+/* The state of s, filled afresh into *st. */
+static void fill_state(struct chip_sock *s, SSL_CONN_STATE *st)
 {
-    SSL_CONN_STATE *st = &s->st;
     st->isServer = s->ssl_mode == SSL_MODE_SERVER;
     st->sessionID = s->sess ? session_id(s->sess) : 0;
+    st->bytesIn = s->bytes_in;
+    st->bytesOut = s->bytes_out;
     if (s->tls)
         tls_conn_state(s->tls, st);
     else
@@ -509,9 +513,11 @@ int SSL_GetConnState(int sd, void **connStatePtr, int *error)
         return API_ERROR;
     struct chip_sock *s;
     int rc = connStatePtr ? ssl_sock(sd, &s) : -API_EINVAL;
+    if (rc == 0 && !s->st && !(s->st = calloc(1, sizeof *s->st)))
+        rc = -API_ENOMEM;
     if (rc == 0) {
-        refresh_state(s);
-        *connStatePtr = &s->st;
+        fill_state(s, s->st);
+        *connStatePtr = s->st;
     }
     return chip_return(error, rc);
 }
@@ -526,20 +532,21 @@ int SSL_GetProblem(int sd, SslProblemS *problem, int *error)
     struct chip_sock *s;
     int rc = problem ? ssl_sock(sd, &s) : -API_EINVAL;
     if (rc == 0) {
-        refresh_state(s);
-        *problem = s->st.problem;
+        SSL_CONN_STATE st = { 0 };
+        fill_state(s, &st);
+        *problem = st.problem;
     }
     return chip_return(error, rc);
 }
 
-/* The established connection of an SSL socket, its state refreshed. */
-static int established(int sd, struct chip_sock **s)
+/* The state of an established connection, or -API_EINVAL. */
+static int established(int sd, SSL_CONN_STATE *st)
 {
-    int rc = ssl_sock(sd, s);
+    struct chip_sock *s;
+    int rc = ssl_sock(sd, &s);
     if (rc == 0) {
-        refresh_state(*s);
-        int hs = (*s)->st.handshakeState;
-        if (hs != SSL_HS_DONE && hs != SSL_HS_CLOSED)
+        fill_state(s, st);
+        if (st->handshakeState != SSL_HS_DONE && st->handshakeState != SSL_HS_CLOSED)
             rc = -API_EINVAL;
     }
     return rc;
@@ -549,13 +556,13 @@ int SSL_IsResumptionOf(int sd, int originSd, int *error)
 {
     if (!error)
         return API_ERROR;
-    struct chip_sock *s, *o;
+    SSL_CONN_STATE s = { 0 }, o = { 0 };
     int rc = established(sd, &s);
     if (rc == 0)
         rc = established(originSd, &o);
     if (rc == 0)
-        rc = sd != originSd && s->st.resumed && s->st.sessionOrigin != 0 &&
-             s->st.sessionOrigin == o->st.sessionOrigin;
+        rc = sd != originSd && s.resumed && s.sessionOrigin != 0 &&
+             s.sessionOrigin == o.sessionOrigin;
     return chip_return(error, rc);
 }
 

@@ -40,13 +40,18 @@ struct tls_ctx {
     int alpn_len;
 };
 
+/* What only a client connection needs (allocated behind its tls_conn). */
+struct tls_client {
+    char cache_key[CACHE_KEY_LEN];
+    char name[256];         /* the name its server must have */
+    char sni[256];          /* the SNI sent, "" for none */
+};
+
 struct tls_conn {
     SSL *ssl;
     struct tls_ctx *ctx;
     struct tls_cache *cache;
-    char cache_key[CACHE_KEY_LEN];
-    char name[256];
-    char sni[256];          /* the SNI sent (client), "" for none */
+    struct tls_client *cl;  /* NULL on a server connection */
     int fd;
     int sys_errno;          /* errno of the last failed socket call */
     int cert_flags;         /* PKI_CERT_* seen while verifying the peer */
@@ -57,8 +62,8 @@ struct tls_conn {
     int got_close_notify;
     int ticket_owed;        /* 1: a resumed TLS 1.3 server's ticket waits for the first write */
     int peeking;            /* looking for an alert after a reset */
-    int info_done;          /* peer subject filled in */
-    char peer_subject[256];
+    int info_done;          /* peer_subject looked up */
+    char *peer_subject;     /* the peer certificate's subject, NULL: none */
     unsigned long long origin; /* see SSL_CONN_STATE.sessionOrigin */
     SslProblemS problem;
 };
@@ -314,7 +319,7 @@ static void explain(struct tls_conn *c, int err, X509 *x, X509_STORE_CTX *xs)
     case X509_V_ERR_IP_ADDRESS_MISMATCH: {
         char names[160];
         names_of(x, names, sizeof names);
-        say(r, n, "name mismatch: wanted %s, the certificate has %s", c->name, names);
+        say(r, n, "name mismatch: wanted %s, the certificate has %s", c->cl ? c->cl->name : "", names);
         break;
     }
     default:
@@ -399,7 +404,7 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
         c->first_verify_err = X509_V_ERR_UNSPECIFIED;
         explain(c, X509_V_ERR_UNSPECIFIED, leaf, xs);
     }
-    int unmatched = !c->ctx->server && c->name[0] && !name_matches(leaf, c->name);
+    int unmatched = c->cl && c->cl->name[0] && !name_matches(leaf, c->cl->name);
     if (unmatched)
         c->cert_flags |= PKI_CERT_UNMATCHED;
     /* With option 3 only the name decides; otherwise the first chain
@@ -527,9 +532,9 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
         return 0;
     if (!session_origin(sess))
         SSL_SESSION_set_ex_data(sess, origin_idx, (void *)(uintptr_t)conn_origin(c));
-    if (c->ctx->server || !c->cache || !c->cache_key[0])
+    if (!c->cl || !c->cache || !c->cl->cache_key[0])
         return 0;
-    tls_cache_put(c->cache, c->cache_key, c->ctx->gen, sess);
+    tls_cache_put(c->cache, c->cl->cache_key, c->ctx->gen, sess);
     return 1; /* the cache keeps the reference */
 }
 
@@ -794,7 +799,8 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, struct tls_cache *cache,
                               int fd, const char *name, const char *cache_key,
                               int *rc)
 {
-    struct tls_conn *c = calloc(1, sizeof *c);
+    /* A server connection (thousands may idle) carries no client part. */
+    struct tls_conn *c = calloc(1, sizeof *c + (ctx->server ? 0 : sizeof(struct tls_client)));
     SSL *ssl = SSL_new(ctx->ssl_ctx);
     BIO *bio = BIO_new(sock_method);
     if (!c || !ssl || !bio) {
@@ -819,16 +825,17 @@ struct tls_conn *tls_conn_new(struct tls_ctx *ctx, struct tls_cache *cache,
         SSL_set_accept_state(ssl);
     } else {
         SSL_set_connect_state(ssl);
+        struct tls_client *cl = c->cl = (struct tls_client *)(c + 1);
         if (name) {
-            chip_strlcpy(c->name, name, sizeof c->name);
+            chip_strlcpy(cl->name, name, sizeof cl->name);
             /* RFC 6066 3: SNI carries DNS names only, never literals. */
             if (!chipssl_name_is_ip(name) && !strchr(name, '*') &&
                 SSL_set_tlsext_host_name(ssl, name) == 1)
-                chip_strlcpy(c->sni, name, sizeof c->sni);
+                chip_strlcpy(cl->sni, name, sizeof cl->sni);
         }
         c->cache = cache;
         if (cache && cache_key) {
-            chip_strlcpy(c->cache_key, cache_key, sizeof c->cache_key);
+            chip_strlcpy(cl->cache_key, cache_key, sizeof cl->cache_key);
             SSL_SESSION *sess = tls_cache_get(cache, cache_key, ctx->gen);
             if (sess && SSL_SESSION_is_resumable(sess))
                 SSL_set_session(ssl, sess);
@@ -988,11 +995,11 @@ void tls_conn_state(struct tls_conn *c, SSL_CONN_STATE *st)
     st->peerCertFlags = c->cert_flags;
     st->closeNotify = c->got_close_notify;
     st->problem = c->problem;
-    if (c->ctx->server) {
+    if (c->cl) {
+        chip_strlcpy(st->serverName, c->cl->sni, sizeof st->serverName);
+    } else {
         const char *sni = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
         chip_strlcpy(st->serverName, sni ? sni : "", sizeof st->serverName);
-    } else {
-        chip_strlcpy(st->serverName, c->sni, sizeof st->serverName);
     }
     if (!SSL_is_init_finished(c->ssl))
         return;
@@ -1012,15 +1019,19 @@ void tls_conn_state(struct tls_conn *c, SSL_CONN_STATE *st)
         c->info_done = 1;
         X509 *peer = SSL_get0_peer_certificate(c->ssl);
         BIO *b = peer ? BIO_new(BIO_s_mem()) : NULL;
+        char name[sizeof st->peerSubject];
         if (b && X509_NAME_print_ex(b, X509_get_subject_name(peer), 0,
                                     XN_FLAG_RFC2253) >= 0) {
-            int n = BIO_read(b, c->peer_subject, sizeof c->peer_subject - 1);
-            c->peer_subject[n > 0 ? n : 0] = '\0';
+            int n = BIO_read(b, name, sizeof name - 1);
+            name[n > 0 ? n : 0] = '\0';
+            c->peer_subject = strdup(name);
         }
         BIO_free(b);
         ERR_clear_error();
+        if (peer && !c->peer_subject)
+            c->info_done = 0; /* out of memory: try again next time */
     }
-    chip_strlcpy(st->peerSubject, c->peer_subject, sizeof st->peerSubject);
+    chip_strlcpy(st->peerSubject, c->peer_subject ? c->peer_subject : "", sizeof st->peerSubject);
 }
 
 void tls_conn_free(struct tls_conn *c)
@@ -1037,5 +1048,6 @@ void tls_conn_free(struct tls_conn *c)
         SSL_set_shutdown(c->ssl, SSL_get_shutdown(c->ssl) | SSL_SENT_SHUTDOWN);
     SSL_free(c->ssl);
     tls_ctx_free(c->ctx);
+    free(c->peer_subject);
     free(c);
 }
