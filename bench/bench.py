@@ -295,7 +295,8 @@ class Bench:
         p = free_port()
         suite = "0x1301" if ver == 13 else ("0xC02B" if kind == "ecdsa" else "0xC02F")
         return Server([self.exe("examples/tls_echo_server"), "-c", c, "-k", k, "-p", str(p),
-                       "-m", str(caches), "-v", "0x10" if ver == 13 else "0x08", "-s", suite],
+                       "-m", str(caches), "-v", "0x10" if ver == 13 else "0x08", "-s", suite,
+                       "-q"],  # as s_server -quiet: no line per connection
                       p, self.work, "tls_echo_server")
 
     def s_server(self, kind, ver, resumption=True):

@@ -31,7 +31,8 @@ while [ $# -gt 0 ]; do
 done
 
 if [ $tiny = 1 ]; then
-  # The test command does not install anything: skip when an anchor is missing.
+  # No install here (tools/deps.sh test has installed the anchors for the
+  # test command): skip when an anchor is missing, e.g. a bare ctest run.
   for t in nginx wrk curl openssl python3 gnuplot; do
     command -v $t >/dev/null || { echo "bench: $t not installed (bash tools/deps.sh bench): skipped"; exit 77; }
   done

@@ -57,6 +57,7 @@ struct conn {
 };
 
 static volatile sig_atomic_t stop;
+static int quiet; /* -q */
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
 static void usage(FILE *f, int code)
@@ -104,6 +105,9 @@ static void usage(FILE *f, int code)
         "               default 10, 0: none), counted from accept(): a client that has\n"
         "               not finished its handshake by then is dropped (\"CONN failed\n"
         "               error=timed out ... reason=handshake time limit passed\")\n"
+        "  -q           quiet: no CONN line for a connection whose handshake succeeded\n"
+        "               (failures are still reported; the line's SSL_GetConnState\n"
+        "               record costs about 1 KiB per connection until it closes)\n"
         "  -w BYTES     the kernel's send buffer of each connection (SO_SNDBUF; default:\n"
         "               the system's, which grows as needed); a small one makes a client\n"
         "               that does not read stall its connection sooner\n"
@@ -212,7 +216,8 @@ static int conn_step(struct conn *c, int expired)
         }
         c->phase = OPEN;
         c->deadline = NO_TIMER;
-        ex_report(stdout, "CONN", c->sd, 1);
+        if (!quiet)
+            ex_report(stdout, "CONN", c->sd, 1);
     }
     for (;;) {
         while (c->off < c->len) {
@@ -255,7 +260,7 @@ int main(int argc, char **argv)
     int ncrls = 0, nidentities = 0;
     int ncas = 0, nclient = 0, port = 0, version = SSL_VERSION_TLS12 | SSL_VERSION_TLS13,
         caches = 16, max_conns = -1, timeout = -1, sndbuf = 0, opt;
-    while ((opt = getopt(argc, argv, "c:k:p:b:a:A:R:I:L:o:s:v:m:n:t:w:h")) != -1) {
+    while ((opt = getopt(argc, argv, "c:k:p:b:a:A:R:I:L:o:s:v:m:n:t:w:qh")) != -1) {
         switch (opt) {
         case 'c': cert = optarg; break;
         case 'k': key = optarg; break;
@@ -280,6 +285,7 @@ int main(int argc, char **argv)
         case 'n': max_conns = atoi(optarg); break;
         case 't': timeout = atoi(optarg); break;
         case 'w': sndbuf = atoi(optarg); break;
+        case 'q': quiet = 1; break;
         case 'h': usage(stdout, 0); break;
         default: usage(stderr, 1);
         }

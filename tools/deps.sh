@@ -9,10 +9,13 @@
 #                             and Python/pytest peers, python3-cryptography
 #                             for the KeyUpdate interop test, curl, lftp
 #                             for the FTP server, chromium for the status
-#                             page, testssl.sh for the HTTPS instance); the
+#                             page, testssl.sh for the HTTPS instance, and
+#                             the benchmarks' packages, since the test
+#                             command runs them once in a tiny mode); the
 #                             default
 #   bash tools/deps.sh bench  run, plus the benchmarks' anchors and load
-#                             clients (nginx, vsftpd, wrk, gnuplot)
+#                             clients (nginx, vsftpd, wrk, gnuplot, gdb for
+#                             the heap figures)
 set -euo pipefail
 run_pkgs=(build-essential cmake pkg-config libssl-dev openssl ca-certificates libinih-dev)
 test_pkgs=(libcmocka-dev gnutls-bin python3 python3-pytest python3-cryptography curl lftp
@@ -20,7 +23,7 @@ test_pkgs=(libcmocka-dev gnutls-bin python3 python3-pytest python3-cryptography 
 bench_pkgs=(python3 curl nginx-light vsftpd wrk gnuplot-nox gdb)
 case ${1:-test} in
   run) pkgs=("${run_pkgs[@]}") ;;
-  test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+  test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
   bench) pkgs=("${run_pkgs[@]}" "${bench_pkgs[@]}") ;;
   *) echo "usage: bash tools/deps.sh [run|test|bench]" >&2; exit 2 ;;
 esac
