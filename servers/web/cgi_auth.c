@@ -2,6 +2,7 @@
  * cgi_auth.c - the upload and secure accounts (CGI_SetCredentials), the
  * secure path prefixes, and the server's check of a request against them.
  */
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,11 +16,15 @@ struct account {
 
 static struct account accounts[2][CGI_MAX_ACCOUNTS];
 static char securePaths[CGI_MAX_SECURE_PATHS][CGI_MAX_PATH_LEN + 1];
+/* How many securePaths are set (written under cgi_lock): with none, the
+ * per-request check takes no lock. */
+static atomic_int nsecure;
 
 void cgi_auth_reset(void)
 {
     memset(accounts, 0, sizeof accounts);
     memset(securePaths, 0, sizeof securePaths);
+    atomic_store(&nsecure, 0);
 }
 
 static int cred_ok(const char *s)
@@ -85,8 +90,10 @@ int CGI_SetSecurePath(const char *prefix)
             return 0;
         }
     }
-    if (freeSlot >= 0)
+    if (freeSlot >= 0) {
         strcpy(securePaths[freeSlot], norm);
+        atomic_fetch_add_explicit(&nsecure, 1, memory_order_release);
+    }
     cgi_unlock();
     return freeSlot >= 0 ? 0 : -1;
 }
@@ -95,6 +102,7 @@ int CGI_ClearSecurePaths(void)
 {
     cgi_lock();
     memset(securePaths, 0, sizeof securePaths);
+    atomic_store_explicit(&nsecure, 0, memory_order_release);
     cgi_unlock();
     return 0;
 }
@@ -118,7 +126,7 @@ int cgi_path_is_secure(const char *path)
 {
     int r;
 
-    if (path == NULL)
+    if (path == NULL || atomic_load_explicit(&nsecure, memory_order_acquire) == 0)
         return 0;
     cgi_lock();
     r = secure_locked(path);

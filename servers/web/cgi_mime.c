@@ -3,6 +3,7 @@
  * application (not copied, as on the original), the built-in MIME table,
  * and the Content-Type of a CGI response's data type.
  */
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -75,6 +76,9 @@ static const char *const datatypes[CGIDataTypeCount] = {
 
 static const CUSTOM_MIMETYPES_TABLE *mimeTable;
 static unsigned mimeEntries;
+/* 1 while an application table is installed (written under cgi_lock): a
+ * lookup without one takes no lock. */
+static atomic_int mimeInstalled;
 static const CUSTOM_CONTENTENCODING_TABLE *encTable;
 static const CUSTOM_HEADERS_TABLE *hdrTable;
 
@@ -84,6 +88,7 @@ void cgi_mime_reset(void)
     mimeEntries = 0;
     encTable = NULL;
     hdrTable = NULL;
+    atomic_store(&mimeInstalled, 0);
 }
 
 const char *cgi_datatype_mime(int dataType)
@@ -117,6 +122,7 @@ int CGI_Install_MIME_Table(unsigned int entries, CUSTOM_MIMETYPES_TABLE *t)
     }
     mimeTable = t;
     mimeEntries = entries;
+    atomic_store_explicit(&mimeInstalled, 1, memory_order_release);
     cgi_unlock();
     return 0;
 }
@@ -249,19 +255,22 @@ void cgi_mime_lookup(const char *path, struct cgi_mime_info *out)
     if (dot == NULL || dot[1] == '\0')
         return;
     dot++;
-    cgi_lock();
-    for (i = 0; i < mimeEntries; i++)
-        if (strcasecmp(mimeTable[i].fileExt, dot) == 0) {
-            out->type = mimeTable[i].mimeType;
-            if (encTable != NULL && encTable[i].contentEncoding != NULL &&
-                encTable[i].contentEncoding[0] != '\0')
-                out->encoding = encTable[i].contentEncoding;
-            if (hdrTable != NULL && hdrTable[i].headers != NULL && hdrTable[i].headers[0] != '\0')
-                out->headers = hdrTable[i].headers;
-            cgi_unlock();
-            return;
-        }
-    cgi_unlock();
+    if (atomic_load_explicit(&mimeInstalled, memory_order_acquire)) {
+        cgi_lock();
+        for (i = 0; i < mimeEntries; i++)
+            if (strcasecmp(mimeTable[i].fileExt, dot) == 0) {
+                out->type = mimeTable[i].mimeType;
+                if (encTable != NULL && encTable[i].contentEncoding != NULL &&
+                    encTable[i].contentEncoding[0] != '\0')
+                    out->encoding = encTable[i].contentEncoding;
+                if (hdrTable != NULL && hdrTable[i].headers != NULL &&
+                    hdrTable[i].headers[0] != '\0')
+                    out->headers = hdrTable[i].headers;
+                cgi_unlock();
+                return;
+            }
+        cgi_unlock();
+    }
     for (i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
         if (strcasecmp(builtin[i].fileExt, dot) == 0) {
             out->type = builtin[i].mimeType;

@@ -40,6 +40,9 @@ int cgi_table_list(CGI_Entry *out, char *names, int max);
 int cgi_main_page_copy(char *buf, size_t size);
 int cgi_main_page_post_copy(char *buf, size_t size);
 int cgi_root_dir_copy(char *buf, size_t size); /* "" when none is set */
+/* A number that changes whenever CGI_SetRootDir (or a reset) changes the
+ * root: a caller may keep what it derived from one value. */
+unsigned cgi_root_generation(void);
 
 /* ----------------------------------------------------- MIME, data types */
 

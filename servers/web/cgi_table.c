@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE /* realpath */
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +21,15 @@ struct entry {
 };
 
 static struct entry table[CGI_MAX_ENTRIES];
+/* One past the highest used entry: a lookup (one per request) scans only
+ * up to it, not the whole table, which is mostly empty; 0 lets a lookup
+ * skip the lock, which every worker would otherwise take per request.
+ * Written under cgi_lock. */
+static atomic_int top;
+/* Counts CGI_SetRootDir calls: a worker remembers what it found for one
+ * value (web_cgi_root) instead of copying the root under the lock per
+ * request. */
+static atomic_uint root_gen;
 static char mainPage[CGI_MAX_PAGE_LEN + 1] = "main.htm";
 static char mainPagePost[CGI_MAX_PAGE_LEN + 1]; /* "": same as mainPage */
 static char rootDir[CGI_MAX_ROOTDIR_LEN + 1];
@@ -28,6 +38,8 @@ static char rootDrive = 'A';
 void cgi_table_reset(void)
 {
     memset(table, 0, sizeof table);
+    atomic_store(&top, 0);
+    atomic_fetch_add(&root_gen, 1);
     strcpy(mainPage, "main.htm");
     mainPagePost[0] = '\0';
     rootDir[0] = '\0';
@@ -82,6 +94,8 @@ int CGI_Install(const CGI_Entry *cgiptr)
     slot->method = cgiptr->method;
     slot->func = cgiptr->CgiFuncPtr;
     strcpy(slot->path, name);
+    if (slot - table >= atomic_load_explicit(&top, memory_order_relaxed))
+        atomic_store_explicit(&top, (int)(slot - table) + 1, memory_order_release);
     cgi_unlock();
     return 0;
 }
@@ -94,11 +108,15 @@ int CGI_Delete(const char *PathPtr)
     if (name == NULL)
         return CGI_NOT_FOUND;
     cgi_lock();
-    for (i = 0; i < CGI_MAX_ENTRIES; i++)
+    int n = atomic_load_explicit(&top, memory_order_relaxed);
+    for (i = 0; i < n; i++)
         if (table[i].used && strcasecmp(table[i].path, name) == 0) {
             memset(&table[i], 0, sizeof table[i]);
             found = 1;
         }
+    while (n > 0 && !table[n - 1].used)
+        n--;
+    atomic_store_explicit(&top, n, memory_order_release);
     cgi_unlock();
     return found ? 0 : CGI_NOT_FOUND;
 }
@@ -115,10 +133,11 @@ enum cgi_lookup_result cgi_table_lookup(const char *path, int method, CGI_Entry 
 
     if (allow != NULL)
         *allow = 0;
-    if (name == NULL)
-        return CGI_LOOKUP_NONE;
+    if (name == NULL || atomic_load_explicit(&top, memory_order_acquire) == 0)
+        return CGI_LOOKUP_NONE; /* an empty table: no lock */
     cgi_lock();
-    for (i = 0; i < CGI_MAX_ENTRIES; i++) {
+    int n = atomic_load_explicit(&top, memory_order_relaxed);
+    for (i = 0; i < n; i++) {
         const struct entry *e = &table[i];
         if (!e->used || strcasecmp(e->path, name) != 0)
             continue;
@@ -278,8 +297,14 @@ int CGI_SetRootDir(const char *dir)
         return CGI_INVALID_DIR;
     cgi_lock();
     strcpy(rootDir, resolved);
+    atomic_fetch_add_explicit(&root_gen, 1, memory_order_release);
     cgi_unlock();
     return 0;
+}
+
+unsigned cgi_root_generation(void)
+{
+    return atomic_load_explicit(&root_gen, memory_order_acquire);
 }
 
 int CGI_GetRootDir(char **dir)

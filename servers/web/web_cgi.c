@@ -486,13 +486,23 @@ static char start_root[CGI_MAX_ROOTDIR_LEN + 1];
 
 int web_cgi_root(const struct web_request *req, int *owned)
 {
+    /* Per request, and the root almost never changes: each worker keeps
+     * "still the start's root" for the generation it last looked at, and
+     * takes the locks only after a CGI_SetRootDir. */
+    static _Thread_local unsigned seen_gen;
+    static _Thread_local int seen_start; /* 1: seen_gen's root is the start's */
     char now[CGI_MAX_ROOTDIR_LEN + 1];
     *owned = 0;
+    unsigned gen = cgi_root_generation();
+    if (seen_start && gen == seen_gen)
+        return req->rootfd;
     if (cgi_root_dir_copy(now, sizeof now) != 0 || !now[0])
         return req->rootfd;
     pthread_mutex_lock(&root_mu);
     int same = strcmp(now, start_root) == 0;
     pthread_mutex_unlock(&root_mu);
+    seen_gen = gen;
+    seen_start = same;
     if (same)
         return req->rootfd;
     int fd = open(now, O_PATH | O_DIRECTORY | O_CLOEXEC);
