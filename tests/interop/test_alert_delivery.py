@@ -15,9 +15,12 @@ intermittent: a few to most of 50 connections per run):
   - a malformed KeyUpdate (RFC 8446 4.6.3: request_update 2) after which
     the client keeps sending: it must read illegal_parameter (47);
   - a client without a certificate under option 1 that sends data as soon
-    as its (TLS 1.3) handshake is done, or whose TLS 1.2 flight is still
-    unread: it must read certificate_required (116) / handshake_failure (40),
-    not a broken pipe.
+    as its handshake is done (TLS 1.3), or right after its Finished without
+    waiting for the server's (TLS 1.2, as TLS False Start does): it must read
+    certificate_required (116) / handshake_failure (40), not a broken pipe;
+  - the same with a certificate the server refuses: one of a CA it does not
+    know (client-untrusted.pem: unknown_ca, 48) and a revoked one (revoked.pem
+    in crl.pem: certificate_revoked, 44), in TLS 1.3 and TLS 1.2 alike.
 The KeyUpdate is built by hand: Python's ssl gives the traffic secret through
 its key log, and the record is sealed with the negotiated AEAD
 (python3-cryptography; that one test is skipped without it).
@@ -29,16 +32,19 @@ import time
 
 import pytest
 
-from conftest import WAIT, py_client_context
+from conftest import (ALERT_UNKNOWN_CA, REVOKED, UNKNOWNCA, WAIT, py_client_context)
 
 REPEAT = 30
 ALERT_ILLEGAL_PARAMETER = 47
+ALERT_CERTIFICATE_REVOKED = 44
 
 # the alert's name as OpenSSL (through Python's ssl) reports a received one
 ALERT_REASON = {
     ALERT_ILLEGAL_PARAMETER: "ALERT_ILLEGAL_PARAMETER",
     40: "ALERT_HANDSHAKE_FAILURE",
     116: "ALERT_CERTIFICATE_REQUIRED",
+    ALERT_UNKNOWN_CA: "ALERT_UNKNOWN_CA",
+    ALERT_CERTIFICATE_REVOKED: "ALERT_CERTIFICATE_REVOKED",
 }
 
 
@@ -199,27 +205,73 @@ def test_alert_after_malformed_keyupdate_reaches_pipelining_client(pki, start_ec
     assert [c["status"] for c in srv.conn_lines()] == ["ok"] * REPEAT, srv.describe()
 
 
-def no_cert_round(pki, port, version):
-    """One connection of a client without a certificate to an option-1
-    server. TLS 1.3: the client's handshake ends before the server's verdict,
-    it pipelines data at once. TLS 1.2: the refusal comes in the handshake,
-    with the client's flight still unread by the server."""
-    ctx = py_client_context(pki, versions=(version, version))
+def tls12_record(data):
+    """An application_data record as a TLS 1.2 client would pipeline it right
+    after its Finished. Python's ssl cannot seal data before the handshake
+    ends; the server refuses at the Certificate message and never reads
+    these, so their content does not matter, only that they arrive."""
+    return b"\x17\x03\x03" + len(data).to_bytes(2, "big") + data
+
+
+def refused_tls12_round(ctx, sock, alert):
+    """TLS 1.2 handshake over memory BIOs; right behind the client's second
+    flight (its certificate or none, ..., Finished) it keeps sending records
+    as a client that does not wait for the server's Finished (TLS False
+    Start), then reads. The handshake must fail with ALERT. Returns a problem
+    text or None."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    flights = 0
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        try:
+            obj.do_handshake()
+            return "the handshake succeeded"
+        except ssl.SSLWantReadError:
+            pass
+        except ssl.SSLError as e:
+            return None if ALERT_REASON[alert] in str(e.reason) else "handshake: %s" % e
+        out = outgoing.read()
+        if out:
+            flights += 1
+            try:
+                sock.sendall(out)
+            except (ConnectionResetError, BrokenPipeError) as e:
+                return "write of flight %d: %r" % (flights, e)
+            if flights == 2:
+                err = keep_sending(lambda b: sock.sendall(tls12_record(b)))
+                if err:
+                    return "write after the Finished: %s" % err
+        try:
+            data = sock.recv(65536)
+        except (ConnectionResetError, BrokenPipeError) as e:
+            return "read after flight %d: %r" % (flights, e)
+        if not data:
+            return "end of stream after flight %d, no alert" % flights
+        incoming.write(data)
+    return "timeout"
+
+
+def refused_client_round(pki, port, version, alert, cert=None):
+    """One connection of a client to an option-1 server that refuses it:
+    without a certificate (cert None) or with CERT (a PKI name). TLS 1.3: the
+    client's handshake ends before the server's verdict, it pipelines data at
+    once. TLS 1.2: the refusal comes in the handshake, while the client
+    pipelines records behind its Finished. The client must read ALERT."""
+    ctx = py_client_context(pki, cert=cert, versions=(version, version))
     with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as raw:
+        if version == ssl.TLSVersion.TLSv1_2:
+            return refused_tls12_round(ctx, raw, alert)
         tls = ctx.wrap_socket(raw, server_hostname="localhost", do_handshake_on_connect=False)
         try:
             tls.do_handshake()
-        except ssl.SSLError as e:
-            if version == ssl.TLSVersion.TLSv1_2 and ALERT_REASON[40] in e.reason:
-                return None
-            return "handshake: %s" % e
-        except (ConnectionResetError, BrokenPipeError) as e:
+        except (ssl.SSLError, ConnectionResetError, BrokenPipeError) as e:
             return "handshake: %r" % e
         err = keep_sending(tls.sendall)
         if err:
             return "write after the refusal: %s" % err
         kind, text = read_alert(tls)
-        if kind != "alert" or ALERT_REASON[116] not in text:
+        if kind != "alert" or ALERT_REASON[alert] not in text:
             return "read: %s %s" % (kind, text)
     return None
 
@@ -231,7 +283,7 @@ def test_refused_client_certificate_alert_reaches_client(pki, start_echo_server,
     srv = start_echo_server(["-a", pki / "ca.pem", "-o", "1"])
     problems = []
     for i in range(REPEAT):
-        p = no_cert_round(pki, srv.port, version)
+        p = refused_client_round(pki, srv.port, version, alert)
         if p:
             problems.append("connection %d: %s" % (i, p))
     srv.wait_conns(REPEAT)
@@ -240,3 +292,29 @@ def test_refused_client_certificate_alert_reaches_client(pki, start_echo_server,
     failed = [c for c in srv.conn_lines() if c["status"] == "failed"]
     assert len(failed) == REPEAT, srv.describe()
     assert all(c["alert"] == alert and c["sent"] == 1 for c in failed), srv.describe()
+
+
+# PKI name of the client certificate, the alert, the flag the server logs
+REJECTED_CERTS = [pytest.param("client-untrusted", ALERT_UNKNOWN_CA, UNKNOWNCA, id="unknown-ca"),
+                  pytest.param("revoked", ALERT_CERTIFICATE_REVOKED, REVOKED, id="revoked")]
+
+
+@pytest.mark.parametrize("cert,alert,flag", REJECTED_CERTS)
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2],
+                         ids=["TLS1.3", "TLS1.2"])
+def test_rejected_client_certificate_alert_reaches_client(pki, start_echo_server, version,
+                                                          cert, alert, flag):
+    """A certificate presented and refused: the client reads why."""
+    srv = start_echo_server(["-a", pki / "ca.pem", "-R", pki / "crl.pem", "-o", "1"])
+    problems = []
+    for i in range(REPEAT):
+        p = refused_client_round(pki, srv.port, version, alert, cert=cert)
+        if p:
+            problems.append("connection %d: %s" % (i, p))
+    srv.wait_conns(REPEAT)
+    assert not problems, "%d of %d lost the alert:\n%s\n%s" % (
+        len(problems), REPEAT, "\n".join(problems), srv.describe())
+    failed = [c for c in srv.conn_lines() if c["status"] == "failed"]
+    assert len(failed) == REPEAT, srv.describe()
+    assert all(c["alert"] == alert and c["sent"] == 1 and c["flags"] & flag
+               for c in failed), srv.describe()

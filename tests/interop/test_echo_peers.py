@@ -1,14 +1,16 @@
 """Data round trips through tls_echo_server with real clients, and https_get
-(raw mode) against real servers and against tls_echo_server."""
+(raw mode) against real servers and against tls_echo_server; both examples
+warn in words about an own certificate outside its dates and still serve."""
 
 import os
+import re
 import socket
 import ssl
 import threading
 
 import pytest
 
-from conftest import WAIT, TOKEN, py_client_context, url
+from conftest import EXPIRED, WAIT, TOKEN, py_client_context, url
 
 VERSIONS = [pytest.param("TLS1.2", id="TLS1.2"), pytest.param("TLS1.3", id="TLS1.3")]
 S_CLIENT_FLAG = {"TLS1.2": "-tls1_2", "TLS1.3": "-tls1_3"}
@@ -255,3 +257,54 @@ def test_chipssl_client_without_cert_refused_by_chipssl_server(pki, start_echo_s
     conn = srv.wait_conn()
     assert conn["status"] == "failed", conn["line"]
     assert conn["alert"] == (40 if version == "TLS1.2" else 116), conn["line"]
+
+
+# --- an own certificate outside its dates: a warning in words, still served ---
+# PKI_CertificateAdd stores an expired / not yet valid LOCAL certificate with
+# PKI_CERT_EXPIRED set; the examples say so on stderr (example_util.c) and
+# carry on. The peer would refuse such a certificate, so it skips the
+# validation (option 3) and the test reads the flag it saw. The valid pair is
+# the control: no warning.
+DATES_WARNING = "expired or not yet valid"
+OWN_CERT_DATES = [pytest.param("expired", True, id="expired"),
+                  pytest.param("notyet", True, id="not-yet-valid")]
+
+
+def own_cert_warnings(pki, name, err_lines):
+    """(the warning lines about own certificates, the one expected for NAME)."""
+    got = [ln for ln in err_lines if ln.startswith("warning:") or "own certificate" in ln]
+    want = "warning: own certificate %s added, but: %s" % (pki / (name + ".pem"), DATES_WARNING)
+    return got, want
+
+
+@pytest.mark.parametrize("cert,warned", OWN_CERT_DATES + [pytest.param("server", False,
+                                                                       id="valid")])
+def test_echo_server_warns_about_own_certificate_dates(pki, start_echo_server, run_https_get,
+                                                       cert, warned):
+    srv = start_echo_server(cert=cert)
+    r = run_https_get(["-a", pki / "ca.pem", "-o", "3", "-d", "dates",
+                       url("localhost", srv.port)])
+    assert r.rc == 0 and r.stdout == b"dates", r.describe() + "\n" + srv.describe()
+    flags = r.handshakes[0]["flags"]
+    assert (flags & EXPIRED) if warned else flags == 0, r.describe()
+    conn = srv.wait_conn()
+    assert conn["status"] == "ok", conn["line"]
+    srv.stop()  # all of stderr read
+    got, want = own_cert_warnings(pki, cert, srv.err_lines)
+    assert got == ([want] if warned else []), srv.describe()
+
+
+@pytest.mark.parametrize("cert,warned", OWN_CERT_DATES + [pytest.param("client", False,
+                                                                       id="valid")])
+def test_https_get_warns_about_own_certificate_dates(pki, start_echo_server, run_https_get,
+                                                     cert, warned):
+    srv = start_echo_server(["-a", pki / "ca.pem", "-o", "1,3"])
+    r = run_https_get(["-a", pki / "ca.pem", "-c", pki / (cert + ".pem"),
+                       "-k", pki / (cert + ".key"), "-d", "dates", url("localhost", srv.port)])
+    assert r.rc == 0 and r.stdout == b"dates", r.describe() + "\n" + srv.describe()
+    got, want = own_cert_warnings(pki, cert, r.stderr.splitlines())
+    assert got == ([want] if warned else []), r.describe()
+    conn = srv.wait_conn()
+    assert conn["status"] == "ok", conn["line"]
+    assert (conn["flags"] & EXPIRED) if warned else conn["flags"] == 0, conn["line"]
+    assert re.search(r"CN ?= ?(localhost|chipssl client)", conn["peer"]), conn["line"]

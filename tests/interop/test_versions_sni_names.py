@@ -100,7 +100,8 @@ def test_https_get_invalid_mask_is_setup_error(pki, start_openssl_server, run_ht
 
 # --- SNI --------------------------------------------------------------------
 
-# id, URL host, extra https_get args, SNI the server must see (None: no SNI), handshake ok
+# id, URL host, extra https_get args, SNI the server must see (None: no SNI; https_get
+# prints it as sni=, "-" for none, on a successful handshake), handshake ok
 SNI_CASES = [
     ("dns-name", "localhost", [], "localhost", True),
     ("ipv4-literal", "127.0.0.1", [], None, True),
@@ -123,6 +124,9 @@ def test_https_get_sends_sni(pki, start_py_server, run_https_get, host, extra, s
     if ok:
         assert r.rc == 0, r.describe()
         assert r.stdout == data.encode(), r.describe()
+        # https_get prints the SNI it sent ("-" for none): the one the server saw
+        assert len(r.handshakes) == 1, r.describe()
+        assert r.handshakes[0]["sni"] == (sni or "-"), r.describe()
     else:
         assert r.rc == 2, r.describe()
         assert r.handshakes[0]["flags"] & UNMATCHED, r.describe()
