@@ -592,7 +592,8 @@ CHIPSSL_API int opensocket_ext(unsigned char family, unsigned char type,
  * call. A non-blocking socket never waits: the descriptor stays open in the
  * library (at most 64 such descriptors; the oldest is closed when more come)
  * and a later opensocket/accept/closesocket call closes it once the peer has
- * closed or the 500 ms have passed. */
+ * closed or the 500 ms have passed; exit() waits for those still open, for
+ * what is left of their 500 ms. */
 CHIPSSL_API int closesocket(int sd, int *error);
 
 /* bind - bind to a local address (struct sockaddr_in or sockaddr_in6, told

@@ -70,6 +70,7 @@ static struct {
     int64_t until;
 } lingering[LINGER_MAX];
 static atomic_int nlinger;
+static pid_t linger_pid; /* the process that parked them (under linger_lock) */
 
 /* Read and drop what fd holds now. 1 the peer closed (or the socket
  * failed): nothing more will come; 0 not yet. */
@@ -125,8 +126,38 @@ static void linger_close(int fd, int nonblocking)
     }
     lingering[n].fd = fd;
     lingering[n].until = until;
+    linger_pid = getpid();
     atomic_store(&nlinger, n + 1);
     pthread_mutex_unlock(&linger_lock);
+}
+
+/* A process that exits right after closesocket() of a failed non-blocking
+ * socket would take its parked descriptors along, and the kernel would
+ * reset those connections, alert and all. At exit() the library finishes
+ * them instead, within their LINGER_MS; only in the process that parked
+ * them (a forked child leaves its parent's alone). */
+__attribute__((destructor)) static void linger_finish(void)
+{
+    while (atomic_load(&nlinger) > 0) {
+        struct pollfd p[LINGER_MAX];
+        pthread_mutex_lock(&linger_lock);
+        int n = linger_pid == getpid() ? atomic_load(&nlinger) : 0;
+        if (n == 0) {
+            pthread_mutex_unlock(&linger_lock);
+            return;
+        }
+        int64_t first = lingering[0].until;
+        for (int i = 0; i < n; i++) {
+            p[i] = (struct pollfd){ .fd = lingering[i].fd, .events = POLLIN };
+            if (lingering[i].until < first)
+                first = lingering[i].until;
+        }
+        pthread_mutex_unlock(&linger_lock);
+        int64_t left = first - chip_now_ms();
+        if (left > 0)
+            poll(p, (nfds_t)n, (int)left);
+        linger_reap();
+    }
 }
 
 /* ---- the calls ---------------------------------------------------------- */

@@ -318,3 +318,20 @@ def test_rejected_client_certificate_alert_reaches_client(pki, start_echo_server
     assert len(failed) == REPEAT, srv.describe()
     assert all(c["alert"] == alert and c["sent"] == 1 and c["flags"] & flag
                for c in failed), srv.describe()
+
+
+@pytest.mark.parametrize("cert,alert,flag", REJECTED_CERTS)
+def test_alert_reaches_client_when_server_exits(pki, start_echo_server, cert, alert, flag):
+    """tls_echo_server -n 1 exits right after closesocket() of the refused
+    connection: the library finishes the descriptor it parked for the alert
+    at exit() instead of letting the kernel reset it (the client read end of
+    stream instead of the alert before)."""
+    problems = []
+    for i in range(5):
+        srv = start_echo_server(["-a", pki / "ca.pem", "-R", pki / "crl.pem", "-o", "1",
+                                 "-n", "1"])
+        p = refused_client_round(pki, srv.port, ssl.TLSVersion.TLSv1_3, alert, cert=cert)
+        assert srv.wait() == 0, srv.describe()
+        if p:
+            problems.append("run %d: %s" % (i, p))
+    assert not problems, "%d of 5 lost the alert:\n%s" % (len(problems), "\n".join(problems))
