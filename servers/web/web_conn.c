@@ -78,8 +78,10 @@ static int in_grow(struct web_conn *c, size_t want)
     c->in = in;
     c->in_cap = cap;
     if (c->head_len && http_parse_request(c->in + c->req_pos, c->head_len, &c->srv->limits,
-                                          &c->ex->req) != (int)c->head_len)
-        return -1; /* cannot happen: the parser is a function of the bytes */
+                                          &c->ex->req) != (int)c->head_len) {
+        c->had_request = 0; /* cannot happen (the parser is a function of the bytes): no head */
+        return -1;
+    }
     return 0;
 }
 
@@ -470,7 +472,7 @@ static void conn_progress(struct web_conn *c)
              * grow when the head has filled the input. */
             size_t room = c->in_cap - c->in_len;
             if (c->in_cap < in_max(c) && (room == 0 || c->ex->req.chunked || c->body_need > room) &&
-                in_grow(c, in_max(c)) != 0 && room == 0) {
+                in_grow(c, in_max(c)) != 0 && (room == 0 || !c->had_request)) {
                 respond_error(c, 503, 0);
                 break;
             }
