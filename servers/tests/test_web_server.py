@@ -2,7 +2,8 @@
 """The Web server through chipd_cgi_app (chipd with the test application's
 CGI functions and error pages): the application's 503 page over
 MAX_CONNECTIONS, identities chosen by SNI, many connections at once with
-slow clients among them.
+slow clients among them, request heads and bodies of every size around the
+input buffer's growth, idle keep-alive connections that request again.
 
 Run: CHIPD=build/servers/tests/chipd_cgi_app python3 -m unittest -v test_web_server
 (from servers/tests). Every wait is bounded; nothing is judged on time.
@@ -170,6 +171,38 @@ class TestSNI(unittest.TestCase):
         self.assertIn(b"CERT3 needs KEY3", r.stderr)
 
 
+def padded_head(first, n, extra=b""):
+    """A request head of exactly n bytes: the request line first, then Host,
+    the extra fields and an X-Pad field filling up to n."""
+    start = first + b"\r\nHost: localhost\r\n" + extra + b"X-Pad: "
+    head = start + b"p" * (n - len(start) - 4) + b"\r\n\r\n"
+    assert len(head) == n
+    return head
+
+
+def split_responses(data):
+    """The responses in data as (status, head, body) (bodies by Content-Length)."""
+    out = []
+    while data:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if not sep or not head.startswith(b"HTTP/1.1 "):
+            out.append((None, data, b""))
+            break
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        out.append((int(head.split(b" ", 2)[1]), head, rest[:length]))
+        data = rest[length:]
+    return out
+
+
+def chunked(body, size=1000):
+    return b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size])
+                    for i in range(0, len(body), size)) + b"0\r\n\r\n"
+
+
 class TestManyConnections(unittest.TestCase):
     """300 keep-alive HTTPS and 100 HTTP connections open at once, each doing
     several requests, while slow clients (half a request head, "slowloris")
@@ -260,6 +293,119 @@ class TestManyConnections(unittest.TestCase):
                  f"https://localhost:{self.srv.https}/hello.txt"])
         self.assertEqual(r.stdout, files["/hello.txt"], r.stderr)
 
+
+    # The input buffer starts small (4 KiB) and grows up to MAX_HEADER_SIZE
+    # + 4 KiB; an idle connection holds none. Heads and bodies around and
+    # beyond the sizes it takes, pipelined and in pieces, on both instances.
+    SIZES = (1000, 4095, 4096, 4097, 8191, 8192, 8193, 12000, 16000)
+
+    def connect(self, tls):
+        s = socket.create_connection(("127.0.0.1", self.srv.https if tls else self.srv.http),
+                                     timeout=TIMEOUT)
+        if tls:
+            ctx = ssl.create_default_context(cafile=f"{self.d}/ca.pem")
+            s = ctx.wrap_socket(s, server_hostname="localhost")
+        return s
+
+    def read_responses(self, s, count=None):
+        """Read until count complete responses (None: until the server closes)."""
+        data = b""
+        while True:
+            if count is not None:
+                got = split_responses(data)
+                if len(got) >= count and got[count - 1][0] is not None and \
+                        len(got[count - 1][2]) >= self.length_of(got[count - 1][1]):
+                    return got
+            try:
+                b = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                b = b""
+            if not b:
+                return split_responses(data)
+            data += b
+
+    @staticmethod
+    def length_of(head):
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                return int(value)
+        return 0
+
+    def exchange(self, tls, data, piece=None):
+        """Send data on a new connection (at once, or piece bytes at a time
+        with a short pause between), read until the server closes."""
+        s = self.connect(tls)
+        try:
+            step = piece or len(data)
+            for i in range(0, len(data), step):
+                s.sendall(data[i:i + step])
+                if piece:
+                    time.sleep(0.01)
+            return self.read_responses(s)
+        finally:
+            s.close()
+
+    def test_heads_larger_than_the_first_buffer(self):
+        for tls in (False, True):
+            for n in self.SIZES:
+                reqs = (padded_head(b"GET /hello.txt HTTP/1.1", n) +
+                        padded_head(b"GET /sub/main.htm HTTP/1.1", n, b"Connection: close\r\n"))
+                for piece in (None, 1500):  # at once (pipelined), and growing across reads
+                    got = [(st, body) for st, _, body in self.exchange(tls, reqs, piece)]
+                    self.assertEqual(got, [(200, b"0123456789abcdefghij"), (200, b"sub main\n")],
+                                     (tls, n, piece))
+            # still one limit: a head over MAX_HEADER_SIZE (16384) is refused
+            got = self.exchange(tls, padded_head(b"GET /hello.txt HTTP/1.1", 17000))
+            self.assertEqual([st for st, _, _ in got], [431], tls)
+
+    def test_bodies_after_heads_of_any_size(self):
+        # POST /setled reads "led" at the end of the body (GET /status shows
+        # it); /session answers from the Cookie field of a head whose body
+        # made the input grow (the head's fields must still be right).
+        form = b"Content-Type: application/x-www-form-urlencoded\r\n"
+        led = 0
+        for tls in (False, True):
+            for n in self.SIZES[:-1]:
+                for kind in ("length", "chunked"):
+                    led ^= 1
+                    body = b"note=" + b"n" * 6000 + b"&led=%d" % led
+                    if kind == "length":
+                        framing, sent = b"Content-Length: %d\r\n" % len(body), body
+                    else:
+                        framing, sent = b"Transfer-Encoding: chunked\r\n", chunked(body)
+                    visits = 100 + n
+                    reqs = (padded_head(b"POST /setled HTTP/1.1", n, form + framing) + sent +
+                            padded_head(b"GET /status HTTP/1.1", 200) +
+                            padded_head(b"POST /session HTTP/1.1", n,
+                                        framing + b"Cookie: visits=%d\r\n" % visits) + sent +
+                            padded_head(b"GET /hello.txt HTTP/1.1", 300, b"Connection: close\r\n"))
+                    got = self.exchange(tls, reqs)
+                    what = (tls, n, kind)
+                    self.assertEqual([st for st, _, _ in got], [302, 200, 200, 200], (what, got))
+                    self.assertTrue(got[1][2].startswith(b"led=%d " % led), (what, got[1]))
+                    self.assertIn(b"visit %d<" % (visits + 1), got[2][2], what)
+                    self.assertEqual(got[3][2], b"0123456789abcdefghij", what)
+
+    def test_idle_connection_then_requests_again(self):
+        # Between requests the connection gives its buffers back; it takes
+        # them again for the next request, small or large, whole or in parts.
+        for tls in (False, True):
+            s = self.connect(tls)
+            try:
+                for i, n in enumerate((300, 9000, 300, 16000, 300)):
+                    head = padded_head(b"GET /hello.txt HTTP/1.1", n)
+                    time.sleep(0.2)  # idle (any pause will do)
+                    if i == 2:  # a head in two parts, idle between them
+                        s.sendall(head[:100])
+                        time.sleep(0.2)
+                        head = head[100:]
+                    s.sendall(head)
+                    got = self.read_responses(s, 1)
+                    self.assertEqual([(st, body) for st, _, body in got],
+                                     [(200, b"0123456789abcdefghij")], (tls, n))
+            finally:
+                s.close()
 
 if __name__ == "__main__":
     unittest.main()

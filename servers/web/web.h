@@ -33,8 +33,8 @@ struct web_server {
     struct loop *loop;
     int listen_sd[2];   /* [0] HTTP, [1] HTTPS; -1 when off */
     unsigned port[2];   /* bound ports */
-    struct srv_tls tls;     /* the HTTPS instance's session (tls.on: set up) */
-    atomic_uint nconns;     /* open connections (both instances) */
+    struct srv_tls tls; /* the HTTPS instance's session (tls.on: set up) */
+    atomic_uint nconns; /* open connections (both instances) */
     struct web_log log;
     void *listen_ctx;      /* the listeners' callback arguments */
     struct web_pool *pool; /* handler threads (web_pool.c) */
@@ -51,6 +51,22 @@ enum web_conn_state {
     WC_LINGER,    /* closed our side; reading until the peer closes */
 };
 
+/* What only a request in progress needs: allocated with the input buffer
+ * when the connection reads (the first byte of a request), freed with it
+ * when the connection goes idle (a keep-alive connection waiting for its
+ * next request with nothing buffered). An idle connection then costs its
+ * struct web_conn alone, as nginx frees its header buffer between requests;
+ * a busy one keeps the block from request to request. */
+#define WEB_OUT_CAP (WEB_RESPONSE_HEADERS + 2048)
+struct web_exchange {
+    struct http_request req; /* its slices point into web_conn.in */
+    char path[4096];
+    struct web_request view; /* the request as handlers see it */
+    struct web_response resp;
+    struct http_chunked chunked;
+    char out[WEB_OUT_CAP]; /* the head (+ a small body) of the response */
+};
+
 struct web_conn {
     struct loop_conn lc;
     struct web_server *srv;
@@ -61,32 +77,30 @@ struct web_conn {
     char peer[INET6_ADDRSTRLEN];
     struct web_stats_conn st; /* what the status page shows of it */
 
-    /* Input: [req_pos, req_pos+head_len) the current head, then unread bytes up to in_len. */
+    /* Input: [req_pos, req_pos+head_len) the current head, then unread
+     * bytes up to in_len. NULL while idle; allocated small on the first
+     * read and grown (up to MAX_HEADER_SIZE + 4 KiB) when a head or body
+     * needs room. */
     char *in;
     size_t in_cap, in_len, req_pos, head_len, body_pos;
-    struct http_request req;
-    char path[4096];
-    int had_request; /* a request was read on this connection */
+    struct web_exchange *ex; /* NULL while idle (with in) */
+    int had_request;         /* a request was read on this connection */
 
-    /* Body (whole, for the handler): buffer kept for the next request. */
+    /* Body (whole, for the handler): kept for the next request, freed idle. */
     char *body;
     size_t body_len, body_cap;
     uint64_t body_need; /* Content-Length still to read */
-    struct http_chunked chunked;
 
-    /* The request as handlers see it; an offloaded call's result. */
-    struct web_request view;
+    /* An offloaded call's handler and result. */
     const struct web_handler *handler;
     int handler_result;
     struct web_conn *pool_next; /* the handler threads' queue */
 
-    /* Output: head (+ small body) in out; then the file or memory body. */
-    char *out;
-    size_t out_cap, out_len, out_off;
-    struct web_response resp;
+    /* Output: head (+ small body) in ex->out; then the file or memory body. */
+    size_t out_len, out_off;
     const char *mem_body;
     size_t mem_left;
-    char *fbuf; /* file blocks for TLS (pread) */
+    char *fbuf; /* file blocks for TLS (pread); freed idle */
     size_t fbuf_len, fbuf_off;
     int keep_alive;
     int status;
@@ -110,12 +124,12 @@ void web_pool_submit(struct web_pool *p, struct web_conn *c);
 void web_pool_stop(struct web_pool *p);
 
 /* web_response.c */
-/* web_response_begin - build the head of c->resp into c->out (with an
- * error page body when the handler left none); returns 0 or -1. */
+/* web_response_begin - build the head of c->ex->resp into c->ex->out (with
+ * an error page body when the handler left none); returns 0 or -1. */
 int web_response_begin(struct web_conn *c);
 /* web_response_write - send what is pending; 1 done, 0 would block, -1 failed. */
 int web_response_write(struct web_conn *c);
-/* web_response_end - release the body (file, memory). */
+/* web_response_end - release the body (file, memory); no-op without c->ex. */
 void web_response_end(struct web_conn *c);
 /* web_https_location - the Location of a redirect to the HTTPS instance on
  * port: the host the client named (its port dropped; "localhost" when it
@@ -123,7 +137,7 @@ void web_response_end(struct web_conn *c);
  * absolute-form target. 0, or -1 when it does not fit. */
 int web_https_location(struct web_response *resp, const struct http_request *req, unsigned port);
 
-/* web_error - prepare c->resp as a status-only answer (error page). */
+/* web_error - prepare c->ex->resp as a status-only answer (error page). */
 void web_error(struct web_conn *c, int status);
 const char *web_status_text(int status);
 

@@ -11,19 +11,17 @@
 #include <tcpip.h>
 
 #include <arpa/inet.h>
-#include <netinet/tcp.h>
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#define WEB_IN_EXTRA 4096 /* input room beyond the largest head: pipelined requests, body */
-#define WEB_OUT_CAP (WEB_RESPONSE_HEADERS + 2048)
-#define WEB_REJECT_SLACK 256
-#define WEB_LINGER_MS                                                                              \
-    2000 /* reading what a closing peer still sends */ /* connections over MAX_CONNECTIONS still   \
-                                                          answered 503 */
+#define WEB_IN_EXTRA 4096    /* input room beyond the largest head: pipelined requests, body */
+#define WEB_IN_FIRST 4096    /* the input's first size: most heads fit; a larger one grows it */
+#define WEB_REJECT_SLACK 256 /* connections over MAX_CONNECTIONS still answered 503 */
+#define WEB_LINGER_MS 2000   /* reading what a closing peer still sends */
 
 static _Atomic(const struct web_handler *) hook;
 
@@ -40,24 +38,87 @@ void web_handler_hook_default(const struct web_handler *h)
 
 static void conn_progress(struct web_conn *c);
 
+/* The most input a connection holds: the largest head, then room for
+ * pipelined requests and body. */
+static size_t in_max(const struct web_conn *c)
+{
+    return (size_t)c->srv->cfg.web.max_header_size + WEB_IN_EXTRA;
+}
+
+/* For a request that starts arriving: the input buffer (small) and the
+ * request's block. 0, or -1 out of memory (conn_idle frees what was got). */
+static int conn_buffers(struct web_conn *c)
+{
+    if (!c->ex) {
+        if (!(c->ex = malloc(sizeof *c->ex)))
+            return -1;
+        /* No response yet: web_response_end has nothing to release. */
+        memset(&c->ex->resp, 0, sizeof c->ex->resp);
+        c->ex->resp.file_fd = -1;
+    }
+    if (!c->in) {
+        size_t cap = in_max(c) < WEB_IN_FIRST ? in_max(c) : WEB_IN_FIRST;
+        if (!(c->in = malloc(cap)))
+            return -1;
+        c->in_cap = cap;
+    }
+    return 0;
+}
+
+/* Grow the input buffer to want bytes (at most in_max). The parsed head's
+ * slices point into it: when a head is held (head_len), it is parsed again
+ * at its new place (the same bytes give the same answer). 0, or -1 out of
+ * memory (the old buffer is then kept). */
+static int in_grow(struct web_conn *c, size_t want)
+{
+    size_t cap = want < in_max(c) ? want : in_max(c);
+    char *in = realloc(c->in, cap);
+    if (!in)
+        return -1;
+    c->in = in;
+    c->in_cap = cap;
+    if (c->head_len && http_parse_request(c->in + c->req_pos, c->head_len, &c->srv->limits,
+                                          &c->ex->req) != (int)c->head_len) {
+        c->had_request = 0; /* cannot happen (the parser is a function of the bytes): no head */
+        return -1;
+    }
+    return 0;
+}
+
+/* The connection waits with nothing buffered and no response (between
+ * keep-alive requests, or closing): give back all that only a request in
+ * progress needs; the next read allocates again. */
+static void conn_idle(struct web_conn *c)
+{
+    web_response_end(c);
+    free(c->in);
+    free(c->ex);
+    free(c->body);
+    free(c->fbuf);
+    c->in = c->body = c->fbuf = NULL;
+    c->ex = NULL;
+    c->in_cap = c->in_len = c->req_pos = c->head_len = c->body_pos = 0;
+    c->body_len = c->body_cap = c->fbuf_len = c->fbuf_off = 0;
+    c->out_len = c->out_off = 0;
+    c->had_request = 0;
+}
+
 static void conn_free(struct web_conn *c)
 {
     int err = 0;
-    web_response_end(c);
+    conn_idle(c);
     web_stats_conn_close(&c->st);
     loop_conn_close(&c->lc);
     closesocket(c->lc.fd, &err);
     atomic_fetch_sub(&c->srv->nconns, 1);
-    free(c->in);
-    free(c->out);
-    free(c->body);
-    free(c->fbuf);
     free(c);
 }
 
-/* Begin the clean close: close_notify over TLS, FIN on plain TCP. */
+/* Begin the clean close: close_notify over TLS, FIN on plain TCP. Nothing
+ * of a request is needed any more. */
 static void conn_close(struct web_conn *c)
 {
+    conn_idle(c);
     c->state = WC_CLOSING;
     loop_conn_timer(&c->lc, 5000);
     conn_progress(c);
@@ -98,15 +159,15 @@ static void respond_error(struct web_conn *c, int status, int keep)
  * (web_cgi_error_handler, resp.finish). 1 when handed over. */
 static int static_error_page(struct web_conn *c)
 {
-    if (c->resp.finish) { /* an answer the handler threads complete (SSI) */
-        c->handler = c->resp.finish;
-        c->resp.finish = NULL;
+    if (c->ex->resp.finish) { /* an answer the handler threads complete (SSI) */
+        c->handler = c->ex->resp.finish;
+        c->ex->resp.finish = NULL;
         c->state = WC_HANDLER;
         loop_conn_timer(&c->lc, 0);
         web_pool_submit(c->srv->pool, c);
         return 1;
     }
-    if (!c->srv->pool || c->resp.file_fd >= 0 || !web_cgi_error_wanted(c->resp.status))
+    if (!c->srv->pool || c->ex->resp.file_fd >= 0 || !web_cgi_error_wanted(c->ex->resp.status))
         return 0;
     c->handler = &web_cgi_error_handler;
     c->state = WC_HANDLER;
@@ -118,15 +179,16 @@ static int static_error_page(struct web_conn *c)
 static void dispatch(struct web_conn *c)
 {
     struct web_server *s = c->srv;
-    long n = http_path_normalize(c->req.path.p, c->req.path.n, c->path, sizeof c->path);
+    long n =
+        http_path_normalize(c->ex->req.path.p, c->ex->req.path.n, c->ex->path, sizeof c->ex->path);
     if (n < 0) {
         respond_error(c, (int)-n, 0);
         return;
     }
     web_error(c, 404); /* a fresh response; the handlers set the status */
-    c->view = (struct web_request){
-        .http = &c->req,
-        .path = c->path,
+    c->ex->view = (struct web_request){
+        .http = &c->ex->req,
+        .path = c->ex->path,
         .body = c->body_len ? c->body : NULL,
         .body_len = c->body_len,
         .server = c->tls,
@@ -147,21 +209,21 @@ static void dispatch(struct web_conn *c)
         return;
     }
     if (!c->tls && s->cfg.web.redirect_https && s->listen_sd[1] >= 0) {
-        c->resp.status = 301;
-        if (web_https_location(&c->resp, &c->req, s->port[1]) != 0)
-            c->resp.status = 414;
+        c->ex->resp.status = 301;
+        if (web_https_location(&c->ex->resp, &c->ex->req, s->port[1]) != 0)
+            c->ex->resp.status = 414;
         start_response(c);
         return;
     }
     const struct web_handler *h = atomic_load(&hook);
-    if (web_status_wanted(s, &c->view)) {
+    if (web_status_wanted(s, &c->ex->view)) {
         /* A built-in page, before the hook: no CGI entry can shadow it. */
         web_stats_conn_state(&c->st, "serving this page");
-        web_status_handle(s, &c->view, &c->resp);
+        web_status_handle(s, &c->ex->view, &c->ex->resp);
         start_response(c);
         return;
     }
-    if (h && h->match && !h->match(h->ctx, &c->view))
+    if (h && h->match && !h->match(h->ctx, &c->ex->view))
         h = NULL;
     if (h && h->offload && s->pool) {
         /* To a handler thread; the worker goes on with other connections
@@ -172,8 +234,8 @@ static void dispatch(struct web_conn *c)
         web_pool_submit(s->pool, c);
         return;
     }
-    if (!h || h->handle(h->ctx, &c->view, &c->resp) != WEB_HANDLED) {
-        web_static_handler.handle(web_static_handler.ctx, &c->view, &c->resp);
+    if (!h || h->handle(h->ctx, &c->ex->view, &c->ex->resp) != WEB_HANDLED) {
+        web_static_handler.handle(web_static_handler.ctx, &c->ex->view, &c->ex->resp);
         if (static_error_page(c))
             return;
     }
@@ -184,7 +246,7 @@ void web_conn_resume(void *conn)
 {
     struct web_conn *c = conn;
     if (c->handler_result != WEB_HANDLED) {
-        web_static_handler.handle(web_static_handler.ctx, &c->view, &c->resp);
+        web_static_handler.handle(web_static_handler.ctx, &c->ex->view, &c->ex->resp);
         if (static_error_page(c))
             return;
     }
@@ -231,7 +293,7 @@ static int body_take(struct web_conn *c)
     while (c->body_pos < c->in_len) {
         const char *p = c->in + c->body_pos;
         size_t avail = c->in_len - c->body_pos;
-        if (!c->req.chunked) {
+        if (!c->ex->req.chunked) {
             size_t k = avail < c->body_need ? avail : (size_t)c->body_need;
             if (body_append(c, p, k) != 0)
                 return -500;
@@ -241,7 +303,7 @@ static int body_take(struct web_conn *c)
         }
         size_t used = 0, dlen = 0;
         const char *data = NULL;
-        int r = http_chunked_decode(&c->chunked, p, avail, &used, &data, &dlen);
+        int r = http_chunked_decode(&c->ex->chunked, p, avail, &used, &data, &dlen);
         c->body_pos += used;
         if (r < 0)
             return r;
@@ -250,7 +312,7 @@ static int body_take(struct web_conn *c)
         if (r == HTTP_CHUNKED_DONE)
             return 1;
     }
-    if (!c->req.chunked && c->body_need == 0)
+    if (!c->ex->req.chunked && c->body_need == 0)
         return 1;
     /* All input used: make room for more body after the head. */
     c->in_len = c->body_pos = c->req_pos + c->head_len;
@@ -262,11 +324,11 @@ static void head_done(struct web_conn *c, int n)
     c->head_len = (size_t)n;
     c->body_pos = c->req_pos + c->head_len;
     c->had_request = 1;
-    c->keep_alive = c->req.keep_alive;
+    c->keep_alive = c->ex->req.keep_alive;
     c->body_len = 0;
-    c->body_need = c->req.has_content_length ? c->req.content_length : 0;
-    if (c->req.chunked)
-        http_chunked_init(&c->chunked, c->srv->limits.max_body);
+    c->body_need = c->ex->req.has_content_length ? c->ex->req.content_length : 0;
+    if (c->ex->req.chunked)
+        http_chunked_init(&c->ex->chunked, c->srv->limits.max_body);
     if (c->reject) {
         /* Over MAX_CONNECTIONS: the 503 at once, no 100 Continue and no
          * body read (the close discards it): an overloaded server should
@@ -274,7 +336,8 @@ static void head_done(struct web_conn *c, int n)
         dispatch(c);
         return;
     }
-    if (c->req.expect_continue && (c->req.chunked || c->body_need) && c->body_pos == c->in_len) {
+    if (c->ex->req.expect_continue && (c->ex->req.chunked || c->body_need) &&
+        c->body_pos == c->in_len) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         int err = 0;
         send(c->lc.fd, cont, (int)sizeof cont - 1, MSG_DONTWAIT, &err);
@@ -339,7 +402,7 @@ static void conn_progress(struct web_conn *c)
             }
             if (c->in_len > c->req_pos) {
                 int n = http_parse_request(c->in + c->req_pos, c->in_len - c->req_pos,
-                                           &c->srv->limits, &c->req);
+                                           &c->srv->limits, &c->ex->req);
                 if (n > 0) {
                     head_done(c, n);
                     break;
@@ -350,10 +413,24 @@ static void conn_progress(struct web_conn *c)
                     break;
                 }
             }
+            /* A request may be arriving: the buffers for it, the input
+             * grown when a head fills it (the 431 below at in_max only). */
+            if (conn_buffers(c) != 0) {
+                conn_close(c); /* out of memory: no request taken */
+                return;
+            }
+            if (c->in_len == c->in_cap && c->in_cap < in_max(c) && in_grow(c, 2 * c->in_cap) != 0) {
+                c->had_request = 0;
+                respond_error(c, 503, 0);
+                break;
+            }
             int was_empty = c->in_len == c->req_pos;
             int r = conn_read(c);
-            if (r == 0)
+            if (r == 0) {
+                if (was_empty)
+                    conn_idle(c); /* nothing buffered: wait without the buffers */
                 return;
+            }
             if (r < 0) {
                 if (was_empty && c->tls)
                     conn_close(c); /* the peer ended between requests: close_notify back */
@@ -361,13 +438,13 @@ static void conn_progress(struct web_conn *c)
                     conn_free(c);
                 return;
             }
-            if (c->in_len == c->in_cap) {
-                /* The read filled the input: the head may have completed
-                 * with it (body bytes behind it). Else the head does not
-                 * fit: the parser says 414 or 431 on what it has; anything
-                 * else is a head too large. */
+            if (c->in_len == c->in_cap && c->in_cap == in_max(c)) {
+                /* The read filled the largest input: the head may have
+                 * completed with it (body bytes behind it). Else the head
+                 * does not fit: the parser says 414 or 431 on what it has;
+                 * anything else is a head too large. */
                 int n = http_parse_request(c->in + c->req_pos, c->in_len - c->req_pos,
-                                           &c->srv->limits, &c->req);
+                                           &c->srv->limits, &c->ex->req);
                 if (n > 0) {
                     head_done(c, n);
                     break;
@@ -388,6 +465,15 @@ static void conn_progress(struct web_conn *c)
             }
             if (r == 1) {
                 dispatch(c);
+                break;
+            }
+            /* The body still to come: the largest input when it does not
+             * fit in what the head leaves (fewer, larger reads); it must
+             * grow when the head has filled the input. */
+            size_t room = c->in_cap - c->in_len;
+            if (c->in_cap < in_max(c) && (room == 0 || c->ex->req.chunked || c->body_need > room) &&
+                in_grow(c, in_max(c)) != 0 && (room == 0 || !c->had_request)) {
+                respond_error(c, 503, 0);
                 break;
             }
             r = conn_read(c);
@@ -412,14 +498,15 @@ static void conn_progress(struct web_conn *c)
                 return;
             }
             /* The request line as sent (after any empty lines before it). */
-            const char *line = c->had_request ? c->req.method_name.p : "";
+            const char *line = c->had_request ? c->ex->req.method_name.p : "";
             const char *end = c->in + c->req_pos + c->head_len;
             size_t ll = 0;
             while (c->had_request && line + ll < end && line[ll] != '\r' && line[ll] != '\n')
                 ll++;
             web_log_access(&c->srv->log, c->peer,
-                           c->had_request && c->req.has_basic_auth ? c->req.auth_user : NULL, line,
-                           ll, c->status, c->sent_body);
+                           c->had_request && c->ex->req.has_basic_auth ? c->ex->req.auth_user
+                                                                       : NULL,
+                           line, ll, c->status, c->sent_body);
             web_stats_conn_request(&c->st, c->status, c->sent_body);
             web_response_end(c);
             if (!c->keep_alive || c->stopping) {
@@ -508,13 +595,8 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
     int err = 0;
     unsigned n = atomic_fetch_add(&srv->nconns, 1) + 1;
     struct web_conn *c = NULL;
-    if (n > srv->cfg.web.max_connections + WEB_REJECT_SLACK || !(c = calloc(1, sizeof *c)) ||
-        !(c->in = malloc(srv->cfg.web.max_header_size + WEB_IN_EXTRA)) ||
-        !(c->out = malloc(WEB_OUT_CAP))) {
-        if (c) {
-            free(c->in);
-            free(c);
-        }
+    /* Only the record: the buffers come with a request (conn_buffers). */
+    if (n > srv->cfg.web.max_connections + WEB_REJECT_SLACK || !(c = calloc(1, sizeof *c))) {
         closesocket(sd, &err);
         atomic_fetch_sub(&srv->nconns, 1);
         return;
@@ -522,9 +604,6 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
     c->srv = srv;
     c->tls = tls;
     c->reject = n > srv->cfg.web.max_connections;
-    c->in_cap = srv->cfg.web.max_header_size + WEB_IN_EXTRA;
-    c->out_cap = WEB_OUT_CAP;
-    c->resp.file_fd = -1;
     c->lc.fd = sd;
     c->lc.ops = &web_conn_ops;
     /* A response is several records (head, body): without TCP_NODELAY the
@@ -546,8 +625,6 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
         if (setsockopt(sd, &so, &err) != 0) { /* the session of the last reload */
             web_log_error(&srv->log, "HTTPS connection from %s dropped: session %d: %s", c->peer,
                           session, chipssl_strerror(err));
-            free(c->in);
-            free(c->out);
             free(c);
             closesocket(sd, &err);
             atomic_fetch_sub(&srv->nconns, 1);
@@ -558,8 +635,6 @@ void web_conn_accept(struct web_server *srv, struct loop_worker *w, int sd, int 
     web_stats_conn_open(&c->st, tls ? "https" : "http", peer);
     if (loop_conn_add(w, &c->lc, EPOLLIN | EPOLLOUT | EPOLLRDHUP) != 0) {
         web_stats_conn_close(&c->st);
-        free(c->in);
-        free(c->out);
         free(c);
         closesocket(sd, &err);
         atomic_fetch_sub(&srv->nconns, 1);

@@ -35,7 +35,7 @@ static void *pool_main(void *arg)
         if (!p->head)
             p->tail = &p->head;
         pthread_mutex_unlock(&p->mu);
-        c->handler_result = c->handler->handle(c->handler->ctx, &c->view, &c->resp);
+        c->handler_result = c->handler->handle(c->handler->ctx, &c->ex->view, &c->ex->resp);
         /* The connection keeps its worker running until it is closed, so
          * the worker is there to take it back. */
         while (loop_post(c->lc.worker, web_conn_resume, c) != 0) {

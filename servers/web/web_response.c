@@ -107,9 +107,9 @@ int web_https_location(struct web_response *resp, const struct http_request *req
 void web_error(struct web_conn *c, int status)
 {
     web_response_end(c);
-    memset(&c->resp, 0, sizeof c->resp);
-    c->resp.file_fd = -1;
-    c->resp.status = status;
+    memset(&c->ex->resp, 0, sizeof c->ex->resp);
+    c->ex->resp.file_fd = -1;
+    c->ex->resp.status = status;
 }
 
 static int appendf(struct web_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -117,8 +117,8 @@ static int appendf(struct web_conn *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    size_t room = c->out_cap - c->out_len;
-    int n = vsnprintf(c->out + c->out_len, room, fmt, ap);
+    size_t room = sizeof c->ex->out - c->out_len;
+    int n = vsnprintf(c->ex->out + c->out_len, room, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= room)
         return -1;
@@ -128,11 +128,11 @@ static int appendf(struct web_conn *c, const char *fmt, ...)
 
 int web_response_begin(struct web_conn *c)
 {
-    struct web_response *r = &c->resp;
+    struct web_response *r = &c->ex->resp;
     char page[512];
     uint64_t length;
     int page_len = 0;
-    int is_head = c->req.method == HTTP_HEAD && c->had_request;
+    int is_head = c->ex->req.method == HTTP_HEAD && c->had_request;
     if (r->file_fd >= 0)
         length = r->file_len;
     else if (r->body)
@@ -180,9 +180,9 @@ int web_response_begin(struct web_conn *c)
     }
     /* A small body goes out with the head in one send: one TLS record and
      * one segment instead of two (a CGI answer, a small file). */
-    size_t room = c->out_cap - c->out_len;
+    size_t room = sizeof c->ex->out - c->out_len;
     if (r->file_fd < 0 && r->body && r->body_len <= room) {
-        memcpy(c->out + c->out_len, r->body, r->body_len);
+        memcpy(c->ex->out + c->out_len, r->body, r->body_len);
         c->out_len += r->body_len;
         c->sent_body = r->body_len;
         web_response_end(c);
@@ -190,7 +190,8 @@ int web_response_begin(struct web_conn *c)
         c->mem_body = r->body;
         c->mem_left = r->body_len;
     } else if (r->file_fd >= 0 && r->file_len <= room) {
-        ssize_t k = pread(r->file_fd, c->out + c->out_len, (size_t)r->file_len, (off_t)r->file_off);
+        ssize_t k =
+            pread(r->file_fd, c->ex->out + c->out_len, (size_t)r->file_len, (off_t)r->file_off);
         if (k >= 0 && (uint64_t)k == r->file_len) {
             c->out_len += (size_t)k;
             c->sent_body = (uint64_t)k;
@@ -211,9 +212,9 @@ static int send_some(struct web_conn *c, const char *p, size_t n)
 
 int web_response_write(struct web_conn *c)
 {
-    struct web_response *r = &c->resp;
+    struct web_response *r = &c->ex->resp;
     while (c->out_off < c->out_len) {
-        int k = send_some(c, c->out + c->out_off, c->out_len - c->out_off);
+        int k = send_some(c, c->ex->out + c->out_off, c->out_len - c->out_off);
         if (k <= 0)
             return k;
         c->out_off += (size_t)k;
@@ -263,7 +264,10 @@ int web_response_write(struct web_conn *c)
 
 void web_response_end(struct web_conn *c)
 {
-    struct web_response *r = &c->resp;
+    c->mem_left = 0;
+    if (!c->ex) /* idle: no response */
+        return;
+    struct web_response *r = &c->ex->resp;
     if (r->file_fd >= 0)
         close(r->file_fd);
     r->file_fd = -1;
@@ -271,5 +275,4 @@ void web_response_end(struct web_conn *c)
         r->release(r->release_arg);
     r->release = NULL;
     r->body = NULL;
-    c->mem_left = 0;
 }
