@@ -8,9 +8,7 @@
 int web_filter_not_modified(const struct web_request *req, const struct stat *st,
                             struct web_response *resp)
 {
-    char date[40];
-    web_http_date(st->st_mtime, date, sizeof date);
-    web_response_header(resp, "Last-Modified", "%s", date);
+    web_response_header_text(resp, "Last-Modified", web_http_date_cached(st->st_mtime));
     if (!req->http->has_if_modified_since || st->st_mtime > req->http->if_modified_since)
         return 0;
     resp->status = 304;
@@ -22,7 +20,7 @@ int web_filter_range(const struct web_request *req, const struct stat *st,
                      struct web_response *resp)
 {
     uint64_t size = (uint64_t)st->st_size, off = 0, len = size;
-    web_response_header(resp, "Accept-Ranges", "bytes");
+    web_response_header_text(resp, "Accept-Ranges", "bytes");
     /* If-Range (RFC 9110 13.1.5): the range only while the file is still
      * the one the client has part of, i.e. the date is its Last-Modified
      * exactly; an entity tag never matches (no ETag is sent). Else the

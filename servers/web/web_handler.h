@@ -110,6 +110,9 @@ void web_handler_hook_default(const struct web_handler *h);
  * Returns 0, or -1 when it does not fit (nothing appended). */
 int web_response_header(struct web_response *resp, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* web_response_header_text - the same for a value that is already text
+ * (no formatting: the per-request fields of a static answer). */
+int web_response_header_text(struct web_response *resp, const char *name, const char *value);
 
 /* The static-file handler (web_static.c): GET and HEAD of files beneath
  * the root, with 304, 206/416, MIME types; other methods 405. It always
@@ -120,5 +123,8 @@ extern const struct web_handler web_static_handler;
 /* web_http_date - an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") into
  * out (at least 30 bytes). */
 void web_http_date(time_t t, char *out, size_t outlen);
+/* web_http_date_cached - the same, remembered per thread for the last time
+ * asked (a file's Last-Modified, asked per request). */
+const char *web_http_date_cached(time_t t);
 
 #endif

@@ -55,17 +55,48 @@ void web_http_date(time_t t, char *out, size_t outlen)
     strftime(out, outlen, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm));
 }
 
+/* A date's text, kept for the last time asked. */
+struct date_cache {
+    time_t t;
+    char text[40];
+};
+
+static const char *date_cached(struct date_cache *dc, time_t t)
+{
+    if (t != dc->t || !dc->text[0]) {
+        web_http_date(t, dc->text, sizeof dc->text);
+        dc->t = t;
+    }
+    return dc->text;
+}
+
+const char *web_http_date_cached(time_t t)
+{
+    static _Thread_local struct date_cache mtime; /* Last-Modified */
+    return date_cached(&mtime, t);
+}
+
 /* The Date header's text, made once a second per thread. */
 static const char *date_now(void)
 {
-    static _Thread_local time_t last;
-    static _Thread_local char text[40];
-    time_t now = time(NULL);
-    if (now != last) {
-        web_http_date(now, text, sizeof text);
-        last = now;
-    }
-    return text;
+    static _Thread_local struct date_cache now;
+    return date_cached(&now, time(NULL));
+}
+
+int web_response_header_text(struct web_response *resp, const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    size_t room = sizeof resp->headers - resp->headers_len;
+    /* As below: a CR or LF in a value is never sent. */
+    if (nl + vl + 4 >= room || strpbrk(value, "\r\n"))
+        return -1;
+    char *p = resp->headers + resp->headers_len;
+    memcpy(p, name, nl);
+    memcpy(p + nl, ": ", 2);
+    memcpy(p + nl + 2, value, vl);
+    memcpy(p + nl + 2 + vl, "\r\n", 3); /* with the NUL */
+    resp->headers_len += nl + vl + 4;
+    return 0;
 }
 
 int web_response_header(struct web_response *resp, const char *name, const char *fmt, ...)
@@ -112,20 +143,6 @@ void web_error(struct web_conn *c, int status)
     c->ex->resp.status = status;
 }
 
-static int appendf(struct web_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int appendf(struct web_conn *c, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = sizeof c->ex->out - c->out_len;
-    int n = vsnprintf(c->ex->out + c->out_len, room, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= room)
-        return -1;
-    c->out_len += (size_t)n;
-    return 0;
-}
-
 int web_response_begin(struct web_conn *c)
 {
     struct web_response *r = &c->ex->resp;
@@ -155,17 +172,48 @@ int web_response_begin(struct web_conn *c)
     c->status = r->status;
     c->sent_body = 0;
     c->out_len = c->out_off = 0;
-    int bad = appendf(c, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: chipd\r\n", r->status,
-                      web_status_text(r->status), date_now());
-    if (!bad && r->content_type)
-        bad = appendf(c, "Content-Type: %s\r\n", r->content_type);
-    if (!bad && !r->no_body)
-        bad = appendf(c, "Content-Length: %llu\r\n", (unsigned long long)length);
-    if (!bad)
-        bad = appendf(c, "Connection: %s\r\n%.*s\r\n", c->keep_alive ? "keep-alive" : "close",
-                      (int)r->headers_len, r->headers);
-    if (bad)
+    /* The head, without printf (per request: known texts and one number). */
+    char len_text[24], *lp = len_text + sizeof len_text - 1;
+    *lp = '\0';
+    uint64_t v = length;
+    do
+        *--lp = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    const char *keep = c->keep_alive ? "keep-alive" : "close";
+    char status_text[4] = {(char)('0' + r->status / 100 % 10), (char)('0' + r->status / 10 % 10),
+                           (char)('0' + r->status % 10), '\0'};
+    const char *parts[] = {
+        "HTTP/1.1 ",
+        status_text,
+        " ",
+        web_status_text(r->status),
+        "\r\nDate: ",
+        date_now(),
+        "\r\nServer: chipd\r\n",
+        r->content_type ? "Content-Type: " : "",
+        r->content_type ? r->content_type : "",
+        r->content_type ? "\r\n" : "",
+        r->no_body ? "" : "Content-Length: ",
+        r->no_body ? "" : lp,
+        r->no_body ? "" : "\r\n",
+        "Connection: ",
+        keep,
+        "\r\n",
+    };
+    size_t lens[sizeof parts / sizeof parts[0]], total = r->headers_len + 2;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        total += lens[i] = strlen(parts[i]);
+    if (r->status < 100 || r->status > 999 || total > sizeof c->ex->out - c->out_len)
         return -1;
+    char *o = c->ex->out + c->out_len;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        memcpy(o, parts[i], lens[i]);
+        o += lens[i];
+    }
+    memcpy(o, r->headers, r->headers_len);
+    o += r->headers_len;
+    memcpy(o, "\r\n", 2);
+    c->out_len += total;
     c->mem_left = 0;
     c->fbuf_len = c->fbuf_off = 0;
     if (is_head || r->no_body) {
@@ -173,8 +221,10 @@ int web_response_begin(struct web_conn *c)
         return 0;
     }
     if (page_len) {
-        if (appendf(c, "%s", page) != 0)
+        if ((size_t)page_len > sizeof c->ex->out - c->out_len)
             return -1;
+        memcpy(c->ex->out + c->out_len, page, (size_t)page_len);
+        c->out_len += (size_t)page_len;
         c->sent_body = (uint64_t)page_len;
         return 0;
     }
