@@ -307,6 +307,7 @@ typedef struct SSL_CONN_STATE {
  *   the pending key's; or an error code: API_ENOENT no such file, API_EINVAL bad
  *   arguments, unparsable data, unknown format or type, duplicate ID in that
  *   list, API_ENOMEM).
+ * Out of memory is always API_ENOMEM, never BADCERT flags or API_EINVAL.
  */
 CHIPSSL_API int PKI_CertificateAdd(const PKI_CERT_ADD_Entry *e, int *error);
 

@@ -28,6 +28,8 @@
  * Also the defect that made this test: a non-blocking send whose hold-back
  * buffer could not be allocated reported API_EWOULDBLOCK (the ENOMEM was
  * overwritten), so a caller waited for a writability that changed nothing.
+ * And an OpenSSL error the application left queued changes no result of
+ * the PKI calls, SSL_SessionNew, the handshake or send.
  */
 #define _GNU_SOURCE
 
@@ -490,6 +492,7 @@ static void run_all(int version)
     int everything = env && *env && strcmp(env, "0") != 0;
     long m[KINDS], made, n;
 
+    nseen = 0; /* (a failed test leaves its list) */
     assert_int_equal(one_run(OWN, 0, version, &made), 0); /* warm-up: one-time set-up */
     assert_int_equal(one_run(OWN, 0, version, &made), 0);
     long clean[KINDS][PH_END + 1];
@@ -599,6 +602,82 @@ static void test_send_enomem_established(void **state)
     PKI_CertificateDel("fa-ca", PKI_CERT_NONLOCAL, &err);
 }
 
+/* ------------------------------ errors the application left queued */
+
+/* What an earlier failed OpenSSL call of the application leaves on its
+ * thread's error queue: an allocation failure, the reason the library maps
+ * to API_ENOMEM. It once turned the next successful PKI_CertificateAdd into
+ * -1 with API_ENOMEM. */
+static void stale_error(void)
+{
+    ERR_raise(ERR_LIB_BIO, ERR_R_MALLOC_FAILURE);
+}
+
+static void test_stale_error_queue(void **state)
+{
+    static const char garbage[] = "-----BEGIN CERTIFICATE-----\nnot base64 at all\n"
+                                  "-----END CERTIFICATE-----\n";
+    PKI_CERT_ADD_Entry bad = {garbage, PKI_FMT_PEM | PKI_FMT_MEMORY, PKI_CERT_NONLOCAL,
+                              "st-bad", 6, NULL};
+    struct tu_pair p;
+    int err;
+
+    (void)state;
+    /* successes stay successes */
+    stale_error();
+    assert_int_equal(tu_add_cert("ca.pem", PKI_FMT_PEM, TU_ROOT, "fa-ca", NULL, &err), 0);
+    assert_int_equal(err, 0);
+    queue_empty("PKI_CertificateAdd(ca)");
+    stale_error();
+    assert_int_equal(tu_add_key("server.key", PKI_FMT_PEM, PKI_KEY_RSA, &err), 0);
+    queue_empty("PKI_OwnKeyPairAdd");
+    stale_error();
+    assert_int_equal(tu_add_cert("server.pem", PKI_FMT_PEM, PKI_CERT_LOCAL, "srv", "fa-ca", &err),
+                     0);
+    assert_int_equal(err, 0);
+    queue_empty("PKI_CertificateAdd(local)");
+
+    /* refusals keep their own answer */
+    stale_error();
+    assert_int_equal(PKI_CertificateAdd(&bad, &err), -1);
+    assert_int_equal(err, API_EINVAL);
+    queue_empty("PKI_CertificateAdd(garbage)");
+    stale_error();
+    assert_int_equal(tu_add_cert("client2.pem", PKI_FMT_PEM, PKI_CERT_NONLOCAL, "st-c2", "fa-ca",
+                                 &err),
+                     -1);
+    assert_int_equal(err, PKI_CERT_BADCERT | PKI_CERT_NOTVERIFIED);
+    queue_empty("PKI_CertificateAdd(wrong issuer)");
+    stale_error();
+    assert_int_equal(tu_add_key("ca.pem", PKI_FMT_PEM, PKI_KEY_RSA, &err), -1);
+    assert_int_equal(err, API_EINVAL);
+    queue_empty("PKI_OwnKeyPairAdd(a certificate)");
+    assert_int_equal(tu_add_key("client.key", PKI_FMT_PEM, PKI_KEY_RSA, &err), 0);
+    stale_error();
+    assert_int_equal(tu_add_cert("server.pem", PKI_FMT_PEM, PKI_CERT_LOCAL, "st-srv", "fa-ca",
+                                 &err),
+                     -1);
+    assert_int_equal(err, PKI_CERT_BADCERT | PKI_CERT_KEYMISMATCH);
+    queue_empty("PKI_CertificateAdd(other key)");
+    /* the client key still waits: give it its certificate */
+    assert_int_equal(tu_add_cert("client.pem", PKI_FMT_PEM, PKI_CERT_LOCAL, "st-cli", "fa-ca",
+                                 &err),
+                     0);
+    assert_int_equal(PKI_CertificateDel("st-cli", PKI_CERT_LOCAL, &err), 0);
+
+    /* sessions (SSL_SessionNew builds the context) and a connection */
+    stale_error();
+    assert_int_equal(tu_pair_open(&p, AF_INET, SSL_VERSION_TLS13, NULL, NULL, NULL), 0);
+    queue_empty("SSL_SessionNew, SSL_ClientStart, the handshake");
+    stale_error();
+    assert_int_equal(send(p.cli, "hello", 5, 0, &err), 5);
+    queue_empty("send");
+    tu_pair_close(&p);
+    queue_empty("closesocket, SSL_SessionClose");
+    PKI_CertificateDel("srv", PKI_CERT_LOCAL, &err);
+    PKI_CertificateDel("fa-ca", PKI_CERT_NONLOCAL, &err);
+}
+
 int main(void)
 {
     /* Before OpenSSL allocates anything. */
@@ -609,6 +688,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_send_enomem_during_handshake),
         cmocka_unit_test(test_send_enomem_established),
+        cmocka_unit_test(test_stale_error_queue),
         cmocka_unit_test(test_fail_each_allocation_tls13),
         cmocka_unit_test(test_fail_each_allocation_tls12),
     };

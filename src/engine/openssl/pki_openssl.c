@@ -57,9 +57,9 @@ static BIO *mem_in(const unsigned char *data, size_t len)
 /* ---- parsing ------------------------------------------------------- */
 
 /* A certificate whose key was decoded and whose extensions were cached
- * without trouble. Settling both now (they are computed on first use)
- * leaves the later checks nothing to allocate: tls_cert_info and
- * X509_check_issued only read. */
+ * without trouble. Both happen once per certificate object (the key when
+ * it is parsed, the extensions on first use), and a failure sticks to the
+ * object: settled now, a second parse can still mend it. */
 static int cert_settled(X509 *x)
 {
     return X509_get0_pubkey(x) && !(X509_get_extension_flags(x) & EXFLAG_INVALID);
@@ -219,22 +219,6 @@ void tls_key_free(struct tls_key *k)
 
 /* ---- checks --------------------------------------------------------- */
 
-/* Reads only: tls_cert_parse settled the key and the extension cache. */
-int tls_cert_info(const struct tls_cert *cx)
-{
-    X509 *x = X509_of(cx);
-    int info = 0;
-    ERR_clear_error();
-    if (!X509_get0_pubkey(x))
-        info |= TLS_CERT_NO_KEY;
-    if (X509_get_extension_flags(x) & EXFLAG_CA)
-        info |= TLS_CERT_IS_CA;
-    if (X509_check_issued(x, x) == X509_V_OK)
-        info |= TLS_CERT_SELF_ISSUED;
-    ERR_clear_error();
-    return info;
-}
-
 /* A check that computes, by the rule above ATTEMPTS: 1, 0 or -API_ENOMEM,
  * with an empty queue either way. */
 static int check_twice(int (*check)(const void *a, const void *b), const void *a,
@@ -246,6 +230,29 @@ static int check_twice(int (*check)(const void *a, const void *b), const void *a
         if (!(ok = check(a, b)))
             rc = ossl_failure(0);
     return ossl_failure(ok ? 1 : rc);
+}
+
+/* Issuer name and key identifiers match its own, and the signature
+ * algorithm fits its key type: that last test looks the type up by name,
+ * which allocates and fails silently. */
+static int self_issued(const void *x, const void *unused)
+{
+    (void)unused;
+    return X509_check_issued(X509_of(x), X509_of(x)) == X509_V_OK;
+}
+
+int tls_cert_info(const struct tls_cert *cx)
+{
+    X509 *x = X509_of(cx);
+    int info = 0;
+    ERR_clear_error();
+    if (!X509_get0_pubkey(x)) /* settled by tls_cert_parse */
+        info |= TLS_CERT_NO_KEY;
+    if (X509_get_extension_flags(x) & EXFLAG_CA)
+        info |= TLS_CERT_IS_CA;
+    ERR_clear_error();
+    int r = check_twice(self_issued, cx, NULL);
+    return r < 0 ? r : r ? info | TLS_CERT_SELF_ISSUED : info;
 }
 
 static int cert_signed_by(const void *cx, const void *cissuer)
