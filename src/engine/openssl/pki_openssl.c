@@ -68,8 +68,9 @@ static int cert_settled(X509 *x)
 static X509 *cert_read(const unsigned char *data, size_t len, int pem)
 {
     BIO *in = mem_in(data, len);
-    X509 *x = !in ? NULL : pem ? PEM_read_bio_X509(in, NULL, no_password, NULL)
-                               : d2i_X509_bio(in, NULL);
+    X509 *x = NULL;
+    if (in)
+        x = pem ? PEM_read_bio_X509(in, NULL, no_password, NULL) : d2i_X509_bio(in, NULL);
     BIO_free(in);
     return x;
 }
@@ -99,8 +100,9 @@ int tls_cert_parse(const unsigned char *data, size_t len, int pem, struct tls_ce
 static X509_CRL *crl_read(const unsigned char *data, size_t len, int pem)
 {
     BIO *in = mem_in(data, len);
-    X509_CRL *c = !in ? NULL : pem ? PEM_read_bio_X509_CRL(in, NULL, no_password, NULL)
-                                   : d2i_X509_CRL_bio(in, NULL);
+    X509_CRL *c = NULL;
+    if (in)
+        c = pem ? PEM_read_bio_X509_CRL(in, NULL, no_password, NULL) : d2i_X509_CRL_bio(in, NULL);
     BIO_free(in);
     return c;
 }
@@ -156,12 +158,14 @@ static int named_curve_ok(EVP_PKEY *k)
 static EVP_PKEY *key_read(const unsigned char *data, size_t len, int pem, int want)
 {
     BIO *in = mem_in(data, len);
-    EVP_PKEY *k = !in ? NULL : pem ? PEM_read_bio_PrivateKey(in, NULL, no_password, NULL)
-                                   : d2i_PrivateKey_bio(in, NULL);
+    EVP_PKEY *k = NULL;
+    if (in)
+        k = pem ? PEM_read_bio_PrivateKey(in, NULL, no_password, NULL)
+                : d2i_PrivateKey_bio(in, NULL);
     BIO_free(in);
-    if (k && (EVP_PKEY_get_base_id(k) != want ||
-              (want == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) < 2048) ||
-              (want == EVP_PKEY_EC && !named_curve_ok(k)))) {
+    if (k &&
+        (EVP_PKEY_get_base_id(k) != want || (want == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) < 2048) ||
+         (want == EVP_PKEY_EC && !named_curve_ok(k)))) {
         EVP_PKEY_free(k);
         k = NULL;
     }
@@ -221,8 +225,7 @@ void tls_key_free(struct tls_key *k)
 
 /* A check that computes, by the rule above ATTEMPTS: 1, 0 or -API_ENOMEM,
  * with an empty queue either way. */
-static int check_twice(int (*check)(const void *a, const void *b), const void *a,
-                       const void *b)
+static int check_twice(int (*check)(const void *a, const void *b), const void *a, const void *b)
 {
     int ok = 0, rc = 0;
     ERR_clear_error();
@@ -250,8 +253,7 @@ int tls_cert_info(const struct tls_cert *cx)
         info |= TLS_CERT_NO_KEY;
     if (X509_get_extension_flags(x) & EXFLAG_CA)
         info |= TLS_CERT_IS_CA;
-    ERR_clear_error();
-    int r = check_twice(self_issued, cx, NULL);
+    int r = check_twice(self_issued, cx, NULL); /* empties the queue */
     return r < 0 ? r : r ? info | TLS_CERT_SELF_ISSUED : info;
 }
 
