@@ -52,7 +52,7 @@
 #include "tu_cmocka.h"
 
 #define FIRST_ALL 150
-#define SAMPLES 150
+#define SAMPLES 400
 #define STEP_LIMIT 400 /* handshake steps: more means a hang */
 
 /* ---------------------------------------------------------- the injector */
@@ -132,16 +132,16 @@ static void ossl_free(void *p, const char *file, int line)
 /* ------------------------------------------------------------ the paths */
 
 /* Error codes tcpip.h documents for each call that a shortage of memory can
- * plausibly produce (0 ends a list). The PKI calls say API_ENOMEM and
- * nothing else: "bad argument" or BADCERT flags would blame the input. The
- * session and TLS calls may still say API_EINVAL where OpenSSL refused a
- * setting for want of memory without saying so: the summary printed at the
- * end lists every (call, code) seen, so such cases stay visible. */
+ * plausibly produce (0 ends a list). The PKI and session calls say
+ * API_ENOMEM and nothing else: "bad argument" or BADCERT flags would blame
+ * the input (and a session refused with API_EINVAL after a PKI add that had
+ * absorbed a failure meant that the add had stored a broken key). The
+ * summary printed at the end lists every (call, code) seen. */
 static const int E_PKI[] = {API_ENOMEM, 0};
 static const int E_KEY[] = {API_ENOMEM, 0};
-static const int E_SESSION[] = {API_ENOMEM, API_EINVAL, API_ENOENT, 0};
+static const int E_SESSION[] = {API_ENOMEM, 0};
 static const int E_SOCKET[] = {API_ENOMEM, API_EMFILE, API_ENOBUFS, 0};
-static const int E_START[] = {API_ENOMEM, API_EINVAL, 0};
+static const int E_START[] = {API_ENOMEM, 0};
 static const int E_TLS[] = {API_ENOMEM, API_ECONNABORTED, API_ECONNRESET, API_EWOULDBLOCK, 0};
 
 /* (call, code) pairs seen, for the summary. */

@@ -56,13 +56,22 @@ static BIO *mem_in(const unsigned char *data, size_t len)
 
 /* ---- parsing ------------------------------------------------------- */
 
-/* A certificate whose key was decoded and whose extensions were cached
- * without trouble. Both happen once per certificate object (the key when
- * it is parsed, the extensions on first use), and a failure sticks to the
- * object: settled now, a second parse can still mend it. */
+/* A key whose size OpenSSL knows: it caches size and security bits when
+ * it makes the key, and a failure there leaves zeros that make TLS refuse
+ * the key later ("ee key too small"). Every key of a known type has both. */
+static int key_sized(const EVP_PKEY *k)
+{
+    return EVP_PKEY_get_bits(k) > 0 && EVP_PKEY_get_security_bits(k) > 0;
+}
+
+/* A certificate whose key was decoded and sized and whose extensions were
+ * cached without trouble. Each happens once per certificate object (the
+ * key when it is parsed, the extensions on first use), and a failure
+ * sticks to the object: settled now, a second parse can still mend it. */
 static int cert_settled(X509 *x)
 {
-    return X509_get0_pubkey(x) && !(X509_get_extension_flags(x) & EXFLAG_INVALID);
+    EVP_PKEY *k = X509_get0_pubkey(x);
+    return k && key_sized(k) && !(X509_get_extension_flags(x) & EXFLAG_INVALID);
 }
 
 static X509 *cert_read(const unsigned char *data, size_t len, int pem)
@@ -163,9 +172,9 @@ static EVP_PKEY *key_read(const unsigned char *data, size_t len, int pem, int wa
         k = pem ? PEM_read_bio_PrivateKey(in, NULL, no_password, NULL)
                 : d2i_PrivateKey_bio(in, NULL);
     BIO_free(in);
-    if (k &&
-        (EVP_PKEY_get_base_id(k) != want || (want == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) < 2048) ||
-         (want == EVP_PKEY_EC && !named_curve_ok(k)))) {
+    if (k && (!key_sized(k) || EVP_PKEY_get_base_id(k) != want ||
+              (want == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) < 2048) ||
+              (want == EVP_PKEY_EC && !named_curve_ok(k)))) {
         EVP_PKEY_free(k);
         k = NULL;
     }
