@@ -48,10 +48,18 @@ static int no_password(char *buf, int size, int rw, void *u)
     return -1;
 }
 
-/* A read-only memory BIO over the input; NULL on allocation failure. */
+/* A read-only memory BIO over the input, or NULL: too long (a PEM string
+ * in memory has no other bound), or out of memory, which is then on the
+ * queue as such (BIO_new_mem_buf may say only "init fail") so that
+ * ossl_failure tells it from unreadable data. */
 static BIO *mem_in(const unsigned char *data, size_t len)
 {
-    return len <= INT32_MAX ? BIO_new_mem_buf(data, (int)len) : NULL;
+    if (len > INT32_MAX)
+        return NULL;
+    BIO *in = BIO_new_mem_buf(data, (int)len);
+    if (!in)
+        ERR_raise(ERR_LIB_BIO, ERR_R_MALLOC_FAILURE);
+    return in;
 }
 
 /* ---- parsing ------------------------------------------------------- */
