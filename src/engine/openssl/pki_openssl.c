@@ -15,11 +15,11 @@
 #include <string.h>
 #include <time.h>
 
-/* Every entry point here starts with an empty queue (ERR_clear_error: an
- * error the application or an earlier call left there would otherwise be
- * read as this call's) and returns with an empty one (ossl_failure or
- * ERR_clear_error on every path), so the application never finds errors
- * of ours. */
+/* The thread's OpenSSL error queue: an entry point that reads it empties
+ * it first (ERR_clear_error: an error the application or an earlier call
+ * left there would otherwise be read as this call's), and every entry
+ * point returns with it empty (ossl_failure or ERR_clear_error on every
+ * path), so the application never finds errors of ours. */
 int ossl_failure(int code)
 {
     unsigned long e;
