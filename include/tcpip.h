@@ -307,6 +307,7 @@ typedef struct SSL_CONN_STATE {
  *   the pending key's; or an error code: API_ENOENT no such file, API_EINVAL bad
  *   arguments, unparsable data, unknown format or type, duplicate ID in that
  *   list, API_ENOMEM).
+ * Out of memory is always API_ENOMEM, never BADCERT flags or API_EINVAL.
  */
 CHIPSSL_API int PKI_CertificateAdd(const PKI_CERT_ADD_Entry *e, int *error);
 
@@ -323,7 +324,7 @@ CHIPSSL_API int PKI_CertificateDel(const void *idPtr, int certType, int *error);
  * next LOCAL certificate. Returns 0, or -1 with API_ENOENT (no such file),
  * API_EINVAL (unparsable, encrypted, type differs from keyType, DSA, RSA
  * below 2048 bits, EC on another curve), API_ENOBUFS (more than
- * CHIPSSL_MAX_PENDING_KEYS keys pending), API_ENOMEM. */
+ * CHIPSSL_MAX_PENDING_KEYS keys pending), API_ENOMEM (out of memory: never EINVAL). */
 CHIPSSL_API int PKI_OwnKeyPairAdd(const PKI_OWNKEYPAIR_ADD_Entry *e, int *error);
 
 /* PKI_RootCABundleAdd (extension) - add every certificate of a PEM bundle as

@@ -24,6 +24,7 @@ struct pki_entry {
     int list;               /* PKI_CERT_LOCAL or PKI_CERT_NONLOCAL */
     int root;               /* trust anchor */
     struct tls_cert *cert;  /* NULL for a CRL */
+    int info;               /* tls_cert_info(cert), computed once when added */
     struct tls_crl *crl;
     struct pki_cred *cred;  /* LOCAL entries */
     char ca_id[CHIPSSL_MAX_ID_LEN + 1]; /* issuer ID given at add time */
@@ -161,7 +162,7 @@ static int issuer_chain(const char *ca_id, struct pki_cred *cred)
 {
     while (ca_id[0] && cred->nchain < PKI_CHAIN_MAX) {
         struct pki_entry *ca = find_cert(ca_id);
-        if (!ca || (tls_cert_info(ca->cert) & TLS_CERT_SELF_ISSUED))
+        if (!ca || (ca->info & TLS_CERT_SELF_ISSUED))
             break;
         if (!tls_cert_ref(ca->cert))
             return -API_ENOMEM;
@@ -173,12 +174,11 @@ static int issuer_chain(const char *ca_id, struct pki_cred *cred)
 
 /* ---- checks at add time -------------------------------------------- */
 
-/* Check a certificate against its issuer and the store; returns flags, or
- * -API_ENOMEM when a check could not be computed. */
-static int check_cert(const struct tls_cert *x, const char *ca_id, int root)
+/* Check a certificate (info: its tls_cert_info) against its issuer and the
+ * store; returns flags, or -API_ENOMEM when a check could not be computed. */
+static int check_cert(const struct tls_cert *x, int info, const char *ca_id, int root)
 {
-    int r;
-    int info = tls_cert_info(x), flags = 0;
+    int r, flags = 0;
     if (info & TLS_CERT_NO_KEY)
         return PKI_CERT_BADCERT;
     if (root && !(info & TLS_CERT_IS_CA))
@@ -238,7 +238,7 @@ static void entry_free(struct pki_entry *e)
 
 /* Link a new entry (pki_lock held). Takes ownership of cert/crl/cred. */
 static int add_entry(const char *id, size_t idlen, int list, int root, struct tls_cert *cert,
-                     struct tls_crl *crl, struct pki_cred *cred, const char *ca_id)
+                     int info, struct tls_crl *crl, struct pki_cred *cred, const char *ca_id)
 {
     if (find(id, idlen, list))
         return -API_EINVAL;
@@ -249,6 +249,7 @@ static int add_entry(const char *id, size_t idlen, int list, int root, struct tl
     e->list = list;
     e->root = root;
     e->cert = cert;
+    e->info = info;
     e->crl = crl;
     e->cred = cred;
     if (ca_id)
@@ -318,20 +319,23 @@ int PKI_CertificateAdd(const PKI_CERT_ADD_Entry *e, int *error)
     struct tls_cert *x = NULL;
     struct tls_crl *crl = NULL;
     struct pki_cred *cred = NULL;
-    int flags = 0, rc = input_open(e->fileNamePtr, e->fileFormat, &in);
+    int flags = 0, info = 0, rc = input_open(e->fileNamePtr, e->fileFormat, &in);
     if (rc == 0)
         rc = is_crl ? tls_crl_parse(in.data, in.len, in.pem, &crl)
                     : tls_cert_parse(in.data, in.len, in.pem, &x);
     input_free(&in);
+    if (rc == 0 && x)
+        rc = info = tls_cert_info(x);
     if (rc < 0)
         goto out;
 
     pthread_mutex_lock(&pki_lock);
-    rc = flags = is_crl ? check_crl(crl, e->caIdPtr) : check_cert(x, e->caIdPtr, root);
+    rc = flags = is_crl ? check_crl(crl, e->caIdPtr) : check_cert(x, info, e->caIdPtr, root);
     if (rc >= 0 && !(flags & PKI_CERT_BADCERT) && list == PKI_CERT_LOCAL)
         rc = flags |= take_key(x, e->caIdPtr, &cred);
     if (rc >= 0 && !(flags & PKI_CERT_BADCERT)) {
-        rc = add_entry(e->idPtr, (size_t)e->idLength, list, root, x, crl, cred, e->caIdPtr);
+        rc = add_entry(e->idPtr, (size_t)e->idLength, list, root, x, info, crl, cred,
+                       e->caIdPtr);
         if (rc == 0) {
             x = NULL;
             crl = NULL;
@@ -424,11 +428,11 @@ static int bundle_add(void *arg, struct tls_cert *x)
     struct bundle *b = arg;
     char id[CHIPSSL_MAX_ID_LEN + 1];
     snprintf(id, sizeof id, "%s%d", b->prefix, b->seen++);
-    int rc = check_cert(x, NULL, 1);
+    int info = tls_cert_info(x), rc = info < 0 ? info : check_cert(x, info, NULL, 1);
     if (rc >= 0)
         rc = (rc & (PKI_CERT_BADCERT | PKI_CERT_EXPIRED))
                  ? -API_EINVAL
-                 : add_entry(id, strlen(id), PKI_CERT_NONLOCAL, 1, x, NULL, NULL, NULL);
+                 : add_entry(id, strlen(id), PKI_CERT_NONLOCAL, 1, x, info, NULL, NULL, NULL);
     if (rc == 0) {
         b->added++;
         return 0;
@@ -505,7 +509,7 @@ int pki_is_ca(const char *id)
         return 0;
     pthread_mutex_lock(&pki_lock);
     struct pki_entry *e = find(id, n, PKI_CERT_NONLOCAL);
-    int r = e && e->cert && (tls_cert_info(e->cert) & TLS_CERT_IS_CA);
+    int r = e && e->cert && (e->info & TLS_CERT_IS_CA);
     pthread_mutex_unlock(&pki_lock);
     return r;
 }
@@ -534,8 +538,7 @@ static int trust_anchor(const struct pki_entry *e)
 {
     if (!e->cert || e->list != PKI_CERT_NONLOCAL)
         return 0;
-    int info = tls_cert_info(e->cert);
-    return e->root || ((info & TLS_CERT_IS_CA) && !(info & TLS_CERT_SELF_ISSUED));
+    return e->root || ((e->info & TLS_CERT_IS_CA) && !(e->info & TLS_CERT_SELF_ISSUED));
 }
 
 /* With ids, those certificates; without, the trust anchors and chain

@@ -47,6 +47,7 @@ void tls_key_free(struct tls_key *k);
 #define TLS_CERT_IS_CA       0x1 /* basicConstraints CA:TRUE */
 #define TLS_CERT_SELF_ISSUED 0x2 /* issuer name is its subject name */
 #define TLS_CERT_NO_KEY      0x4 /* public key missing or unreadable */
+/* The TLS_CERT_* flags of x, or -API_ENOMEM. */
 int tls_cert_info(const struct tls_cert *x);
 /* 1 when issuer's subject is x's issuer and its key verifies x's signature. */
 int tls_cert_signed_by(const struct tls_cert *x, const struct tls_cert *issuer);

@@ -670,6 +670,7 @@ struct tls_ctx *tls_ctx_new(const struct tls_config *cfg, struct tls_trust *trus
                             int server, int *rc)
 {
     pthread_once(&engine_once, engine_init);
+    ERR_clear_error(); /* what was queued before is not this call's failure */
     if (conn_idx < 0 || sess_idx < 0 || origin_idx < 0 || !sock_method) {
         *rc = -API_ENOMEM;
         return NULL;
@@ -880,14 +881,16 @@ static int failed(struct tls_conn *c, int code, const char *why)
     return TLS_FAIL;
 }
 
+/* Every outcome but TLS_FAIL (failed() reads and clears the queue) leaves
+ * the queue empty too: OpenSSL may queue an error it recovered from. */
 static int result(struct tls_conn *c, int r)
 {
     switch (SSL_get_error(c->ssl, r)) {
-    case SSL_ERROR_WANT_READ: return TLS_WANT_READ;
-    case SSL_ERROR_WANT_WRITE: return TLS_WANT_WRITE;
+    case SSL_ERROR_WANT_READ: ERR_clear_error(); return TLS_WANT_READ;
+    case SSL_ERROR_WANT_WRITE: ERR_clear_error(); return TLS_WANT_WRITE;
     case SSL_ERROR_ZERO_RETURN:
         if (SSL_is_init_finished(c->ssl))
-            return TLS_EOF;
+            return ERR_clear_error(), TLS_EOF;
         return failed(c, API_ECONNRESET, "peer closed during the handshake");
     case SSL_ERROR_SYSCALL:
         if ((c->sys_errno == ECONNRESET || c->sys_errno == EPIPE) && c->problem.alert < 0 &&
@@ -907,7 +910,7 @@ static int result(struct tls_conn *c, int r)
         }
         if (c->sys_errno == ECONNRESET || c->sys_errno == EPIPE || c->sys_errno == 0) {
             if (SSL_is_init_finished(c->ssl) && c->sys_errno == 0)
-                return TLS_EOF;
+                return ERR_clear_error(), TLS_EOF;
             return failed(c, API_ECONNRESET, "connection reset by peer");
         }
         return failed(c, chipssl_errno_to_api(c->sys_errno), strerror(c->sys_errno));
@@ -927,6 +930,7 @@ int tls_conn_handshake(struct tls_conn *c)
             intptr_t v = (intptr_t)SSL_SESSION_get_ex_data(SSL_get_session(c->ssl), sess_idx);
             c->cert_flags = (int)(v & 0xff);
         }
+        ERR_clear_error(); /* see result() */
         return TLS_DONE;
     }
     return result(c, r);
@@ -940,6 +944,7 @@ int tls_conn_read(struct tls_conn *c, void *buf, int len, int peek, int *n)
                  : SSL_read_ex(c->ssl, buf, (size_t)len, &got);
     if (r == 1) {
         *n = (int)got;
+        ERR_clear_error();
         return TLS_DONE;
     }
     return result(c, r);
@@ -952,10 +957,12 @@ int tls_conn_write(struct tls_conn *c, const void *buf, int len, int *n)
     if (c->ticket_owed == 1) { /* see info_cb */
         c->ticket_owed = 2;
         SSL_new_session_ticket(c->ssl);
+        ERR_clear_error(); /* no ticket is no failure of this write */
     }
     int r = SSL_write_ex(c->ssl, buf, (size_t)len, &put);
     if (r == 1) {
         *n = (int)put;
+        ERR_clear_error();
         return TLS_DONE;
     }
     return result(c, r);
@@ -965,7 +972,10 @@ int tls_conn_close_notify(struct tls_conn *c)
 {
     ERR_clear_error();
     int r = SSL_shutdown(c->ssl);
-    return r >= 0 ? TLS_DONE : result(c, r);
+    if (r < 0)
+        return result(c, r);
+    ERR_clear_error();
+    return TLS_DONE;
 }
 
 int tls_conn_pending(struct tls_conn *c)
