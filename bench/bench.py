@@ -95,11 +95,20 @@ def rss_kib(pid):
     return total
 
 
+SANITIZED = "n/a (sanitizer build: ASan's allocator, no malloc_stats)"
+
+
 def heap_kib(pid, logs):
     """KiB in use in the malloc heaps of pid and its children: glibc's
     malloc_stats() called in each process by gdb; it writes to the process's
     standard error, which is one of the files in logs. None without gdb."""
     if not shutil.which("gdb"):
+        return None
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            if "libasan" in f.read():
+                return SANITIZED
+    except OSError:
         return None
     total = 0
     for p in procs_of(pid):
@@ -523,7 +532,9 @@ http {
                     if held < n:
                         raise NA("held %d of %d connections" % (held, n))
                     out = {"rss": (r1 - r0) / n}
-                    if h0 is not None and h1 is not None:
+                    if SANITIZED in (h0, h1):
+                        out["heap_na"] = SANITIZED
+                    elif h0 is not None and h1 is not None:
                         out["heap"] = (h1 - h0) / n
                     return out
             r = self.alternate(["chipssl", "anchor", "chipd"], m)
@@ -533,7 +544,8 @@ http {
                 for side in ("chipssl", "anchor", "chipd"):
                     cols[side] = self.col(r[side], what)
                     if isinstance(cols[side], list) and not cols[side]:
-                        cols[side] = "n/a (gdb missing or not permitted)"
+                        na = [x["heap_na"] for x in r[side] if "heap_na" in x]
+                        cols[side] = na[0] if na else "n/a (gdb missing or not permitted)"
                 for side, who in (("chipssl", "tls_echo_server"), ("chipd", "chipd's HTTPS instance (1 worker)")):
                     self.add("idle connection memory",
                              "TLS 1.3, %d held%s" % (n, "" if side == "chipssl" else ", chipd"),
@@ -800,7 +812,8 @@ def main():
     if a.tiny:
         # every figure produced, both sides measured (or an honest n/a)
         # Allowed gaps: what this tree or this user cannot run, said so.
-        allowed = ("n/a (FTP server not built)", "n/a (vsftpd needs root for its anonymous chroot)")
+        allowed = ("n/a (FTP server not built)", "n/a (vsftpd needs root for its anonymous chroot)",
+                   SANITIZED)
         bad = [r for r in b.rows for side in ("chipssl", "anchor")
                if not r[side] or (str(r[side]).startswith("n/a") and r[side] not in allowed)]
         for r in bad:
