@@ -83,7 +83,8 @@ static inline int sock_return(struct chip_sock *s, int *error, int rc)
 int fd_nonblocking(int fd);
 
 /* ---- the SSL socket layer (sslsock.c), used by sockets.c ----
- * deadline: how long a call may wait (0: not at all, CHIP_FOREVER). */
+ * deadline: how long a call may wait (0: not at all, CHIP_FOREVER,
+ * CHIP_IF_BLOCKING). */
 int sslsock_send(struct chip_sock *s, const unsigned char *buf, int len,
                  int64_t deadline);
 int sslsock_recv(struct chip_sock *s, unsigned char *buf, int len, int peek,

@@ -370,7 +370,7 @@ int chipssl_recv(int sd, void *buf, int len, int flags, unsigned long timeout,
     else if (flags & MSG_BLOCKING)
         deadline = CHIP_FOREVER;
     else
-        deadline = fd_nonblocking(sd) ? 0 : CHIP_FOREVER;
+        deadline = CHIP_IF_BLOCKING; /* the descriptor's mode, looked up if it must wait */
     int peek = (flags & MSG_PEEK) != 0;
     int n = s->ssl_mode != SSL_MODE_NONE && s->type == SOCK_STREAM
                 ? sslsock_recv(s, buf, len, peek, deadline)

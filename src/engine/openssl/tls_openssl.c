@@ -56,7 +56,7 @@ struct tls_conn {
     int sys_errno;          /* errno of the last failed socket call */
     int cert_flags;         /* PKI_CERT_* seen while verifying the peer */
     int first_verify_err;   /* X509_V_ERR_* that decided the verdict */
-    char verify_reason[sizeof(((SslProblemS *)0)->reason)]; /* it, in words */
+    char *verify_reason;    /* it, in words (made by the first finding) */
     int verify_failed;      /* the verdict on the peer's certificate was no */
     int hs_state;           /* SSL_HS_* */
     int got_close_notify;
@@ -264,8 +264,10 @@ static void explain(struct tls_conn *c, int err, X509 *x, X509_STORE_CTX *xs)
     char who[96] = "(no certificate)", when[40], other[96];
     if (x)
         name_text(X509_get_subject_name(x), who, sizeof who);
+    size_t n = sizeof c->problem.reason;
+    if (!c->verify_reason && !(c->verify_reason = malloc(n)))
+        return; /* failed() then says what OpenSSL says */
     char *r = c->verify_reason;
-    size_t n = sizeof c->verify_reason;
     switch (err) {
     case X509_V_ERR_CERT_HAS_EXPIRED:
         time_text(X509_get0_notAfter(x), when, sizeof when);
@@ -867,7 +869,7 @@ static int failed(struct tls_conn *c, int code, const char *why)
         }
         char *out = c->problem.reason;
         size_t n = sizeof c->problem.reason;
-        if (c->verify_failed)
+        if (c->verify_failed && c->verify_reason)
             chip_strlcpy(out, c->verify_reason, n);
         else if (c->problem.alert >= 0 && !c->problem.alertSent)
             say(out, n, "the peer refused the connection: %s",
@@ -881,13 +883,21 @@ static int failed(struct tls_conn *c, int code, const char *why)
     return TLS_FAIL;
 }
 
+/* Empty the thread's error queue; looking costs less than clearing (which
+ * walks every slot), and on the data path it is almost always empty. */
+static void queue_clear(void)
+{
+    if (ERR_peek_error() != 0)
+        ERR_clear_error();
+}
+
 /* Every outcome but TLS_FAIL (failed() reads and clears the queue) leaves
  * the queue empty too: OpenSSL may queue an error it recovered from. */
 static int result(struct tls_conn *c, int r)
 {
     switch (SSL_get_error(c->ssl, r)) {
-    case SSL_ERROR_WANT_READ: ERR_clear_error(); return TLS_WANT_READ;
-    case SSL_ERROR_WANT_WRITE: ERR_clear_error(); return TLS_WANT_WRITE;
+    case SSL_ERROR_WANT_READ: queue_clear(); return TLS_WANT_READ;
+    case SSL_ERROR_WANT_WRITE: queue_clear(); return TLS_WANT_WRITE;
     case SSL_ERROR_ZERO_RETURN:
         if (SSL_is_init_finished(c->ssl))
             return ERR_clear_error(), TLS_EOF;
@@ -939,12 +949,12 @@ int tls_conn_handshake(struct tls_conn *c)
 int tls_conn_read(struct tls_conn *c, void *buf, int len, int peek, int *n)
 {
     size_t got = 0;
-    ERR_clear_error();
+    queue_clear();
     int r = peek ? SSL_peek_ex(c->ssl, buf, (size_t)len, &got)
                  : SSL_read_ex(c->ssl, buf, (size_t)len, &got);
     if (r == 1) {
         *n = (int)got;
-        ERR_clear_error();
+        queue_clear();
         return TLS_DONE;
     }
     return result(c, r);
@@ -953,16 +963,16 @@ int tls_conn_read(struct tls_conn *c, void *buf, int len, int peek, int *n)
 int tls_conn_write(struct tls_conn *c, const void *buf, int len, int *n)
 {
     size_t put = 0;
-    ERR_clear_error();
+    queue_clear();
     if (c->ticket_owed == 1) { /* see info_cb */
         c->ticket_owed = 2;
         SSL_new_session_ticket(c->ssl);
-        ERR_clear_error(); /* no ticket is no failure of this write */
+        queue_clear(); /* no ticket is no failure of this write */
     }
     int r = SSL_write_ex(c->ssl, buf, (size_t)len, &put);
     if (r == 1) {
         *n = (int)put;
-        ERR_clear_error();
+        queue_clear();
         return TLS_DONE;
     }
     return result(c, r);
@@ -970,11 +980,11 @@ int tls_conn_write(struct tls_conn *c, const void *buf, int len, int *n)
 
 int tls_conn_close_notify(struct tls_conn *c)
 {
-    ERR_clear_error();
+    queue_clear();
     int r = SSL_shutdown(c->ssl);
     if (r < 0)
         return result(c, r);
-    ERR_clear_error();
+    queue_clear();
     return TLS_DONE;
 }
 
@@ -1059,5 +1069,6 @@ void tls_conn_free(struct tls_conn *c)
     SSL_free(c->ssl);
     tls_ctx_free(c->ctx);
     free(c->peer_subject);
+    free(c->verify_reason);
     free(c);
 }
