@@ -704,8 +704,9 @@ max_per_ip=1000
             w.writeheader()
             w.writerows(self.rows)
         md = os.path.join(out, "latest.md")
-        head = "Run %s on %s; %d rounds per side, alternating; medians." % (
-            time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine(), self.rounds)
+        when, where = getattr(self, "start", None) or (
+            time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine())
+        head = "Run %s on %s; %d rounds per side, alternating; medians." % (when, where, self.rounds)
         if update and os.path.exists(md):
             with open(md) as f:
                 first = f.readline().rstrip("\n")
@@ -799,7 +800,8 @@ def main():
             plot(list(csv.DictReader(f)), a.out, tempfile.mkdtemp(prefix="chipssl-plot-"))
         return 0
     b = Bench(a)
-    print("machine: %s" % machine(), flush=True)
+    b.start = (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine())  # the table's head
+    print("machine: %s" % b.start[1], flush=True)
     print("%-28s %-34s %12s %12s %7s %s" % ("figure", "case", "chipssl", "anchor", "ratio", "note"))
     try:
         for name in a.only or FIGURES:
