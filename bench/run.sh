@@ -33,7 +33,7 @@ done
 if [ $tiny = 1 ]; then
   # No install here (tools/deps.sh test has installed the anchors for the
   # test command): skip when an anchor is missing, e.g. a bare ctest run.
-  for t in nginx wrk curl openssl python3 gnuplot; do
+  for t in nginx wrk curl openssl python3 gnuplot gdb; do
     command -v $t >/dev/null || { echo "bench: $t not installed (bash tools/deps.sh bench): skipped"; exit 77; }
   done
   [ -x /usr/sbin/vsftpd ] || { echo "bench: vsftpd not installed: skipped"; exit 77; }

@@ -5,7 +5,6 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
@@ -58,17 +57,8 @@ int64_t chip_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t chip_deadline_for(int fd, int64_t deadline)
-{
-    if (deadline != CHIP_IF_BLOCKING)
-        return deadline;
-    int fl = fcntl(fd, F_GETFL);
-    return fl >= 0 && (fl & O_NONBLOCK) ? 0 : CHIP_FOREVER;
-}
-
 int chip_wait_fd(int fd, short events, int64_t deadline)
 {
-    deadline = chip_deadline_for(fd, deadline);
     for (;;) {
         int ms;
         if (deadline == CHIP_FOREVER) {

@@ -41,14 +41,8 @@ static inline int chip_return(int *error, int rc)
 /* Monotonic milliseconds. */
 int64_t chip_now_ms(void);
 
-/* A wait deadline: CHIP_FOREVER never expires. CHIP_IF_BLOCKING: no limit
- * when the descriptor is in blocking mode, else no wait at all; looked up
- * (a system call) only when a call is about to wait, which most never do. */
+/* A wait deadline: CHIP_FOREVER never expires. */
 #define CHIP_FOREVER INT64_MAX
-#define CHIP_IF_BLOCKING INT64_C(-1)
-
-/* deadline with CHIP_IF_BLOCKING resolved for fd. */
-int64_t chip_deadline_for(int fd, int64_t deadline);
 
 /* Wait until fd is ready for `events` (POLLIN/POLLOUT) or the deadline.
  * Returns 1 ready, 0 deadline passed, or a negated API code. */

@@ -82,6 +82,16 @@ static inline int sock_return(struct chip_sock *s, int *error, int rc)
 /* 1 when fd is in non-blocking mode. */
 int fd_nonblocking(int fd);
 
+/* A deadline for "as the descriptor's mode says": no limit in blocking
+ * mode, no wait in non-blocking mode. The mode costs a system call, so a
+ * call passes CHIP_IF_BLOCKING and resolves it with sock_deadline only when
+ * it is about to wait, which most calls never do. */
+#define CHIP_IF_BLOCKING INT64_C(-1)
+static inline int64_t sock_deadline(int fd, int64_t deadline)
+{
+    return deadline != CHIP_IF_BLOCKING ? deadline : fd_nonblocking(fd) ? 0 : CHIP_FOREVER;
+}
+
 /* ---- the SSL socket layer (sslsock.c), used by sockets.c ----
  * deadline: how long a call may wait (0: not at all, CHIP_FOREVER,
  * CHIP_IF_BLOCKING). */

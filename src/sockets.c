@@ -343,6 +343,7 @@ static int plain_recv(int sd, void *buf, int len, int peek, int64_t deadline)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return os_error();
+        deadline = sock_deadline(sd, deadline);
         int w = chip_wait_fd(sd, POLLIN, deadline);
         if (w <= 0)
             return w == 0 ? -API_EWOULDBLOCK : w;

@@ -165,7 +165,7 @@ static int drive(struct chip_sock *s, enum op op, void *buf, int len, int64_t de
         if (r == TLS_EOF || r == TLS_FAIL)
             return failure(s, "the peer closed the connection");
         s->want = r == TLS_WANT_READ ? POLLIN : POLLOUT;
-        deadline = chip_deadline_for(s->fd, deadline);
+        deadline = sock_deadline(s->fd, deadline);
         int64_t until = op == OP_HANDSHAKE && s->deadline < deadline ? s->deadline : deadline;
         int w = chip_wait_fd(s->fd, s->want, until);
         if (w < 0) {
